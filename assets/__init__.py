@@ -1,0 +1,1 @@
+"""Scrubline's Dagster code location: thin assets over the `pipelines` engine."""

@@ -1,0 +1,11 @@
+"""Names shared across the code location: asset groups (one per stage) and the job."""
+
+INGEST = "ingest"
+NORMALISE = "normalise"
+SUPPRESS = "suppress"
+ANALYTICS = "analytics"
+PUBLISH = "publish"
+STAGES = (INGEST, NORMALISE, SUPPRESS, ANALYTICS, PUBLISH)
+
+NIGHTLY_SCRUB_JOB = "nightly_scrub"
+DEFAULT_SCHEDULE = "0 2 * * *"

@@ -1,0 +1,63 @@
+"""Ingest: every input record as strings, with file, row and checksum lineage."""
+
+import dagster as dg
+import polars as pl
+
+from assets.constants import INGEST
+from assets.metadata import frame_metadata, rate
+from assets.resources import ScrublineData
+from pipelines.ingest import quarantined
+from pipelines.publish import write_quarantine
+from pipelines.sources import read_crm, read_dialler, read_registry
+
+
+@dg.asset(group_name=INGEST, kinds={"polars", "duckdb"})
+def crm_contacts(context: dg.AssetExecutionContext, scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
+    """One row per CRM export record, as read; unreadable records kept with a quarantine reason."""
+    records = read_crm(scrubline.config().crm, data_dir=scrubline.root)
+    return _with_quarantine(context, scrubline, records, name="crm")
+
+
+@dg.asset(group_name=INGEST, kinds={"polars", "duckdb"})
+def dialler_leads(context: dg.AssetExecutionContext, scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
+    """One row per dialler record, campaign from the file stem; unreadable records kept with a reason."""
+    records = read_dialler(scrubline.config().dialler, data_dir=scrubline.root)
+    return _with_quarantine(context, scrubline, records, name="dialler")
+
+
+@dg.asset(group_name=INGEST, kinds={"polars", "duckdb"})
+def registry_entries(scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
+    """One row per registry entry, for every configured registry; any unreadable entry fails the run."""
+    config = scrubline.config()
+    entries = pl.concat([read_registry(registry, data_dir=scrubline.root) for registry in config.registries])
+    counts = entries.group_by("registry").len().sort("registry")
+    return dg.Output(
+        entries,
+        metadata={
+            **frame_metadata(entries, preview_columns=["registry", "source_file", "source_row"]),
+            **{f"count_entries/{name}": count for name, count in counts.iter_rows()},
+            "files": {
+                name: sha
+                for name, sha in entries.select("source_file", "source_sha256").unique().sort("source_file").iter_rows()
+            },
+        },
+    )
+
+
+def _with_quarantine(
+    context: dg.AssetExecutionContext, scrubline: ScrublineData, records: pl.DataFrame, *, name: str
+) -> dg.Output[pl.DataFrame]:
+    """Write the unreadable records to the quarantine folder and report them."""
+    rejected = quarantined(records)
+    path = write_quarantine(rejected, quarantine_dir=scrubline.quarantine / context.run.run_id, name=name)
+    if path is not None:
+        context.log.warning(f"{rejected.height} unreadable {name} record(s) quarantined to {path}")
+    return dg.Output(
+        records,
+        metadata={
+            **frame_metadata(records, preview_columns=["source_file", "source_row", "quarantine_reason"]),
+            "count_quarantined": rejected.height,
+            "quarantine_rate": rate(rejected.height, records.height),
+            "quarantine_path": dg.MetadataValue.path(str(path)) if path else "none",
+        },
+    )

@@ -1,0 +1,50 @@
+"""Normalise: every phone value to E.164 with phonenumbers' exact answer."""
+
+import dagster as dg
+import polars as pl
+
+from assets.constants import NORMALISE
+from assets.metadata import frame_metadata, rate
+from assets.resources import ScrublineData
+from pipelines.sources import normalise_crm, normalise_dialler, normalise_registry
+
+
+@dg.asset(group_name=NORMALISE, kinds={"polars"})
+def normalised_crm_contacts(scrubline: ScrublineData, crm_contacts: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    """One row per CRM record; every configured phone column normalised to `<col>_e164` and friends."""
+    config = scrubline.config()
+    contacts = normalise_crm(crm_contacts, config.crm, default_region=config.default_region)
+    first = config.crm.phone_columns[0]
+    return dg.Output(contacts, metadata=_validity_metadata(contacts, first))
+
+
+@dg.asset(group_name=NORMALISE, kinds={"polars"})
+def normalised_dialler_leads(scrubline: ScrublineData, dialler_leads: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    """One row per dialler record; the phone column normalised to `<col>_e164` and friends."""
+    config = scrubline.config()
+    leads = normalise_dialler(dialler_leads, config.dialler, default_region=config.default_region)
+    return dg.Output(leads, metadata=_validity_metadata(leads, config.dialler.phone_column))
+
+
+@dg.asset(group_name=NORMALISE, kinds={"polars"})
+def normalised_registry_entries(scrubline: ScrublineData, registry_entries: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    """One row per registry entry, normalised in its registry's own region."""
+    registries = {registry.name: registry for registry in scrubline.config().registries}
+    entries = pl.concat(
+        normalise_registry(part, registries[name])
+        for (name,), part in registry_entries.group_by("registry", maintain_order=True)
+    )
+    return dg.Output(entries, metadata=_validity_metadata(entries, "phone"))
+
+
+def _validity_metadata(frame: pl.DataFrame, column: str) -> dict[str, object]:
+    count_invalid = frame.filter(~pl.col(f"{column}_valid")).height
+    reasons = frame.get_column(f"{column}_reason").drop_nulls().value_counts(sort=True)
+    return {
+        **frame_metadata(
+            frame, preview_columns=[f"{column}_e164", f"{column}_type", f"{column}_region", f"{column}_reason"]
+        ),
+        "count_invalid": count_invalid,
+        "invalid_rate": rate(count_invalid, frame.height),
+        "invalid_reasons": {reason: count for reason, count in reasons.iter_rows()},
+    }

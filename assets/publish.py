@@ -1,0 +1,63 @@
+"""Publish: the run's lists, audits and analytics, atomically, and the warehouse over them."""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+import polars as pl
+
+from assets.constants import PUBLISH
+from assets.resources import ScrublineData
+from pipelines.publish import LATEST, build_warehouse, publish_run, run_outputs
+from pipelines.scrub import reconciliation
+
+
+@dg.asset(group_name=PUBLISH, kinds={"parquet"})
+def published_run(
+    context: dg.AssetExecutionContext,
+    scrubline: ScrublineData,
+    scrubbed_leads: pl.DataFrame,
+    number_analytics: pl.DataFrame,
+    normalised_crm_contacts: pl.DataFrame,
+    suppression_list: pl.DataFrame,
+    registry_entries: pl.DataFrame,
+    dialler_leads: pl.DataFrame,
+) -> dg.MaterializeResult:
+    """The run's folder under `published/`: clean lists (Parquet, CSV), suppressed, invalid, analytics, manifest."""
+    outputs = run_outputs(
+        scrubbed_leads,
+        number_analytics=number_analytics,
+        contacts=normalised_crm_contacts,
+        suppression_list=suppression_list,
+    )
+    lineage = pl.concat(
+        frame.select("source_file", "source_sha256")
+        for frame in (scrubbed_leads, normalised_crm_contacts, registry_entries)
+    )
+    started = datetime.now(UTC)
+    run_dir = publish_run(
+        outputs,
+        published_dir=scrubline.published,
+        run_id=context.run.run_id,
+        run_date=started.date(),
+        manifest={
+            "run_id": context.run.run_id,
+            "published_at": started.isoformat(),
+            "inputs": dict(lineage.unique().sort("source_file").iter_rows()),
+            "reconciliation": reconciliation(dialler_leads, scrubbed_leads).to_dicts(),
+        },
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "run_dir": dg.MetadataValue.path(str(run_dir)),
+            "latest": dg.MetadataValue.path(str(scrubline.published / LATEST)),
+            "outputs": {path: frame.height for path, frame in outputs.items()},
+        }
+    )
+
+
+@dg.asset(group_name=PUBLISH, kinds={"duckdb"}, deps=[published_run])
+def warehouse(scrubline: ScrublineData) -> dg.MaterializeResult:
+    """`warehouse.duckdb`: views over the latest published run, rebuilt and swapped in whole."""
+    run_dir = (scrubline.published / LATEST).resolve()
+    views = build_warehouse(scrubline.warehouse, run_dir=run_dir)
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(scrubline.warehouse)), "views": views})

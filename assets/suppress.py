@@ -1,0 +1,125 @@
+"""Suppress: the suppression list and the scrub of every campaign against it, with blocking checks."""
+
+import dagster as dg
+import polars as pl
+
+from assets.checks import expectation_result
+from assets.constants import SUPPRESS
+from assets.metadata import frame_metadata, rate
+from assets.resources import ScrublineData
+from pipelines.masking import masked_e164
+from pipelines.scrub import canonical_leads, leaked_numbers, reconciliation, scrub_leads, suppressed_among_leads
+from pipelines.sources import crm_numbers
+from pipelines.suppression import CRM_DO_NOT_CALL, build_suppression_list
+from pipelines.validation import validate_frame
+
+
+@dg.asset(group_name=SUPPRESS, kinds={"duckdb", "polars"})
+def suppression_list(
+    scrubline: ScrublineData, normalised_registry_entries: pl.DataFrame, normalised_crm_contacts: pl.DataFrame
+) -> dg.Output[pl.DataFrame]:
+    """One row per (number, source, source file): every registry entry and every CRM do-not-call flag."""
+    numbers = crm_numbers(normalised_crm_contacts, scrubline.config().crm)
+    suppression = build_suppression_list(normalised_registry_entries, numbers)
+    counts = suppression.group_by("source_name").agg(pl.col("phone_e164").n_unique()).sort("source_name")
+    return dg.Output(
+        suppression,
+        metadata={
+            **frame_metadata(suppression, preview_columns=["phone_e164", "source_name", "source_file"]),
+            "count_numbers": suppression.get_column("phone_e164").n_unique(),
+            **{f"count_numbers/{name}": count for name, count in counts.iter_rows()},
+        },
+    )
+
+
+@dg.asset_check(asset=suppression_list, blocking=True)
+def suppression_list_expectations(scrubline: ScrublineData, suppression_list: pl.DataFrame) -> dg.AssetCheckResult:
+    """E.164 shape, a known source and lineage on every entry; no repeated (number, source, file)."""
+    source_names = [registry.name for registry in scrubline.config().registries] + [CRM_DO_NOT_CALL]
+    return expectation_result(
+        validate_frame(suppression_list, "suppression_list", parameters={"source_names": source_names})
+    )
+
+
+@dg.asset_check(asset=suppression_list, blocking=True)
+def every_registry_contributes(scrubline: ScrublineData, suppression_list: pl.DataFrame) -> dg.AssetCheckResult:
+    """A configured registry that yields no valid number is a broken source, not an empty one."""
+    configured = {registry.name for registry in scrubline.config().registries}
+    present = set(suppression_list.get_column("source_name").unique().to_list())
+    silent = sorted(configured - present)
+    return dg.AssetCheckResult(
+        passed=not silent,
+        metadata={
+            "registries_without_numbers": silent,
+            "threshold": "every configured registry has at least one valid number",
+        },
+    )
+
+
+@dg.asset(group_name=SUPPRESS, kinds={"duckdb", "polars"})
+def scrubbed_leads(
+    scrubline: ScrublineData, normalised_dialler_leads: pl.DataFrame, suppression_list: pl.DataFrame
+) -> dg.Output[pl.DataFrame]:
+    """One row per dialler record with its outcome (clean, suppressed, invalid, quarantined) and reason."""
+    dialler = scrubline.config().dialler
+    leads = canonical_leads(normalised_dialler_leads, id_column=dialler.id_column, phone_column=dialler.phone_column)
+    scrubbed = scrub_leads(leads, suppression_list)
+    outcomes = dict(scrubbed.get_column("outcome").value_counts().iter_rows())
+    return dg.Output(
+        scrubbed,
+        metadata={
+            **frame_metadata(scrubbed, preview_columns=["campaign", "lead_id", "phone_e164", "outcome", "reason"]),
+            **{
+                f"count_{outcome}": outcomes.get(outcome, 0)
+                for outcome in ("clean", "suppressed", "invalid", "quarantined")
+            },
+            "suppression_rate": rate(outcomes.get("suppressed", 0), scrubbed.height),
+            "invalid_rate": rate(outcomes.get("invalid", 0), scrubbed.height),
+        },
+    )
+
+
+@dg.asset_check(asset=scrubbed_leads, blocking=True)
+def scrubbed_leads_expectations(scrubbed_leads: pl.DataFrame) -> dg.AssetCheckResult:
+    """One row per source record, a known outcome, and a reason for every outcome but clean."""
+    return expectation_result(validate_frame(scrubbed_leads, "scrubbed_leads"))
+
+
+@dg.asset_check(
+    asset=scrubbed_leads, blocking=True, additional_ins={"suppression_list": dg.AssetIn("suppression_list")}
+)
+def clean_call_lists_expectations(scrubbed_leads: pl.DataFrame, suppression_list: pl.DataFrame) -> dg.AssetCheckResult:
+    """Clean rows: E.164 shape, ids present, one row per (campaign, number), none on the suppression list."""
+    clean = scrubbed_leads.filter(pl.col("outcome") == "clean")
+    suppressed = suppressed_among_leads(scrubbed_leads, suppression_list)
+    return expectation_result(validate_frame(clean, "clean_call_lists", parameters={"suppressed_e164": suppressed}))
+
+
+@dg.asset_check(asset=scrubbed_leads, blocking=True, additional_ins={"dialler_leads": dg.AssetIn("dialler_leads")})
+def rows_reconcile(scrubbed_leads: pl.DataFrame, dialler_leads: pl.DataFrame) -> dg.AssetCheckResult:
+    """Per campaign, records read = clean + suppressed + invalid + quarantined."""
+    counts = reconciliation(dialler_leads, scrubbed_leads)
+    result = expectation_result(validate_frame(counts, "scrub_reconciliation"))
+    return dg.AssetCheckResult(
+        passed=result.passed,
+        metadata={**result.metadata, "reconciliation": dg.MetadataValue.json(counts.to_dicts())},
+        description=result.description,
+    )
+
+
+@dg.asset_check(
+    asset=scrubbed_leads, blocking=True, additional_ins={"suppression_list": dg.AssetIn("suppression_list")}
+)
+def no_clean_number_is_suppressed(scrubbed_leads: pl.DataFrame, suppression_list: pl.DataFrame) -> dg.AssetCheckResult:
+    """The invariant Scrubline exists for, checked in DuckDB: no clean number is on the suppression list."""
+    leaked = leaked_numbers(scrubbed_leads, suppression_list)
+    return dg.AssetCheckResult(
+        passed=leaked.height == 0,
+        metadata={
+            "count_leaked": leaked.height,
+            "threshold": 0,
+            "leaked_sample": dg.MetadataValue.json(
+                leaked.head(5).with_columns(masked_e164(pl.col("phone_e164"))).to_dicts()
+            ),
+        },
+    )

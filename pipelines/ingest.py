@@ -1,0 +1,137 @@
+"""Reading input files into string-typed polars frames with row lineage.
+
+Every record of a file becomes one row carrying `source_file`, `source_row` (1-based data record,
+header excluded) and `source_sha256`. Records that cannot be read are kept too, with their raw
+text and a `quarantine_reason`, so nothing is dropped on the way in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.errors import InputFileError
+
+LINEAGE_COLUMNS = ("source_file", "source_row", "source_sha256")
+QUARANTINE_COLUMNS = ("quarantine_reason", "raw_record")
+
+# Pinned dialect: sniffing a delimiter from a few rows is a guess, and a wrong guess reads garbage.
+_CSV_WITH_HEADER = """
+    select * from read_csv($path, header = true, all_varchar = true, delim = ',', quote = '"',
+                           escape = '"', store_rejects = true)
+"""
+_LINES_WITHOUT_HEADER = """
+    select * from read_csv($path, header = false, columns = {'phone': 'VARCHAR'}, delim = '\t',
+                           quote = '', escape = '', store_rejects = true)
+"""
+_REJECTED_RECORDS = """
+    select line - $header_lines as source_row,
+           lower(any_value(error_type order by column_idx)::varchar) as quarantine_reason,
+           trim(any_value(csv_line order by column_idx), e'\r\n') as raw_record
+    from reject_errors
+    group by line
+    order by line
+"""
+
+
+def read_records(
+    path: Path,
+    *,
+    data_dir: Path,
+    required_columns: Sequence[str],
+    has_header: bool = True,
+) -> pl.DataFrame:
+    """Read one CSV, Parquet or one-number-per-line file; all value columns as strings."""
+    if not path.is_file():
+        raise InputFileError(f"{path}: file not found")
+    if path.stat().st_size == 0:
+        raise InputFileError(f"{path}: file is empty; re-export it or remove it from the inbox")
+    if path.suffix.lower() == ".parquet":
+        records = _read_parquet(path)
+    else:
+        records = _read_delimited(path, has_header=has_header)
+    _require_columns(records, path, required_columns)
+    if records.height == 0:
+        raise InputFileError(f"{path}: file has no data rows; re-export it or remove it from the inbox")
+    return records.with_columns(
+        source_file=pl.lit(path.relative_to(data_dir).as_posix() if path.is_relative_to(data_dir) else str(path)),
+        source_sha256=pl.lit(file_sha256(path)),
+    )
+
+
+def read_many(
+    paths: Sequence[Path], *, data_dir: Path, required_columns: Sequence[str], has_header: bool = True
+) -> pl.DataFrame:
+    """Read several files of one kind into one frame; columns a file lacks are null."""
+    frames = [
+        read_records(path, data_dir=data_dir, required_columns=required_columns, has_header=has_header)
+        for path in paths
+    ]
+    return pl.concat(frames, how="diagonal_relaxed")
+
+
+def quarantined(records: pl.DataFrame) -> pl.DataFrame:
+    """The records that could not be read, with lineage and reason."""
+    return records.filter(pl.col("quarantine_reason").is_not_null()).select(*LINEAGE_COLUMNS, *QUARANTINE_COLUMNS)
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes: the version stamp recorded in lineage and manifests."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _read_parquet(path: Path) -> pl.DataFrame:
+    try:
+        frame = pl.read_parquet(path)
+    except (pl.exceptions.ComputeError, OSError) as error:
+        raise InputFileError(f"{path}: not a readable Parquet file ({error})") from error
+    return frame.select(pl.all().cast(pl.String)).with_columns(
+        source_row=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
+        quarantine_reason=pl.lit(None, pl.String),
+        raw_record=pl.lit(None, pl.String),
+    )
+
+
+def _read_delimited(path: Path, *, has_header: bool) -> pl.DataFrame:
+    """Read with DuckDB's CSV reader, which sets malformed records aside instead of failing."""
+    connection = duckdb.connect()
+    try:
+        query = _CSV_WITH_HEADER if has_header else _LINES_WITHOUT_HEADER
+        good = connection.sql(query, params={"path": str(path)}).pl()
+        rejected = connection.sql(_REJECTED_RECORDS, params={"header_lines": int(has_header)}).pl()
+    except duckdb.Error as error:
+        raise InputFileError(f"{path}: cannot be read as CSV ({error})") from error
+    finally:
+        connection.close()
+    rejected = rejected.with_columns(pl.col("source_row").cast(pl.Int64))
+    return pl.concat([_number_good_records(good, rejected), rejected], how="diagonal_relaxed").sort("source_row")
+
+
+def _number_good_records(good: pl.DataFrame, rejected: pl.DataFrame) -> pl.DataFrame:
+    """Give readable records their record numbers: the ones the rejected records did not take."""
+    total = good.height + rejected.height
+    numbers = pl.int_range(1, total + 1, dtype=pl.Int64, eager=True)
+    numbers = numbers.filter(~numbers.is_in(rejected["source_row"].implode()))
+    return good.with_columns(
+        source_row=numbers,
+        quarantine_reason=pl.lit(None, pl.String),
+        raw_record=pl.lit(None, pl.String),
+    )
+
+
+def _require_columns(records: pl.DataFrame, path: Path, required: Sequence[str]) -> None:
+    missing = [column for column in required if column not in records.columns]
+    if missing:
+        present = ", ".join(c for c in records.columns if c not in LINEAGE_COLUMNS + QUARANTINE_COLUMNS)
+        raise InputFileError(
+            f"{path}: missing column(s) {', '.join(missing)} (the file has: {present}); "
+            "fix the export or the column names in scrubline.yaml"
+        )

@@ -1,0 +1,57 @@
+"""The `scrubline` command: `run` drives the same job as the UI; `normalize` handles one file."""
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from assets.cli import main
+
+
+def test_run_publishes_and_prints_a_summary(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--data-dir", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "clean/spring.parquet: 2 rows" in out
+    assert (data_dir / "published/latest/manifest.json").is_file()
+
+
+def test_run_fails_with_the_reason_and_nonzero_exit(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (data_dir / "inbox/registries/litigators/litigators.txt").write_bytes(b"")
+    assert main(["run", "--data-dir", str(data_dir)]) == 1
+    err = capsys.readouterr().err
+    assert "FAILED registry_entries:" in err
+    assert "litigators.txt: file is empty" in err
+    assert "nothing new was published" in err
+
+
+def test_a_missing_column_is_reported_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "leads.csv"
+    source.write_text("phone\n2015550123\n")
+    assert (
+        main(
+            [
+                "normalize",
+                str(source),
+                "--column",
+                "telephone",
+                "--region",
+                "US",
+                "--output",
+                str(tmp_path / "o.parquet"),
+            ]
+        )
+        == 2
+    )
+    assert "missing column(s) telephone" in capsys.readouterr().err
+
+
+def test_normalize_writes_input_columns_plus_the_five(tmp_path: Path) -> None:
+    source = tmp_path / "leads.csv"
+    source.write_text("id,phone,cc\n1,(201) 555-0123,US\n2,020 7946 0018,GB\n3,nope,US\n")
+    output = tmp_path / "out.parquet"
+    assert main(["normalize", str(source), "--column", "phone", "--region-column", "cc", "--output", str(output)]) == 0
+    assert pl.read_parquet(output).rows() == [
+        ("1", "(201) 555-0123", "US", "+12015550123", True, "fixed_line_or_mobile", "US", None),
+        ("2", "020 7946 0018", "GB", "+442079460018", True, "fixed_line", "GB", None),
+        ("3", "nope", "US", None, False, None, None, "not_a_number"),
+    ]

@@ -1,0 +1,170 @@
+"""The nightly job, run in-process on the real Definitions, with real DuckDB, GX and Parquet."""
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from assets.constants import NIGHTLY_SCRUB_JOB
+from assets.definitions import build_definitions
+from tests.handmade import INBOX, write_data_dir
+
+
+def run_nightly(data_dir: Path) -> dg.ExecuteInProcessResult:
+    job = build_definitions(str(data_dir)).resolve_job_def(NIGHTLY_SCRUB_JOB)
+    return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+
+
+def step_failure(result: dg.ExecuteInProcessResult) -> tuple[str, str]:
+    """The one failed step and the message of the error the asset raised."""
+    (failure,) = [event for event in result.all_events if event.is_step_failure]
+    return failure.step_key, failure.step_failure_data.error.cause.message
+
+
+def failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
+    return [
+        evaluation.check_name
+        for evaluation in (
+            event.event_specific_data
+            for event in result.all_events
+            if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        )
+        if not evaluation.passed
+    ]
+
+
+@pytest.fixture
+def published(data_dir: Path) -> Path:
+    result = run_nightly(data_dir)
+    assert result.success
+    return data_dir / "published" / "latest"
+
+
+def test_clean_lists_hold_exactly_the_dialable_leads(published: Path) -> None:
+    expected = pl.DataFrame(
+        {
+            "campaign": ["spring", "spring"],
+            "lead_id": ["L1", "L2"],
+            "phone_e164": ["+12015550123", "+442079460018"],
+            "phone_type": ["fixed_line_or_mobile", "fixed_line"],
+            "phone_region": ["US", "GB"],
+            "source_file": ["inbox/dialler/spring.csv"] * 2,
+            "source_row": [1, 2],
+        }
+    )
+    assert_frame_equal(pl.read_parquet(published / "clean/spring.parquet"), expected)
+    assert_frame_equal(pl.read_csv(published / "clean/spring.csv", schema=expected.schema), expected)
+    assert pl.read_parquet(published / "clean/winback.parquet").select("lead_id", "phone_e164").rows() == [
+        ("W1", "+12015550123"),
+        ("W2", "+447400123456"),
+    ]
+
+
+def test_suppressed_rows_name_every_matching_source(published: Path) -> None:
+    suppressed = pl.read_parquet(published / "suppressed/spring.parquet")
+    assert suppressed.select("lead_id", "phone_e164", "outcome", "reason").rows() == [
+        ("L3", "+12015550199", "suppressed", "internal_optouts"),
+        ("L5", "+12015550123", "suppressed", "duplicate_in_campaign"),
+        ("L7", "+12125550142", "suppressed", "crm_do_not_call,litigators"),
+    ]
+    sources = suppressed.filter(pl.col("lead_id") == "L7").get_column("suppression_sources").item()
+    assert [(s["source_name"], s["source_file"]) for s in sources] == [
+        ("crm_do_not_call", "inbox/crm/contacts.csv"),
+        ("litigators", "inbox/registries/litigators/litigators.txt"),
+    ]
+
+
+def test_invalid_and_quarantined_rows_keep_their_reason(published: Path, data_dir: Path) -> None:
+    invalid = pl.read_parquet(published / "invalid/spring.parquet")
+    assert invalid.select("lead_id", "phone_raw", "reason", "source_row").rows() == [
+        ("L4", "not a number", "not_a_number", 4),
+        ("L8", None, "empty", 8),
+    ]
+    (quarantine_file,) = (data_dir / "quarantine").glob("*/dialler.parquet")
+    assert pl.read_parquet(quarantine_file).select(
+        "source_file", "source_row", "quarantine_reason", "raw_record"
+    ).rows() == [("inbox/dialler/spring.csv", 6, "too many columns", "L6,415-555-2671,US,extra")]
+
+
+def test_manifest_reconciles_every_row_and_records_inputs(published: Path) -> None:
+    manifest = json.loads((published / "manifest.json").read_text())
+    assert manifest["reconciliation"] == [
+        {"campaign": "spring", "count_rows_in": 8, "count_clean": 2, "count_suppressed": 3, "count_invalid": 2,
+         "count_quarantined": 1, "count_rows_out": 8},
+        {"campaign": "winback", "count_rows_in": 2, "count_clean": 2, "count_suppressed": 0, "count_invalid": 0,
+         "count_quarantined": 0, "count_rows_out": 2},
+    ]  # fmt: skip
+    assert sorted(manifest["inputs"]) == sorted(f"inbox/{path}" for path in INBOX)
+    assert manifest["outputs"]["clean/spring.csv"]["rows"] == 2
+
+
+def test_number_analytics_counts_every_appearance(published: Path) -> None:
+    analytics = pl.read_parquet(published / "analytics/numbers.parquet")
+    assert analytics.rows() == [
+        ("+12015550123", 1, 3, ["spring", "winback"], False, []),
+        ("+12015550199", 0, 1, ["spring"], True, ["internal_optouts"]),
+        ("+12125550142", 1, 1, ["spring"], True, ["crm_do_not_call", "litigators"]),
+        ("+442079460018", 0, 1, ["spring"], False, []),
+        ("+447400123456", 1, 1, ["winback"], False, []),
+    ]
+
+
+def test_warehouse_answers_from_the_published_run(published: Path, data_dir: Path) -> None:
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as connection:
+        counts = connection.execute(
+            "select (select count(*) from clean_call_lists), (select count(*) from suppressed),"
+            " (select count(*) from invalid), (select count(*) from number_analytics), (select count(*) from contacts)"
+        ).fetchone()
+    assert counts == (4, 3, 2, 5, 2)
+
+
+def test_no_clean_number_is_ever_on_the_suppression_list(published: Path) -> None:
+    clean = pl.read_parquet(published / "clean/*.parquet")
+    suppression = pl.read_parquet(published / "suppression/suppression_list.parquet")
+    assert clean.join(suppression, on="phone_e164", how="semi").height == 0
+
+
+def test_an_analyst_holding_the_warehouse_open_does_not_stop_the_next_run(published: Path, data_dir: Path) -> None:
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as analyst:
+        assert run_nightly(data_dir).success
+        assert analyst.execute("select count(*) from clean_call_lists").fetchone() == (4,)
+
+
+def test_an_unreadable_registry_publishes_nothing_and_latest_stays(data_dir: Path) -> None:
+    assert run_nightly(data_dir).success
+    latest_before = (data_dir / "published/latest").resolve()
+    (data_dir / "inbox/registries/litigators/litigators.txt").write_text("2125550142\n2015550123\tsee ticket 12\n")
+
+    result = run_nightly(data_dir)
+
+    assert not result.success
+    step, message = step_failure(result)
+    assert step == "registry_entries"
+    assert "registry 'litigators'" in message
+    assert "inbox/registries/litigators/litigators.txt row 2 (too many columns)" in message
+    assert (data_dir / "published/latest").resolve() == latest_before
+    assert [path.name for path in (data_dir / "published/runs").iterdir()] == [latest_before.name]
+
+
+def test_a_missing_registry_file_fails_the_run_naming_the_key(tmp_path: Path) -> None:
+    inbox = {path: text for path, text in INBOX.items() if "litigators" not in path}
+    result = run_nightly(write_data_dir(tmp_path / "data", inbox))
+    assert not result.success
+    step, message = step_failure(result)
+    assert step == "registry_entries"
+    assert "registries[litigators].path 'inbox/registries/litigators/*.txt' matches no file" in message
+    assert not (tmp_path / "data/published").exists()
+
+
+def test_a_failing_blocking_check_stops_publishing(tmp_path: Path) -> None:
+    data_dir = write_data_dir(tmp_path / "data", {**INBOX, "registries/litigators/litigators.txt": "12\n"})
+    result = run_nightly(data_dir)
+    assert failed_checks(result) == ["every_registry_contributes"]
+    materialized = {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}
+    assert "suppression_list" in materialized
+    assert not materialized & {"scrubbed_leads", "published_run", "warehouse"}
+    assert not (data_dir / "published").exists()

@@ -1,0 +1,61 @@
+"""A small hand-made data directory whose every outcome is worked out in the tests."""
+
+from pathlib import Path
+
+SCRUBLINE_YAML = """\
+default_region: US
+crm:
+  path: inbox/crm/*.csv
+  id_column: contact_id
+  phone_columns: [phone, mobile]
+  country_column: country
+  do_not_call_column: do_not_call
+dialler:
+  path: inbox/dialler/*.csv
+  id_column: lead_id
+  phone_column: phone
+  country_column: country
+registries:
+  - name: internal_optouts
+    format: plain
+    path: inbox/registries/internal/*.csv
+    phone_column: phone
+    region: US
+  - name: litigators
+    format: plain
+    path: inbox/registries/litigators/*.txt
+    region: US
+"""
+
+# spring: L1, L2 clean; L3 opted out; L4 garbage; L5 repeats L1; L6 has an extra field;
+# L7 is flagged do-not-call in the CRM and on the litigator list; L8 is blank.
+INBOX = {
+    "dialler/spring.csv": (
+        "lead_id,phone,country\n"
+        "L1,(201) 555-0123,US\n"
+        "L2,020 7946 0018,GB\n"
+        "L3,201-555-0199,US\n"
+        "L4,not a number,US\n"
+        "L5,2015550123,US\n"
+        "L6,415-555-2671,US,extra\n"
+        "L7,212-555-0142,US\n"
+        "L8,,US\n"
+    ),
+    "dialler/winback.csv": "lead_id,phone,country\nW1,+1 201 555 0123,US\nW2,07400 123456,GB\n",
+    "crm/contacts.csv": (
+        "contact_id,phone,mobile,country,do_not_call\nC1,2125550142,,US,yes\nC2,(201) 555-0123,+44 7400 123456,,no\n"
+    ),
+    "registries/internal/optouts.csv": "phone,requested_at\n201-555-0199,2026-10-01\n",
+    "registries/litigators/litigators.txt": "2125550142\n",
+}
+
+
+def write_data_dir(root: Path, inbox: dict[str, str] = INBOX, config: str = SCRUBLINE_YAML) -> Path:
+    """Lay out a data directory: `scrubline.yaml` plus the given inbox files."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "scrubline.yaml").write_text(config, encoding="utf-8")
+    for relative_path, text in inbox.items():
+        path = root / "inbox" / relative_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root

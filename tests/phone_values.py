@@ -1,0 +1,68 @@
+"""A seeded generator of realistic and adversarial phone values across every region phonenumbers knows."""
+
+import random
+
+import phonenumbers
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
+
+NUMBER_TYPES = [value for name, value in vars(PhoneNumberType).items() if name.isupper() and name != "UNKNOWN"]
+FORMATS = [
+    PhoneNumberFormat.E164,
+    PhoneNumberFormat.INTERNATIONAL,
+    PhoneNumberFormat.NATIONAL,
+    PhoneNumberFormat.RFC3966,
+]
+WRAPPERS = ["{}", " {} ", '"{}"', "'{}", "\t{}\n"]
+GARBAGE = ["", " ", "n/a", "N/A", "none", "+", "++1", "0", "00", "abc", "call me", "#", "+1 (", "١٢٣٤٥٦٧٨٩٠", "1e10"]
+
+
+def example_numbers() -> list[tuple[str, phonenumbers.PhoneNumber]]:
+    """Every region's example number of every type it has."""
+    examples = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for number_type in NUMBER_TYPES:
+            number = phonenumbers.example_number_for_type(region, number_type)
+            if number is not None:
+                examples.append((region, number))
+    return examples
+
+
+def phone_values(count: int, *, seed: int) -> list[tuple[str, str]]:
+    """`count` (raw value, default region) pairs: formatted examples, mutations, punctuation, garbage."""
+    rng = random.Random(seed)
+    examples = example_numbers()
+    regions = sorted(phonenumbers.SUPPORTED_REGIONS)
+    values = []
+    for _ in range(count):
+        region, number = rng.choice(examples)
+        text = phonenumbers.format_number(number, rng.choice(FORMATS))
+        roll = rng.random()
+        if roll < 0.25:
+            text = _mutate(text, rng)
+        elif roll < 0.35:
+            text = "".join(ch for ch in text if ch.isdigit())
+        elif roll < 0.45:
+            text = rng.choice(["(", " ", "-", ".", "/"]).join(text.split(" "))
+        elif roll < 0.5:
+            text = f"{text} {rng.choice(['x', 'ext. ', ';ext=', '#'])}{rng.randint(1, 9999)}"
+        elif roll < 0.55:
+            text = rng.choice(GARBAGE)
+        elif roll < 0.6:
+            text = rng.choice(WRAPPERS).format(text)
+        default_region = region if rng.random() < 0.6 else rng.choice(regions)
+        values.append((text, default_region))
+    return values
+
+
+def _mutate(text: str, rng: random.Random) -> str:
+    """Drop, duplicate or replace one digit: the typos a CRM actually holds."""
+    positions = [index for index, ch in enumerate(text) if ch.isdigit()]
+    if not positions:
+        return text
+    index = rng.choice(positions)
+    kind = rng.choice(["drop", "double", "replace"])
+    if kind == "drop":
+        return text[:index] + text[index + 1 :]
+    if kind == "double":
+        return text[:index] + text[index] + text[index:]
+    return text[:index] + str(rng.randint(0, 9)) + text[index + 1 :]

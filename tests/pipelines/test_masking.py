@@ -1,0 +1,16 @@
+"""Previews and logs show a number's country code and last four digits only."""
+
+import polars as pl
+
+from pipelines.masking import masked_e164
+
+
+def test_masks_all_but_country_code_and_last_four() -> None:
+    numbers = pl.Series(["+12015550123", "+442079460018", "+35312345678", "+8613800138000", None])
+    assert pl.select(masked_e164(pl.lit(numbers))).to_series().to_list() == [
+        "+1******0123",
+        "+44******0018",
+        "+353****5678",
+        "+86*******8000",
+        None,
+    ]

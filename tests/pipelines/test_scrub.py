@@ -1,0 +1,89 @@
+"""Every lead lands in exactly one outcome, with a reason; suppression lists every matching source."""
+
+import polars as pl
+
+from pipelines.scrub import SCRUB_COLUMNS, leaked_numbers, reconciliation, scrub_leads, suppressed_among_leads
+
+LEAD_SCHEMA = {
+    "campaign": pl.String, "lead_id": pl.String, "phone_raw": pl.String, "phone_e164": pl.String,
+    "phone_valid": pl.Boolean, "phone_type": pl.String, "phone_region": pl.String, "phone_reason": pl.String,
+    "source_file": pl.String, "source_row": pl.Int64, "source_sha256": pl.String, "quarantine_reason": pl.String,
+    "raw_record": pl.String,
+}  # fmt: skip
+
+
+def lead(
+    campaign: str, row: int, e164: str | None, *, reason: str | None = None, quarantine: str | None = None
+) -> dict:
+    return {
+        "campaign": campaign, "lead_id": f"{campaign}-{row}", "phone_raw": e164, "phone_e164": e164,
+        "phone_valid": e164 is not None, "phone_type": None, "phone_region": None, "phone_reason": reason,
+        "source_file": f"{campaign}.csv", "source_row": row, "source_sha256": "sha", "quarantine_reason": quarantine,
+        "raw_record": None,
+    }  # fmt: skip
+
+
+LEADS = pl.DataFrame(
+    [
+        lead("a", 1, "+12015550123"),
+        lead("a", 2, "+12125550142"),
+        lead("a", 3, None, reason="too_short"),
+        lead("a", 4, "+12015550123"),
+        lead("a", 5, None, quarantine="too many columns"),
+        lead("b", 1, "+12015550123"),
+    ],
+    schema=LEAD_SCHEMA,
+)
+SUPPRESSION = pl.DataFrame(
+    {
+        "phone_e164": ["+12125550142", "+12125550142", "+19999999999"],
+        "source_name": ["litigators", "crm_do_not_call", "national"],
+        "source_file": ["lit.txt", "crm.csv", "dnc.txt"],
+        "source_sha256": ["s1", "s2", "s3"],
+        "count_entries": [1, 1, 1],
+    }
+)
+
+
+def test_each_lead_gets_one_outcome_and_reason() -> None:
+    scrubbed = scrub_leads(LEADS, SUPPRESSION)
+    assert scrubbed.select("lead_id", "outcome", "reason").rows() == [
+        ("a-1", "clean", None),
+        ("a-2", "suppressed", "crm_do_not_call,litigators"),
+        ("a-3", "invalid", "too_short"),
+        ("a-4", "suppressed", "duplicate_in_campaign"),
+        ("a-5", "quarantined", "too many columns"),
+        ("b-1", "clean", None),
+    ]
+    assert scrubbed.select(SCRUB_COLUMNS).equals(LEADS)
+
+
+def test_suppressed_rows_carry_every_source_with_its_file_and_checksum() -> None:
+    scrubbed = scrub_leads(LEADS, SUPPRESSION)
+    sources = scrubbed.filter(pl.col("lead_id") == "a-2").get_column("suppression_sources").item()
+    assert sources.to_list() == [
+        {"source_name": "crm_do_not_call", "source_file": "crm.csv", "source_sha256": "s2"},
+        {"source_name": "litigators", "source_file": "lit.txt", "source_sha256": "s1"},
+    ]
+
+
+def test_reconciliation_counts_rows_in_against_each_outcome() -> None:
+    scrubbed = scrub_leads(LEADS, SUPPRESSION)
+    assert reconciliation(LEADS, scrubbed).rows() == [("a", 5, 1, 2, 1, 1, 5), ("b", 1, 1, 0, 0, 0, 1)]
+
+
+def test_reconciliation_exposes_a_lost_row() -> None:
+    scrubbed = scrub_leads(LEADS, SUPPRESSION).filter(pl.col("lead_id") != "a-3")
+    (campaign_a,) = reconciliation(LEADS, scrubbed).filter(pl.col("campaign") == "a").rows()
+    assert campaign_a[1] == 5 and campaign_a[-1] == 4
+
+
+def test_leak_detection_finds_a_clean_row_on_the_list() -> None:
+    scrubbed = scrub_leads(LEADS, SUPPRESSION)
+    assert leaked_numbers(scrubbed, SUPPRESSION).height == 0
+    tampered = scrubbed.with_columns(outcome=pl.lit("clean"))
+    assert leaked_numbers(tampered, SUPPRESSION).rows() == [("a", "a-2", "+12125550142")]
+
+
+def test_only_suppressed_numbers_that_appear_in_the_leads_are_handed_to_validation() -> None:
+    assert suppressed_among_leads(scrub_leads(LEADS, SUPPRESSION), SUPPRESSION) == ["+12125550142"]
