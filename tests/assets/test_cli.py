@@ -45,13 +45,13 @@ def test_a_missing_column_is_reported_without_a_traceback(tmp_path: Path, capsys
     assert "missing column(s) telephone" in capsys.readouterr().err
 
 
-def test_normalize_writes_input_columns_plus_the_five(tmp_path: Path) -> None:
+def test_normalize_writes_input_columns_plus_the_e164_columns(tmp_path: Path) -> None:
     source = tmp_path / "leads.csv"
-    source.write_text("id,phone,cc\n1,(201) 555-0123,US\n2,020 7946 0018,GB\n3,nope,US\n")
+    source.write_text("id,phone,cc\n1,(201) 555-0123,US\n2,020 7946 0018 ext. 7,GB\n3,nope,US\n")
     output = tmp_path / "out.parquet"
     assert main(["normalize", str(source), "--column", "phone", "--region-column", "cc", "--output", str(output)]) == 0
     assert pl.read_parquet(output).rows() == [
-        ("1", "(201) 555-0123", "US", "+12015550123", True, "fixed_line_or_mobile", "US", None),
-        ("2", "020 7946 0018", "GB", "+442079460018", True, "fixed_line", "GB", None),
-        ("3", "nope", "US", None, False, None, None, "not_a_number"),
+        ("1", "(201) 555-0123", "US", "+12015550123", True, "fixed_line_or_mobile", "US", None, None),
+        ("2", "020 7946 0018 ext. 7", "GB", "+442079460018", True, "fixed_line", "GB", None, "7"),
+        ("3", "nope", "US", None, False, None, None, "not_a_number", None),
     ]

@@ -86,14 +86,17 @@ def test_a_blank_row_region_falls_back_to_the_default() -> None:
     assert result.get_column("phone_e164").to_list() == ["+442079460018", "+442079460018"]
 
 
-def test_each_distinct_value_and_region_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_phonenumbers_answers_each_distinct_unusual_value_once(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[str, str]] = []
     parse = phonenumbers.parse
     monkeypatch.setattr(
         phonenumbers, "parse", lambda value, region: calls.append((value, region)) or parse(value, region)
     )
-    frame = pl.DataFrame(
-        {"phone": ["2015550123", " 2015550123 ", "2015550123", "2015550123"], "country": ["US", "US", "CA", "US"]}
+    phones = ["201-555-0123 x12", " 201-555-0123 x12 ", "201-555-0123 x12", "(201) 555-0123", "+1 201.555.0123"]
+    frame = pl.DataFrame({"phone": phones, "country": ["US", "US", "CA", "US", "US"]})
+    result = normalise_phones(frame, "phone", region="US", region_column="country")
+    assert sorted(calls) == [("201-555-0123 x12", "CA"), ("201-555-0123 x12", "US")]
+    assert (
+        result.select("phone_e164", "phone_extension").rows()
+        == [("+12015550123", "12")] * 3 + [("+12015550123", None)] * 2
     )
-    normalise_phones(frame, "phone", region="US", region_column="country")
-    assert sorted(calls) == [("2015550123", "CA"), ("2015550123", "US")]

@@ -1,0 +1,160 @@
+"""libphonenumber's per-region metadata as polars expressions.
+
+Everything is read from the installed `phonenumbers` at import, so upgrading it updates the engine;
+the differential test against `phonenumbers` itself catches any drift in how the rules are applied.
+Patterns are anchored the way libphonenumber applies them: `^(?:p)$` is Python's `fullmatch`,
+`^(?:p)` its `match`, and polars' regex engine picks the same leftmost-first match.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import phonenumbers
+import polars as pl
+from phonenumbers import PhoneMetadata, PhoneNumberDesc
+
+MIN_LENGTH_FOR_NSN = 2
+MAX_LENGTH_FOR_NSN = 17
+NON_GEO_REGION = "001"
+
+# libphonenumber's type chain, in its order: the first matching description names the type.
+_TYPE_CHAIN = (
+    "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NumberPattern:
+    """A number description: the national number regex and the lengths it allows (empty: any)."""
+
+    regex: str
+    lengths: tuple[int, ...]
+
+    @classmethod
+    def of(cls, desc: PhoneNumberDesc | None) -> NumberPattern | None:
+        if desc is None or not desc.national_number_pattern:
+            return None
+        return cls(regex=desc.national_number_pattern, lengths=tuple(desc.possible_length))
+
+    def matches(self, number: pl.Expr) -> pl.Expr:
+        """libphonenumber's `_is_number_matching_desc`: a possible length and a full pattern match."""
+        full_match = number.str.contains(f"^(?:{self.regex})$")
+        if not self.lengths:
+            return full_match
+        return number.str.len_chars().is_in(self.lengths) & full_match
+
+
+@dataclass(frozen=True)
+class RegionRules:
+    """What the engine needs of one region's metadata."""
+
+    region: str
+    country_code: int
+    international_prefix: str | None
+    national_prefix_for_parsing: str | None
+    has_transform_rule: bool
+    leading_digits: str | None
+    general_regex: str
+    possible_lengths: tuple[int, ...]
+    local_only_lengths: tuple[int, ...]
+    general: NumberPattern
+    types: tuple[tuple[str, NumberPattern], ...]
+    fixed_line: NumberPattern | None
+    mobile: NumberPattern | None
+    same_mobile_and_fixed_line_pattern: bool
+
+    def matches_general(self, number: pl.Expr) -> pl.Expr:
+        """libphonenumber's `_match_national_number` on the general description: the regex alone."""
+        return number.str.contains(f"^(?:{self.general_regex})$")
+
+    def length_check(self, number: pl.Expr) -> pl.Expr:
+        """libphonenumber's `_test_number_length` for an unknown type, as a `ValidationResult` name."""
+        length = number.str.len_chars()
+        lengths = self.possible_lengths
+        return (
+            pl.when(length.is_in(self.local_only_lengths))
+            .then(pl.lit("is_possible_local_only"))
+            .when(length == lengths[0])
+            .then(pl.lit("is_possible"))
+            .when(length < lengths[0])
+            .then(pl.lit("too_short"))
+            .when(length > lengths[-1])
+            .then(pl.lit("too_long"))
+            .when(length.is_in(lengths[1:]))
+            .then(pl.lit("is_possible"))
+            .otherwise(pl.lit("invalid_length"))
+        )
+
+    def strip_national_prefix(self, number: pl.Expr) -> pl.Expr:
+        """libphonenumber's national prefix strip (regions without a transform rule).
+
+        The prefix is removed unless the number was viable with it and is not without it.
+        """
+        if not self.national_prefix_for_parsing:
+            return number
+        prefix = number.str.extract(f"^({self.national_prefix_for_parsing})", 1)
+        stripped = number.str.slice(prefix.str.len_chars())
+        keeps_prefix = prefix.is_null() | (number.str.len_chars() == 0)
+        loses_viability = self.matches_general(number) & ~self.matches_general(stripped)
+        return pl.when(keeps_prefix | loses_viability).then(number).otherwise(stripped)
+
+    def number_type(self, number: pl.Expr) -> pl.Expr:
+        """libphonenumber's `_number_type_helper` as a lower-case type name; null for UNKNOWN."""
+        result = pl.lit(None, pl.String)
+        if self.fixed_line is not None or self.mobile is not None:
+            mobile = self.mobile.matches(number) if self.mobile else pl.lit(False)
+            fixed = self.fixed_line.matches(number) if self.fixed_line else pl.lit(False)
+            both = pl.lit(True) if self.same_mobile_and_fixed_line_pattern else mobile
+            result = (
+                pl.when(fixed & both)
+                .then(pl.lit("fixed_line_or_mobile"))
+                .when(fixed)
+                .then(pl.lit("fixed_line"))
+                .when(pl.lit(not self.same_mobile_and_fixed_line_pattern) & mobile)
+                .then(pl.lit("mobile"))
+                .otherwise(result)
+            )
+        for name, pattern in reversed(self.types):
+            result = pl.when(pattern.matches(number)).then(pl.lit(name)).otherwise(result)
+        return pl.when(self.general.matches(number)).then(result)
+
+
+@functools.cache
+def region_rules(region: str) -> RegionRules:
+    """The rules of a supported region, or of a non-geographic country code given as `001:<code>`."""
+    if region.startswith(f"{NON_GEO_REGION}:"):
+        metadata = PhoneMetadata.metadata_for_nongeo_region(int(region.split(":")[1]))
+    else:
+        metadata = PhoneMetadata.metadata_for_region(region)
+    general = metadata.general_desc
+    return RegionRules(
+        region=region,
+        country_code=metadata.country_code,
+        international_prefix=metadata.international_prefix,
+        national_prefix_for_parsing=metadata.national_prefix_for_parsing,
+        has_transform_rule=bool(metadata.national_prefix_transform_rule),
+        leading_digits=metadata.leading_digits,
+        general_regex=general.national_number_pattern,
+        possible_lengths=tuple(general.possible_length),
+        local_only_lengths=tuple(general.possible_length_local_only),
+        general=NumberPattern(regex=general.national_number_pattern, lengths=tuple(general.possible_length)),
+        types=tuple(
+            (name, pattern)
+            for name in _TYPE_CHAIN
+            if (pattern := NumberPattern.of(getattr(metadata, name))) is not None
+        ),
+        fixed_line=NumberPattern.of(metadata.fixed_line),
+        mobile=NumberPattern.of(metadata.mobile),
+        same_mobile_and_fixed_line_pattern=bool(metadata.same_mobile_and_fixed_line_pattern),
+    )
+
+
+def regions_of(country_code: int) -> tuple[str, ...]:
+    """The regions sharing a country code, main region first (`001:<code>` for non-geographic codes)."""
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[country_code]
+    return tuple(f"{NON_GEO_REGION}:{country_code}" if region == NON_GEO_REGION else region for region in regions)
+
+
+COUNTRY_CODES: tuple[str, ...] = tuple(sorted(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE))
