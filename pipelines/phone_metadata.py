@@ -9,6 +9,12 @@ Patterns are anchored the way libphonenumber applies them: `^(?:p)$` is Python's
 from __future__ import annotations
 
 import functools
+import math
+
+# CPython's own regex parser: the one way to read a pattern's structure rather than guess it.
+import re._constants as regex_constants
+import re._parser as regex_parser
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import phonenumbers
@@ -158,3 +164,153 @@ def regions_of(country_code: int) -> tuple[str, ...]:
 
 
 COUNTRY_CODES: tuple[str, ...] = tuple(sorted(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE))
+
+
+@functools.cache
+def decisive_width(country_code: str) -> int | None:
+    """How many leading digits of a national number decide its region and type (with its length).
+
+    Beyond this width every pattern used for the country code's regions only asks for "a digit",
+    so numbers sharing their first `decisive_width` digits and their length are validated once.
+    None when some pattern's structure does not allow the bound.
+    """
+    widths = []
+    for region in regions_of(int(country_code)):
+        rules = region_rules(region)
+        patterns = [rules.general_regex, rules.leading_digits, *(pattern.regex for _, pattern in rules.types)]
+        patterns += [pattern.regex for pattern in (rules.fixed_line, rules.mobile) if pattern is not None]
+        widths += [constrained_width(pattern) for pattern in patterns if pattern]
+    return None if None in widths else max(widths, default=0)
+
+
+def constrained_width(pattern: str) -> int | None:
+    """The end of the last position where `pattern` asks for more than "any digit", over all paths.
+
+    For digit strings, whether `pattern` matches (fully, or as a prefix) depends only on the
+    characters before this width and on the string's length. None for shapes it cannot bound.
+    """
+    span = _sequence_span(regex_parser.parse(pattern))
+    return None if span is None or span.decided == math.inf else int(span.decided)
+
+
+@dataclass(frozen=True)
+class _Span:
+    """Of a regex piece: where its last constraining character can end, and its longest width."""
+
+    decided: float
+    longest: float
+
+
+def _sequence_span(items: Iterable[tuple[object, object]]) -> _Span | None:
+    decided, offset = 0.0, 0.0
+    for opcode, argument in items:
+        span = _item_span(opcode, argument)
+        if span is None:
+            return None
+        if span.decided:
+            decided = max(decided, offset + span.decided)
+        offset += span.longest
+    return _Span(decided=decided, longest=offset)
+
+
+def _item_span(opcode: object, argument: object) -> _Span | None:  # noqa: PLR0911 - one return per opcode
+    if opcode in (regex_constants.LITERAL, regex_constants.NOT_LITERAL):
+        return _Span(decided=1, longest=1)
+    if opcode is regex_constants.IN:
+        return _Span(decided=0 if _is_any_digit(argument) else 1, longest=1)
+    if opcode is regex_constants.AT:
+        return _Span(decided=0, longest=0)
+    if opcode is regex_constants.SUBPATTERN:
+        return _sequence_span(argument[-1])
+    if opcode is regex_constants.BRANCH:
+        spans = [_sequence_span(alternative) for alternative in argument[1]]
+        if None in spans:
+            return None
+        return _Span(decided=max(s.decided for s in spans), longest=max(s.longest for s in spans))
+    if opcode in (regex_constants.MAX_REPEAT, regex_constants.MIN_REPEAT):
+        low, high, body = argument
+        inner = _sequence_span(body)
+        if inner is None:
+            return None
+        longest = math.inf if high is regex_constants.MAXREPEAT else high * inner.longest
+        if not inner.decided:
+            return _Span(decided=0, longest=longest)
+        return _Span(decided=(longest - inner.longest) + inner.decided, longest=longest)
+    return None
+
+
+def _is_any_digit(character_set: object) -> bool:
+    return character_set in (
+        [(regex_constants.CATEGORY, regex_constants.CATEGORY_DIGIT)],
+        [(regex_constants.RANGE, (ord("0"), ord("9")))],
+    )
+
+
+def first_characters(pattern: str) -> frozenset[str] | None:
+    """The characters a match of `pattern` can begin with; None if it can match the empty string."""
+    first, can_be_empty = _sequence_first(regex_parser.parse(pattern))
+    return None if first is None or can_be_empty else first
+
+
+def _sequence_first(items: Iterable[tuple[object, object]]) -> tuple[frozenset[str] | None, bool]:
+    characters: frozenset[str] = frozenset()
+    for opcode, argument in items:
+        first, can_be_empty = _item_first(opcode, argument)
+        if first is None:
+            return None, True
+        characters |= first
+        if not can_be_empty:
+            return characters, False
+    return characters, True
+
+
+def _item_first(opcode: object, argument: object) -> tuple[frozenset[str] | None, bool]:  # noqa: PLR0911
+    if opcode is regex_constants.LITERAL:
+        return frozenset(chr(argument)), False
+    if opcode is regex_constants.IN:
+        return _set_members(argument), False
+    if opcode is regex_constants.AT:
+        return frozenset(), True
+    if opcode is regex_constants.SUBPATTERN:
+        return _sequence_first(argument[-1])
+    if opcode is regex_constants.BRANCH:
+        firsts = [_sequence_first(alternative) for alternative in argument[1]]
+        if any(first is None for first, _ in firsts):
+            return None, True
+        return frozenset().union(*(first for first, _ in firsts)), any(empty for _, empty in firsts)
+    if opcode in (regex_constants.MAX_REPEAT, regex_constants.MIN_REPEAT):
+        low, _, body = argument
+        first, can_be_empty = _sequence_first(body)
+        return first, can_be_empty or low == 0
+    return None, True
+
+
+def _set_members(character_set: object) -> frozenset[str] | None:
+    """The digits a character class admits (our strings hold digits only), or None if it negates."""
+    members: set[str] = set()
+    for kind, value in character_set:
+        if kind is regex_constants.LITERAL:
+            members.add(chr(value))
+        elif kind is regex_constants.RANGE:
+            members.update(chr(code) for code in range(value[0], value[1] + 1))
+        elif (kind, value) == (regex_constants.CATEGORY, regex_constants.CATEGORY_DIGIT):
+            members.update("0123456789")
+        else:
+            return None
+    return frozenset(members)
+
+
+@functools.cache
+def direct_national_starts(region: str) -> frozenset[str]:
+    """First digits with which a national-format number of `region` needs no prefix handling.
+
+    No international prefix, own country code or national prefix of the region can begin with
+    them, so such a number's national significant number is its digits as written.
+    """
+    rules = region_rules(region)
+    prefixes = [rules.international_prefix, rules.national_prefix_for_parsing]
+    firsts = [first_characters(pattern) for pattern in prefixes if pattern]
+    if rules.has_transform_rule or None in firsts:
+        return frozenset()
+    taken = frozenset(str(rules.country_code)[0]).union(*firsts)
+    return frozenset("0123456789") - taken

@@ -15,6 +15,8 @@ def reference(raw: str | None, region: str) -> tuple[str | None, bool, str | Non
     cleaned = (raw or "").strip().strip("\"'").strip()
     if cleaned.endswith(".0") and cleaned[:-2].isdigit():
         cleaned = cleaned[:-2]
+    if cleaned.startswith("00") and phonenumbers.country_code_for_region(region) == 1:
+        cleaned = "+" + cleaned[2:]
     if not cleaned or ("E+" in cleaned.upper() and cleaned.replace(".", "").upper().split("E+")[0].isdigit()):
         return None, False, None, None
     try:
@@ -72,6 +74,16 @@ def test_never_raises_and_agrees_on_arbitrary_strings(values: list[tuple[str, st
         ("201555012345678901", "US", None, "too_long"),
         ("2015550123", "XX", None, "invalid_country_code"),
         ("+44 20 7946 0018", "US", "+442079460018", None),
+        ("0044 20 7946 0018", "US", "+442079460018", None),
+        ("0044 20 7946 0018", "CA", "+442079460018", None),
+        ("0044 20 7946 0018", "GB", "+442079460018", None),
+        ("011 44 20 7946 0018", "US", "+442079460018", None),
+        ("0113 496 0000", "GB", "+441134960000", None),
+        ("tel:+1-201-555-0123", "US", "+12015550123", None),
+        ("+44 (0)20 7946 0018", "US", "+442079460018", None),
+        ("２０１-５５５-０１２３", "US", "+12015550123", None),
+        ("1-800-FLOWERS", "US", "+18003569377", None),
+        ("201-555-0123 ext. 12", "US", "+12015550123", None),
     ],
 )
 def test_pre_cleaning_rules_and_reasons(raw: str | None, region: str, e164: str | None, reason: str | None) -> None:
@@ -92,11 +104,14 @@ def test_phonenumbers_answers_each_distinct_unusual_value_once(monkeypatch: pyte
     monkeypatch.setattr(
         phonenumbers, "parse", lambda value, region: calls.append((value, region)) or parse(value, region)
     )
-    phones = ["201-555-0123 x12", " 201-555-0123 x12 ", "201-555-0123 x12", "(201) 555-0123", "+1 201.555.0123"]
+    phones = ["1-800-FLOWERS", " 1-800-FLOWERS ", "1-800-FLOWERS", "(201) 555-0123 x12", "+1 201.555.0123"]
     frame = pl.DataFrame({"phone": phones, "country": ["US", "US", "CA", "US", "US"]})
     result = normalise_phones(frame, "phone", region="US", region_column="country")
-    assert sorted(calls) == [("201-555-0123 x12", "CA"), ("201-555-0123 x12", "US")]
-    assert (
-        result.select("phone_e164", "phone_extension").rows()
-        == [("+12015550123", "12")] * 3 + [("+12015550123", None)] * 2
-    )
+    assert sorted(calls) == [("1-800-FLOWERS", "CA"), ("1-800-FLOWERS", "US")]
+    assert result.select("phone_e164", "phone_extension").rows() == [
+        ("+18003569377", None),
+        ("+18003569377", None),
+        ("+18003569377", None),
+        ("+12015550123", "12"),
+        ("+12015550123", None),
+    ]

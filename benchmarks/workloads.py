@@ -1,0 +1,78 @@
+"""Seeded, vectorised generators of the inputs the benchmarks time."""
+
+import numpy as np
+import phonenumbers
+import polars as pl
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
+
+# Share of each region in a realistic CRM export.
+CRM_REGIONS = {"US": 0.45, "GB": 0.15, "DE": 0.1, "FR": 0.1, "AU": 0.1, "IN": 0.1}
+GARBAGE = ["n/a", "", "unknown", "12345", "call me", "0000000000", "2.01555E+09", "-", "TBD", "none"]
+_FORMATS = [PhoneNumberFormat.E164, PhoneNumberFormat.INTERNATIONAL, PhoneNumberFormat.NATIONAL]
+_TEMPLATES = 50_000
+
+
+def crm_mix(rows: int, *, seed: int) -> pl.DataFrame:
+    """`phone, country` rows: mostly US/GB/DE/FR/AU/IN formats, 30% repeated numbers, 5% garbage.
+
+    Formatted templates (E.164, international, national, digits only, dashes) get their last
+    two digits varied, so 70% of the rows are distinct numbers; 2% carry an `x123` extension.
+    """
+    rng = np.random.default_rng(seed)
+    templates = _templates(rng)
+    distinct = int(rows * 0.7)
+    picks = pl.Series(rng.integers(0, templates.height, size=distinct))
+    phone = pl.col("phone")
+    numbers = templates[picks].with_columns(
+        phone=pl.concat_str(
+            phone.str.slice(0, phone.str.len_chars() - 4),
+            pl.Series(rng.integers(0, 10_000, distinct)).cast(pl.String).str.zfill(4),
+        )
+    )
+    with_extension = pl.Series(rng.random(distinct) < 0.02)
+    numbers = numbers.with_columns(
+        phone=pl.when(with_extension).then(pl.concat_str(phone, pl.lit(" x"), pl.lit("123"))).otherwise(phone)
+    )
+    repeated = numbers.sample(rows - distinct, with_replacement=True, seed=seed)
+    mix = pl.concat([numbers, repeated]).sample(fraction=1.0, shuffle=True, seed=seed)
+    is_garbage = pl.Series(rng.random(rows) < 0.05)
+    garbage = pl.Series(rng.choice(GARBAGE, size=rows))
+    return mix.with_columns(phone=pl.when(is_garbage).then(garbage).otherwise(phone))
+
+
+def us_registry_numbers(rows: int, *, seed: int) -> pl.DataFrame:
+    """Ten-digit US numbers as the national registry ships them, one `phone` string per row."""
+    rng = np.random.default_rng(seed)
+    area_codes = np.array([int(code) for code in _us_area_codes()])
+    numbers = rng.choice(area_codes, size=rows) * 10_000_000 + rng.integers(2_000_000, 10_000_000, size=rows)
+    return pl.DataFrame({"phone": numbers}).with_columns(pl.col("phone").cast(pl.String))
+
+
+def _templates(rng: np.random.Generator) -> pl.DataFrame:
+    """Formatted example-based numbers of the CRM regions, in their regional shares."""
+    regions = rng.choice(list(CRM_REGIONS), size=_TEMPLATES, p=list(CRM_REGIONS.values()))
+    phones = [_formatted_number(region, rng) for region in regions]
+    return pl.DataFrame({"phone": phones, "country": regions})
+
+
+def _formatted_number(region: str, rng: np.random.Generator) -> str:
+    """An example number of the region with its middle digits varied, in a random format."""
+    number_type = PhoneNumberType.MOBILE if rng.random() < 0.5 else PhoneNumberType.FIXED_LINE
+    example = phonenumbers.example_number_for_type(region, number_type)
+    national = str(example.national_number)
+    varied = national[:-6] + f"{rng.integers(0, 100):02d}" + national[-4:]
+    number = phonenumbers.PhoneNumber(country_code=example.country_code, national_number=int(varied))
+    text = phonenumbers.format_number(number, _FORMATS[rng.integers(0, len(_FORMATS))])
+    roll = rng.random()
+    if roll < 0.1:
+        return "".join(ch for ch in text if ch.isdigit())
+    if roll < 0.15:
+        return text.replace(" ", "-")
+    return text
+
+
+def _us_area_codes() -> list[str]:
+    """Area codes that phonenumbers' US metadata accepts for fixed lines."""
+    pattern = phonenumbers.PhoneMetadata.metadata_for_region("US").fixed_line.national_number_pattern
+    codes = pl.Series([f"{code}2345678" for code in range(200, 1000)])
+    return codes.filter(codes.str.contains(f"^(?:{pattern})$")).str.slice(0, 3).to_list()
