@@ -25,10 +25,11 @@ from pipelines.phone_metadata import (
 )
 
 OK, FAILED, FALLBACK = "ok", "failed", "fallback"
-# `_test_number_length` results (as RegionRules.length_check names them) and the reason they give.
-_LENGTH_REASONS = {"too_short": "too_short", "too_long": "too_long", "invalid_length": "invalid_length"}
+# `_test_number_length` results (as RegionRules.length_check names them) that are their own reason.
+_LENGTH_REASONS = ["too_short", "too_long", "invalid_length"]
 _OUTCOME_COLUMNS = ["valid", "type", "region", "reason"]
 _KEEPS_NATIONAL_PREFIX = ["too_short", "is_possible_local_only", "invalid_length"]
+_MAIN_REGIONS = {code: regions_of(int(code))[0] for code in COUNTRY_CODES}
 _ANSWER_TEMPLATE = pl.DataFrame(
     schema={
         "_status": pl.String, "_cc": pl.String, "_national": pl.String, "_main_region": pl.String,
@@ -243,7 +244,11 @@ def _classify(numbers: pl.DataFrame, country_code: str) -> pl.DataFrame:
     return pl.concat(resolved, how="diagonal_relaxed").with_columns(
         valid=is_valid,
         region=pl.when(is_valid).then("region"),
-        reason=pl.when(~is_valid).then(length.replace_strict(_LENGTH_REASONS, default="invalid_number")),
+        reason=pl.when(is_valid)
+        .then(None)
+        .when(length.is_in(_LENGTH_REASONS))
+        .then(length)
+        .otherwise(pl.lit("invalid_number")),
     )
 
 
@@ -265,4 +270,4 @@ def _leading_country_code(digits: pl.Expr) -> pl.Expr:
 
 def _main_region_of(country_code: pl.Expr) -> pl.Expr:
     """The region whose metadata libphonenumber uses for a country code (`001:<code>` if non-geographic)."""
-    return country_code.replace_strict({code: regions_of(int(code))[0] for code in COUNTRY_CODES}, default=None)
+    return country_code.replace_strict(_MAIN_REGIONS, default=None)

@@ -35,7 +35,10 @@ def phone_values(count: int, *, seed: int) -> list[tuple[str, str]]:
     values = []
     for _ in range(count):
         region, number = rng.choice(examples)
+        default_region = region if rng.random() < 0.6 else rng.choice(regions)
         text = phonenumbers.format_number(number, rng.choice(FORMATS))
+        if rng.random() < 0.1:
+            text = phonenumbers.format_out_of_country_calling_number(number, default_region)
         roll = rng.random()
         if roll < 0.25:
             text = _mutate(text, rng)
@@ -49,7 +52,6 @@ def phone_values(count: int, *, seed: int) -> list[tuple[str, str]]:
             text = rng.choice(GARBAGE)
         elif roll < 0.6:
             text = rng.choice(WRAPPERS).format(text)
-        default_region = region if rng.random() < 0.6 else rng.choice(regions)
         values.append((text, default_region))
     return values
 

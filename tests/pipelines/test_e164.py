@@ -10,7 +10,7 @@ from pipelines.e164 import normalise_phones
 from tests.phone_values import phone_values
 
 
-def reference(raw: str | None, region: str) -> tuple[str | None, bool, str | None, str | None]:
+def reference(raw: str | None, region: str) -> tuple[str | None, bool, str | None, str | None, str | None]:
     """phonenumbers called directly, after the pre-cleaning rules written out by hand."""
     cleaned = (raw or "").strip().strip("\"'").strip()
     if cleaned.endswith(".0") and cleaned[:-2].isdigit():
@@ -18,35 +18,39 @@ def reference(raw: str | None, region: str) -> tuple[str | None, bool, str | Non
     if cleaned.startswith("00") and phonenumbers.country_code_for_region(region) == 1:
         cleaned = "+" + cleaned[2:]
     if not cleaned or ("E+" in cleaned.upper() and cleaned.replace(".", "").upper().split("E+")[0].isdigit()):
-        return None, False, None, None
+        return None, False, None, None, None
     try:
         number = phonenumbers.parse(cleaned, region)
     except phonenumbers.NumberParseException:
-        return None, False, None, None
+        return None, False, None, None, None
     if not phonenumbers.is_valid_number(number):
-        return None, False, None, None
+        return None, False, None, None, number.extension or None
     return (
         phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
         True,
         phonenumbers.PhoneNumberType.to_string(phonenumbers.number_type(number)).lower(),
         phonenumbers.region_code_for_number(number),
+        number.extension or None,
     )
 
 
-def normalised(values: list[tuple[str | None, str]]) -> list[tuple[str | None, bool, str | None, str | None]]:
+def normalised(
+    values: list[tuple[str | None, str]],
+) -> list[tuple[str | None, bool, str | None, str | None, str | None]]:
     frame = pl.DataFrame(values, schema={"phone": pl.String, "country": pl.String}, orient="row")
     result = normalise_phones(frame, "phone", region="US", region_column="country")
-    return result.select("phone_e164", "phone_valid", "phone_type", "phone_region").rows()
+    return result.select("phone_e164", "phone_valid", "phone_type", "phone_region", "phone_extension").rows()
 
 
 def test_agrees_with_phonenumbers_on_every_generated_value() -> None:
-    values = phone_values(20_000, seed=1)
+    values = phone_values(40_000, seed=1)
     expected = [reference(raw, region) for raw, region in values]
     mismatches = [
         (value, got, want) for value, got, want in zip(values, normalised(values), expected, strict=True) if got != want
     ]
     assert mismatches == []
-    assert sum(valid for _, valid, _, _ in expected) > 5_000
+    assert sum(valid for _, valid, *_ in expected) > 10_000
+    assert {region for _, region in values} == phonenumbers.SUPPORTED_REGIONS
 
 
 @settings(max_examples=300, deadline=None)
