@@ -1,4 +1,6 @@
-"""Analytics: per-number facts for analysts."""
+"""Analytics: per-number facts for analysts, CLI health for the number estate, and calling windows."""
+
+from datetime import datetime
 
 import dagster as dg
 import polars as pl
@@ -7,7 +9,18 @@ from assets.constants import ANALYTICS
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData
 from pipelines.analytics import number_analytics as build_number_analytics
+from pipelines.calling_windows import calling_windows as build_calling_windows
+from pipelines.calling_windows import with_time_zones, with_us_state
+from pipelines.cli_health import HEALTH_STATUSES
+from pipelines.cli_health import cli_days as build_cli_days
+from pipelines.cli_health import cli_health as build_cli_health
+from pipelines.cli_health import pool_capacity as build_pool_capacity
+from pipelines.dialled_numbers import SUPPRESSION_STATUSES
+from pipelines.dialled_numbers import dialled_numbers as build_dialled_numbers
+from pipelines.masking import masked_e164
 from pipelines.sources import crm_numbers
+
+WORST_CLIS = 5
 
 
 @dg.asset(group_name=ANALYTICS, kinds={"duckdb", "polars"})
@@ -30,3 +43,148 @@ def number_analytics(
             "suppressed_number_rate": rate(count_suppressed, analytics.height),
         },
     )
+
+
+@dg.asset(group_name=ANALYTICS, kinds={"polars"})
+def cli_days(
+    scrubline: ScrublineData, normalised_call_records: pl.DataFrame, normalised_number_estate: pl.DataFrame
+) -> dg.Output[pl.DataFrame]:
+    """One row per CLI per UTC day: calls, recipients, answers, short calls, calls outside hours, complaints, cap."""
+    calls = scrubline.config().calls
+    days = build_cli_days(
+        normalised_call_records,
+        normalised_number_estate,
+        daily_cap=calls.daily_cap,
+        short_call_s=calls.short_call_s,
+        hours=calls.calling_hours,
+    )
+    return dg.Output(
+        days,
+        metadata={
+            **frame_metadata(
+                days, preview_columns=["cli_e164", "day_utc", "count_calls", "answer_rate", "is_over_cap"]
+            ),
+            "count_over_cap_days": days.get_column("is_over_cap").sum(),
+            "daily_cap": calls.daily_cap,
+        },
+    )
+
+
+@dg.asset(group_name=ANALYTICS, kinds={"polars"})
+def cli_health(
+    context: dg.AssetExecutionContext,
+    scrubline: ScrublineData,
+    cli_days: pl.DataFrame,
+    normalised_number_estate: pl.DataFrame,
+) -> dg.Output[pl.DataFrame]:
+    """One row per CLI in the estate or the call log: health (healthy, watch, rest, retire) and the reason in words."""
+    calls = scrubline.config().calls
+    health = build_cli_health(
+        cli_days,
+        normalised_number_estate,
+        thresholds=calls.health,
+        daily_cap=calls.daily_cap,
+        short_call_s=calls.short_call_s,
+        as_of=_run_started(context).date(),
+    )
+    statuses = dict(health.get_column("health_status").cast(pl.String).value_counts().iter_rows())
+    worst = (
+        health.filter(pl.col("health_status") != "healthy")
+        .sort("health_status", "answer_rate_recent", descending=[True, False], nulls_last=True)
+        .head(WORST_CLIS)
+        .select(cli=masked_e164(pl.col("cli_e164")), pool="pool", health_status="health_status", reason="health_reason")
+    )
+    return dg.Output(
+        health,
+        metadata={
+            **frame_metadata(health, preview_columns=["cli_e164", "pool", "health_status", "health_reason"]),
+            **{f"count_clis/{status}": statuses.get(status, 0) for status in HEALTH_STATUSES},
+            "worst_clis": frame_metadata(worst, preview_columns=worst.columns)["preview"],
+            **_answer_rates(health),
+        },
+    )
+
+
+@dg.asset(group_name=ANALYTICS, kinds={"polars"})
+def pool_capacity(scrubline: ScrublineData, cli_health: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    """One row per CLI pool: CLIs owned and usable today against the CLIs its daily volume needs at the cap."""
+    calls = scrubline.config().calls
+    pools = build_pool_capacity(cli_health, daily_cap=calls.daily_cap, recent_days=calls.health.recent_days)
+    return dg.Output(
+        pools,
+        metadata={
+            **frame_metadata(pools, preview_columns=pools.columns),
+            "count_pools_short": pools.filter(pl.col("count_clis_short") > 0).height,
+        },
+    )
+
+
+@dg.asset(group_name=ANALYTICS, kinds={"duckdb", "polars"})
+def dialled_numbers(
+    context: dg.AssetExecutionContext,
+    scrubline: ScrublineData,
+    normalised_call_records: pl.DataFrame,
+    suppression_list: pl.DataFrame,
+) -> dg.Output[pl.DataFrame]:
+    """One row per dialled number: attempts in the last 24 h, 7 and 30 days, last call, contact rate, status today."""
+    numbers = build_dialled_numbers(
+        normalised_call_records,
+        suppression_list,
+        states=scrubline.config().calls.states,
+        as_of=_run_started(context),
+    )
+    statuses = dict(numbers.get_column("suppression_status").value_counts().iter_rows())
+    return dg.Output(
+        numbers,
+        metadata={
+            **frame_metadata(
+                numbers, preview_columns=["dialled_e164", "dialled_state", "count_attempts_24h", "suppression_status"]
+            ),
+            **{f"count_numbers/{status}": statuses.get(status, 0) for status in SUPPRESSION_STATUSES},
+        },
+    )
+
+
+@dg.asset(group_name=ANALYTICS, kinds={"polars"})
+def calling_windows(
+    context: dg.AssetExecutionContext, scrubline: ScrublineData, scrubbed_leads: pl.DataFrame
+) -> dg.Output[pl.DataFrame]:
+    """One row per clean list row: the recipient's time zones, US state and today's calling window in UTC."""
+    calls = scrubline.config().calls
+    clean = scrubbed_leads.filter(pl.col("outcome") == "clean").select(
+        "campaign", "lead_id", "phone_e164", "phone_type", "phone_region"
+    )
+    located = with_us_state(with_time_zones(clean, "phone"), "phone")
+    windows = build_calling_windows(
+        located, "phone", as_of=_run_started(context).date(), hours=calls.calling_hours, states=calls.states
+    ).drop("phone_type", "phone_region")
+    count_without = windows.get_column("window_start_utc").null_count()
+    return dg.Output(
+        windows,
+        metadata={
+            **frame_metadata(windows, preview_columns=["campaign", "phone_e164", "window_start_utc", "window_end_utc"]),
+            "count_without_window": count_without,
+            "without_window_rate": rate(count_without, windows.height),
+        },
+    )
+
+
+def _run_started(context: dg.AssetExecutionContext) -> datetime:
+    """When the run was created: one instant for all its assets, so every analytic describes the same moment."""
+    return context.instance.get_run_record_by_id(context.run.run_id).create_timestamp
+
+
+def _answer_rates(health: pl.DataFrame) -> dict[str, float]:
+    """`answer_rate/<masked CLI>` for each CLI with recent calls, so the UI plots each over runs.
+
+    Masks keep the country code and last four digits, so two CLIs can share one; the later in
+    E.164 order gets ` #2` (then ` #3`), which holds from run to run while the estate is unchanged.
+    """
+    rates = health.filter(pl.col("answer_rate_recent").is_not_null()).select(
+        masked=masked_e164(pl.col("cli_e164")), answer_rate="answer_rate_recent"
+    )
+    keyed = rates.with_columns(nth=pl.int_range(1, pl.len() + 1).over("masked"))
+    return {
+        f"answer_rate/{masked}" + (f" #{nth}" if nth > 1 else ""): answer_rate
+        for masked, answer_rate, nth in keyed.iter_rows()
+    }

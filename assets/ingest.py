@@ -6,23 +6,27 @@ import polars as pl
 from assets.constants import INGEST
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData
+from pipelines.calls import no_call_records, no_number_estate, read_call_records, read_number_estate
 from pipelines.ingest import quarantined
 from pipelines.publish import write_quarantine
 from pipelines.sources import read_crm, read_dialler, read_registry
+
+# A data directory without a call log has no call records or estate: those assets hold no rows.
+NOT_CONFIGURED = {"calls": "no calls.records in scrubline.yaml"}
 
 
 @dg.asset(group_name=INGEST, kinds={"polars", "duckdb"})
 def crm_contacts(context: dg.AssetExecutionContext, scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
     """One row per CRM export record, as read; unreadable records kept with a quarantine reason."""
     records = read_crm(scrubline.config().crm, data_dir=scrubline.root)
-    return _with_quarantine(context, scrubline, records, name="crm")
+    return with_quarantine(context, scrubline, records, name="crm")
 
 
 @dg.asset(group_name=INGEST, kinds={"polars", "duckdb"})
 def dialler_leads(context: dg.AssetExecutionContext, scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
     """One row per dialler record, campaign from the file stem; unreadable records kept with a reason."""
     records = read_dialler(scrubline.config().dialler, data_dir=scrubline.root)
-    return _with_quarantine(context, scrubline, records, name="dialler")
+    return with_quarantine(context, scrubline, records, name="dialler")
 
 
 @dg.asset(group_name=INGEST, kinds={"polars", "duckdb"})
@@ -44,10 +48,29 @@ def registry_entries(scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
     )
 
 
-def _with_quarantine(
+@dg.asset(group_name=INGEST, kinds={"polars", "duckdb"})
+def call_records(context: dg.AssetExecutionContext, scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
+    """One row per call record as read, under Scrubline's column names; unreadable records kept with a reason."""
+    source = scrubline.config().calls.records
+    if source is None:
+        return dg.Output(no_call_records(), metadata={"dagster/row_count": 0, **NOT_CONFIGURED})
+    return with_quarantine(context, scrubline, read_call_records(source, data_dir=scrubline.root), name="calls")
+
+
+@dg.asset(group_name=INGEST, kinds={"polars", "duckdb"})
+def number_estate(scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
+    """One row per number-estate record: a CLI the programme owns; any unreadable record fails the run."""
+    source = scrubline.config().calls.estate
+    if source is None:
+        return dg.Output(no_number_estate(), metadata={"dagster/row_count": 0, **NOT_CONFIGURED})
+    estate = read_number_estate(source, data_dir=scrubline.root)
+    return dg.Output(estate, metadata=frame_metadata(estate, preview_columns=["source_file", "source_row", "pool"]))
+
+
+def with_quarantine(
     context: dg.AssetExecutionContext, scrubline: ScrublineData, records: pl.DataFrame, *, name: str
 ) -> dg.Output[pl.DataFrame]:
-    """Write the unreadable records to the quarantine folder and report them."""
+    """The records as the asset's output, their unreadable ones written to the quarantine folder and reported."""
     rejected = quarantined(records)
     path = write_quarantine(rejected, quarantine_dir=scrubline.quarantine / context.run.run_id, name=name)
     if path is not None:

@@ -13,7 +13,7 @@ def frame_metadata(frame: pl.DataFrame, *, preview_columns: list[str]) -> dict[s
     preview = (
         frame.head(PREVIEW_ROWS)
         .select(preview_columns)
-        .with_columns(masked_e164(pl.col(name)) for name in preview_columns if name.endswith("e164"))
+        .with_columns(masked_e164(pl.col(name)).alias(name) for name in preview_columns if name.endswith("e164"))
     )
     return {
         "dagster/row_count": frame.height,

@@ -6,6 +6,7 @@ import polars as pl
 from assets.constants import NORMALISE
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData
+from pipelines.calls import normalise_call_records, normalise_number_estate
 from pipelines.sources import normalise_crm, normalise_dialler, normalise_registry
 
 
@@ -35,6 +36,38 @@ def normalised_registry_entries(scrubline: ScrublineData, registry_entries: pl.D
         for (name,), part in registry_entries.group_by("registry", maintain_order=True)
     )
     return dg.Output(entries, metadata=_validity_metadata(entries, "phone"))
+
+
+@dg.asset(group_name=NORMALISE, kinds={"polars"})
+def normalised_call_records(scrubline: ScrublineData, call_records: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    """One row per call record: CLI and dialled number in E.164, typed fields, and why a record is unusable."""
+    calls = normalise_call_records(call_records, default_region=scrubline.config().default_region)
+    reasons = calls.get_column("call_reason").drop_nulls().value_counts(sort=True)
+    count_unusable = calls.height - calls.get_column("call_reason").null_count()
+    return dg.Output(
+        calls,
+        metadata={
+            **frame_metadata(calls, preview_columns=["call_id", "cli_e164", "started_at", "call_reason"]),
+            "count_attempts": calls.get_column("is_attempt").sum(),
+            "count_unusable": count_unusable,
+            "unusable_rate": rate(count_unusable, calls.height),
+            "unusable_reasons": {reason: count for reason, count in reasons.iter_rows()},
+        },
+    )
+
+
+@dg.asset(group_name=NORMALISE, kinds={"polars"})
+def normalised_number_estate(scrubline: ScrublineData, number_estate: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    """One row per owned CLI in E.164 with pool, carrier, attestation and reputation; a bad row fails the run."""
+    estate = normalise_number_estate(number_estate, default_region=scrubline.config().default_region)
+    pools = estate.group_by("pool").len().sort("pool")
+    return dg.Output(
+        estate,
+        metadata={
+            **frame_metadata(estate, preview_columns=["cli_e164", "pool", "attestation", "reputation_label"]),
+            **{f"count_clis/{pool}": count for pool, count in pools.iter_rows()},
+        },
+    )
 
 
 def _validity_metadata(frame: pl.DataFrame, column: str) -> dict[str, object]:

@@ -21,13 +21,28 @@ def published_run(
     suppression_list: pl.DataFrame,
     registry_entries: pl.DataFrame,
     dialler_leads: pl.DataFrame,
+    calling_windows: pl.DataFrame,
+    cli_days: pl.DataFrame,
+    cli_health: pl.DataFrame,
+    pool_capacity: pl.DataFrame,
+    dialled_numbers: pl.DataFrame,
 ) -> dg.MaterializeResult:
     """The run's folder under `published/`: clean lists (Parquet, CSV), suppressed, invalid, analytics, manifest."""
+    call_analytics = {
+        "cli_days": cli_days,
+        "cli_health": cli_health,
+        "pool_capacity": pool_capacity,
+        "dialled_numbers": dialled_numbers,
+    }
     outputs = run_outputs(
         scrubbed_leads,
         number_analytics=number_analytics,
         contacts=normalised_crm_contacts,
         suppression_list=suppression_list,
+        analytics={
+            "calling_windows": calling_windows,
+            **(call_analytics if scrubline.config().calls.is_configured else {}),
+        },
     )
     lineage = pl.concat(
         frame.select("source_file", "source_sha256")

@@ -119,7 +119,7 @@ def no_clean_number_is_suppressed(scrubbed_leads: pl.DataFrame, suppression_list
             "count_leaked": leaked.height,
             "threshold": 0,
             "leaked_sample": dg.MetadataValue.json(
-                leaked.head(5).with_columns(masked_e164(pl.col("phone_e164"))).to_dicts()
+                leaked.head(5).with_columns(masked_e164(pl.col("phone_e164")).alias("phone_e164")).to_dicts()
             ),
         },
     )

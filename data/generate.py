@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import random
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import phonenumbers
@@ -40,16 +41,36 @@ registries:
     format: plain
     path: inbox/registries/national/*.txt
     region: US
+calls:
+  records:
+    path: inbox/calls/*.csv
+    complaint_column: complaint
+  estate:
+    path: inbox/estate/*.csv
+    reputation_label_column: reputation_label
+    reputation_checked_column: reputation_checked_on
+  daily_cap: 25
 """
 US_AREA_CODES = ["201", "212", "305", "312", "415", "512", "617", "702", "213", "404", "206", "303"]
 GARBAGE = ["n/a", "", "unknown", "12345", "555", "call me", "0000000000", "2.01555E+09"]
 
+# The call log and estate draw from their own generator, so the files above never change because of them.
+CALLS_SEED = 20261128
+LAST_CALL_DAY = date(2026, 11, 26)
+CALL_DAYS = 14
+POOLS = {"east": (["201", "212", "617"], 12), "central": (["312", "512"], 8), "west": (["415", "213", "206"], 10)}
+CARRIERS = ["Bandwidth", "Telnyx", "Twilio"]
+# (cli index, story): the CLIs whose recent days the health analytics should catch.
+OVER_CAP, BURNT, SHORT_CALLS, SPAM_LABELLED, GREY_LABELLED, NIGHT_CALLS = 0, 1, 12, 20, 21, 22
+RECENT_DAYS = 3
+DURATION_S = {"answered": (20, 400), "voicemail": (15, 40), "no_answer": (25, 45), "busy": (2, 8), "failed": (0, 3)}
 
-def us_number(rng: random.Random) -> phonenumbers.PhoneNumber:
+
+def us_number(rng: random.Random, area_codes: list[str] = US_AREA_CODES) -> phonenumbers.PhoneNumber:
     """A valid US number in a real area code."""
     while True:
         digits = (
-            rng.choice(US_AREA_CODES)
+            rng.choice(area_codes)
             + str(rng.randint(2, 9))
             + f"{rng.randint(0, 99):02d}"
             + f"{rng.randint(0, 9999):04d}"
@@ -126,7 +147,81 @@ def main() -> None:
         inbox / "registries" / "litigators" / "litigators.txt", [str(n.national_number) for n in us_sample[:30]]
     )
     _write_lines(inbox / "registries" / "national" / "us_dnc.txt", [str(n.national_number) for n in us_sample[30:]])
+    write_call_inbox(inbox, [number for number, _ in people])
     (DATA_DIR / "scrubline.yaml").write_text(CONFIG, encoding="utf-8")
+
+
+def write_call_inbox(inbox: Path, recipients: list[phonenumbers.PhoneNumber]) -> None:
+    """The number estate and two weeks of its calls, with a CLI for each story the health analytics tell."""
+    rng = random.Random(CALLS_SEED)
+    clis = [
+        (phonenumbers.format_number(us_number(rng, area_codes), phonenumbers.PhoneNumberFormat.E164), pool)
+        for pool, (area_codes, size) in POOLS.items()
+        for _ in range(size)
+    ]
+    _write_csv(
+        inbox / "estate" / "clis.csv",
+        ["cli", "pool", "carrier", "attestation", "reputation_label", "reputation_checked_on"],
+        [[cli, pool, *_estate_fields(index, rng)] for index, (cli, pool) in enumerate(clis)],
+    )
+    rows = [
+        call
+        for offset in range(CALL_DAYS)
+        for index, (cli, _) in enumerate(clis)
+        for call in _cli_day(index, cli, LAST_CALL_DAY - timedelta(days=offset), recipients, rng)
+    ]
+    rows = [[f"K{number:06d}", *row] for number, row in enumerate(rows, start=1)]
+    rows.append(rows[rng.randrange(len(rows))])  # an export that repeats a call
+    path = inbox / "calls" / "log.csv"
+    _write_csv(path, ["call_id", "cli", "dialled", "started_at", "duration_s", "disposition", "complaint"], rows)
+    with path.open("a", encoding="utf-8", newline="") as handle:
+        handle.write(f"K999999,{clis[0][0]},2015550123,2026-11-26T15:00:00Z,30,answered,,extra field\r\n")
+
+
+def _estate_fields(index: int, rng: random.Random) -> list[str]:
+    """Carrier, attestation, and the last reputation check: most come back clean, two carry a label."""
+    label = {SPAM_LABELLED: "spam_likely", GREY_LABELLED: "telemarketing"}.get(index, "")
+    checked_on = f"2026-11-{rng.randint(15, 25)}" if label or rng.random() < 0.5 else ""
+    return [rng.choice(CARRIERS), rng.choices("ABC", weights=[80, 15, 5])[0], label, checked_on]
+
+
+def _cli_day(
+    index: int, cli: str, day: date, recipients: list[phonenumbers.PhoneNumber], rng: random.Random
+) -> list[list[str]]:
+    """One CLI's calls on one day; in the last days the story CLIs go over the cap, stop being answered, or hang up."""
+    is_recent = (LAST_CALL_DAY - day).days < RECENT_DAYS
+    count = rng.randint(26, 32) if index == OVER_CAP and is_recent else rng.randint(7, 12)
+    answer_rate = 0.05 if index == BURNT and is_recent else 0.3
+    short_share = 0.6 if index == SHORT_CALLS and is_recent else 0.0
+    calls = []
+    for _ in range(count):
+        hour = rng.randint(3, 11) if index == NIGHT_CALLS and rng.random() < 0.3 else rng.randint(16, 23)
+        started_at = datetime(day.year, day.month, day.day, hour, rng.randint(0, 59), rng.randint(0, 59))
+        disposition = (
+            "answered"
+            if rng.random() < answer_rate
+            else rng.choices(["no_answer", "voicemail", "busy", "failed"], weights=[60, 25, 10, 5])[0]
+        )
+        low, high = (1, 9) if rng.random() < short_share else DURATION_S[disposition]
+        text = f"{started_at:%Y-%m-%dT%H:%M:%SZ}" if rng.random() > 0.002 else f"{started_at:%d/%m/%Y %H:%M}"
+        calls.append(
+            [
+                cli,
+                _dialled(rng.choice(recipients), rng),
+                text,
+                str(rng.randint(low, high)),
+                disposition if rng.random() > 0.002 else "transferred",
+                "yes" if rng.random() < 0.005 else "",
+            ]
+        )
+    return calls
+
+
+def _dialled(number: phonenumbers.PhoneNumber, rng: random.Random) -> str:
+    """The number as the dialler logged it: E.164 abroad, now and then as typed at home."""
+    if number.country_code == 1:
+        return messy(number, rng)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import glob
+from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import phonenumbers
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipelines.errors import ConfigError
+from pipelines.us_states import US_STATE_CODES
 
 CONFIG_FILE_NAME = "scrubline.yaml"
 
@@ -65,6 +67,146 @@ class Registry(_Section):
     _region = field_validator("region")(_check_region)
 
 
+def _quoted_time(value: object) -> object:
+    """Times must be quoted strings: YAML reads an unquoted 20:00 as the number 1200."""
+    if not isinstance(value, str | time):
+        raise ValueError(f'write times as quoted "HH:MM" strings (YAML read {value!r})')
+    return value
+
+
+LocalTime = Annotated[time, BeforeValidator(_quoted_time)]
+
+
+class CallRecordsSource(_Section):
+    """The dialler's call log: one row per call attempt; columns default to the names shown."""
+
+    path: str
+    call_id_column: str = "call_id"
+    cli_column: str = "cli"
+    dialled_column: str = "dialled"
+    started_at_column: str = "started_at"
+    duration_column: str = "duration_s"
+    disposition_column: str = "disposition"
+    complaint_column: str | None = None
+
+
+class NumberEstateSource(_Section):
+    """The CLIs the programme owns: one row per CLI, with an optional reputation label and its check date."""
+
+    path: str
+    cli_column: str = "cli"
+    pool_column: str = "pool"
+    carrier_column: str = "carrier"
+    attestation_column: str = "attestation"
+    reputation_label_column: str | None = None
+    reputation_checked_column: str | None = None
+
+    @model_validator(mode="after")
+    def _label_with_its_date(self) -> NumberEstateSource:
+        if (self.reputation_label_column is None) != (self.reputation_checked_column is None):
+            raise ValueError(
+                "reputation_label_column and reputation_checked_column go together: a label needs its date"
+            )
+        return self
+
+
+class CallingWindow(_Section):
+    """Local hours in which calls are allowed: from `start` (inclusive) to `end` (exclusive)."""
+
+    start: LocalTime
+    end: LocalTime
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> CallingWindow:
+        if self.start >= self.end:
+            raise ValueError(f"start {self.start:%H:%M} must be before end {self.end:%H:%M}")
+        return self
+
+
+class StateRule(_Section):
+    """A US state's stricter rule: a narrower window (an omitted bound is the federal one) and a call limit."""
+
+    start: LocalTime | None = None
+    end: LocalTime | None = None
+    max_calls_per_24h: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> StateRule:
+        if self.start is not None and self.end is not None and self.start >= self.end:
+            raise ValueError(f"start {self.start:%H:%M} must be before end {self.end:%H:%M}")
+        return self
+
+
+FEDERAL_CALLING_HOURS = CallingWindow(start=time(8), end=time(21))
+DEFAULT_STATE_RULES = {
+    "FL": StateRule(start=time(8), end=time(20), max_calls_per_24h=3),
+    "OK": StateRule(start=time(8), end=time(20), max_calls_per_24h=3),
+    "WA": StateRule(start=time(8), end=time(20)),
+}
+
+
+class HealthThresholds(_Section):
+    """When a CLI is watched, rested or retired; rates compare the recent days with the CLI's own trailing days."""
+
+    recent_days: int = Field(default=3, gt=0)
+    trailing_days: int = Field(default=14, gt=0)
+    min_calls: int = Field(default=20, gt=0)
+    watch_answer_rate_ratio: float = Field(default=0.7, gt=0, le=1)
+    rest_answer_rate_ratio: float = Field(default=0.5, gt=0, le=1)
+    watch_short_call_share: float = Field(default=0.3, gt=0, le=1)
+    rest_short_call_share: float = Field(default=0.5, gt=0, le=1)
+    watch_cap_breach_days: int = Field(default=1, gt=0)
+    rest_cap_breach_days: int = Field(default=2, gt=0)
+    retire_labels: list[str] = ["spam", "spam_likely", "scam_likely", "fraud"]
+
+    @field_validator("retire_labels")
+    @classmethod
+    def _lower_case(cls, labels: list[str]) -> list[str]:
+        return [label.strip().lower() for label in labels]
+
+    @model_validator(mode="after")
+    def _rest_is_worse_than_watch(self) -> HealthThresholds:
+        if self.rest_answer_rate_ratio > self.watch_answer_rate_ratio:
+            raise ValueError("rest_answer_rate_ratio must not exceed watch_answer_rate_ratio")
+        if self.rest_short_call_share < self.watch_short_call_share:
+            raise ValueError("rest_short_call_share must not be below watch_short_call_share")
+        if self.rest_cap_breach_days < self.watch_cap_breach_days:
+            raise ValueError("rest_cap_breach_days must not be below watch_cap_breach_days")
+        return self
+
+
+class CallAnalytics(_Section):
+    """Call analytics: the call log and number estate (both or neither), and the rules they are judged by."""
+
+    records: CallRecordsSource | None = None
+    estate: NumberEstateSource | None = None
+    # Practitioners keep a CLI to 20–30 calls a day; outside that range is a typo, not a policy.
+    daily_cap: int = Field(default=25, ge=20, le=30)
+    short_call_s: int = Field(default=10, gt=0)
+    calling_hours: CallingWindow = FEDERAL_CALLING_HOURS
+    states: dict[str, StateRule] = DEFAULT_STATE_RULES
+    health: HealthThresholds = HealthThresholds()
+
+    @model_validator(mode="after")
+    def _records_with_estate(self) -> CallAnalytics:
+        if (self.records is None) != (self.estate is None):
+            raise ValueError("records and estate go together: CLI health needs both the calls and the estate")
+        return self
+
+    @field_validator("states")
+    @classmethod
+    def _known_states(cls, states: dict[str, StateRule]) -> dict[str, StateRule]:
+        unknown = sorted(set(states) - US_STATE_CODES)
+        if unknown:
+            raise ValueError(f"not US state postal codes: {', '.join(unknown)} (use e.g. FL, OK)")
+        return states
+
+    @property
+    def is_configured(self) -> bool:
+        """Whether there is a call log to analyse; calling windows apply either way."""
+        return self.records is not None
+
+
 class ScrublineConfig(_Section):
     """The whole of `scrubline.yaml`, with paths resolved against the data directory."""
 
@@ -72,6 +214,7 @@ class ScrublineConfig(_Section):
     crm: CrmSource
     dialler: DiallerSource
     registries: list[Registry]
+    calls: CallAnalytics = CallAnalytics()
 
     _region = field_validator("default_region")(_check_region)
 

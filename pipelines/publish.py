@@ -31,6 +31,9 @@ WAREHOUSE_VIEWS = {
     "contacts": "crm/contacts.parquet",
     "suppression_list": "suppression/suppression_list.parquet",
 }
+# Analytics a run publishes as `analytics/<name>.parquet` and the warehouse shows as views of the same
+# name when the run has them: calling windows always, the rest only with a call log, none in older runs.
+ANALYTICS_VIEWS = ("calling_windows", "cli_days", "cli_health", "pool_capacity", "dialled_numbers")
 
 
 def run_outputs(
@@ -39,8 +42,9 @@ def run_outputs(
     number_analytics: pl.DataFrame,
     contacts: pl.DataFrame,
     suppression_list: pl.DataFrame,
+    analytics: Mapping[str, pl.DataFrame] | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """Every file a run publishes, by path relative to the run directory."""
+    """Every file a run publishes, by path relative to the run directory; `analytics` by name (ANALYTICS_VIEWS)."""
     outputs: dict[str, pl.DataFrame] = {}
     for (campaign,), leads in scrubbed.sort("campaign").group_by("campaign", maintain_order=True):
         clean = leads.filter(pl.col("outcome") == "clean").select(
@@ -57,6 +61,8 @@ def run_outputs(
     outputs["analytics/numbers.parquet"] = number_analytics
     outputs["crm/contacts.parquet"] = contacts
     outputs["suppression/suppression_list.parquet"] = suppression_list
+    for name, frame in (analytics or {}).items():
+        outputs[_analytics_path(name)] = frame
     return outputs
 
 
@@ -91,9 +97,11 @@ def build_warehouse(warehouse_path: Path, *, run_dir: Path) -> list[str]:
     """Build a fresh DuckDB file of views over a published run and swap it in; returns the views."""
     building = warehouse_path.with_name(f".{warehouse_path.name}.building")
     building.unlink(missing_ok=True)
+    present = {name: _analytics_path(name) for name in ANALYTICS_VIEWS if (run_dir / _analytics_path(name)).is_file()}
+    views = {**WAREHOUSE_VIEWS, **present}
     connection = duckdb.connect(str(building))
     try:
-        for view, pattern in WAREHOUSE_VIEWS.items():
+        for view, pattern in views.items():
             # DDL cannot take bound parameters; the path is ours, quoted as an SQL string literal.
             source = str(run_dir.resolve() / pattern).replace("'", "''")
             connection.execute(f"create view {view} as select * from read_parquet('{source}')")
@@ -101,7 +109,13 @@ def build_warehouse(warehouse_path: Path, *, run_dir: Path) -> list[str]:
         connection.close()
     # Readers holding the old file keep their handle; new readers open the new file.
     os.replace(building, warehouse_path)
-    return list(WAREHOUSE_VIEWS)
+    return list(views)
+
+
+def _analytics_path(name: str) -> str:
+    if name not in ANALYTICS_VIEWS:
+        raise ValueError(f"'{name}' is not one of the published analytics: {', '.join(ANALYTICS_VIEWS)}")
+    return f"analytics/{name}.parquet"
 
 
 def _write(frame: pl.DataFrame, path: Path) -> None:

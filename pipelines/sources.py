@@ -16,7 +16,6 @@ from pipelines.errors import RegistryError
 from pipelines.ingest import read_many
 
 REGISTRY_PHONE_COLUMN = "phone"
-# A do-not-call value that is not recognisably "no" suppresses: an unclear flag must not let a call through.
 _FALSE_FLAGS = ["", "0", "false", "f", "no", "n", "none", "null"]
 
 
@@ -64,9 +63,8 @@ def normalise_crm(records: pl.DataFrame, source: CrmSource, *, default_region: s
     for column in source.phone_columns:
         records = normalise_phones(records, column, region=default_region, region_column=source.country_column)
     flag = pl.col(source.do_not_call_column) if source.do_not_call_column else pl.lit(None, pl.String)
-    return records.with_columns(
-        is_do_not_call=flag.is_not_null() & ~flag.str.strip_chars().str.to_lowercase().is_in(_FALSE_FLAGS)
-    )
+    # A do-not-call value that is not recognisably "no" suppresses: an unclear flag must not let a call through.
+    return records.with_columns(is_do_not_call=is_set_flag(flag))
 
 
 def normalise_dialler(records: pl.DataFrame, source: DiallerSource, *, default_region: str) -> pl.DataFrame:
@@ -94,6 +92,11 @@ def crm_numbers(crm: pl.DataFrame, source: CrmSource) -> pl.DataFrame:
             for column in source.phone_columns
         ]
     )
+
+
+def is_set_flag(flag: pl.Expr) -> pl.Expr:
+    """A yes/no column read cautiously: anything present and not recognisably "no" counts as yes."""
+    return flag.is_not_null() & ~flag.str.strip_chars().str.to_lowercase().is_in(_FALSE_FLAGS)
 
 
 def _optional(*columns: str | None) -> list[str]:

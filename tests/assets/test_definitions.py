@@ -8,9 +8,12 @@ from assets.constants import NIGHTLY_SCRUB_JOB
 from assets.definitions import build_definitions
 
 ASSETS = {
-    "crm_contacts", "dialler_leads", "registry_entries",
+    "crm_contacts", "dialler_leads", "registry_entries", "call_records", "number_estate",
     "normalised_crm_contacts", "normalised_dialler_leads", "normalised_registry_entries",
-    "suppression_list", "scrubbed_leads", "number_analytics", "published_run", "warehouse",
+    "normalised_call_records", "normalised_number_estate",
+    "suppression_list", "scrubbed_leads",
+    "number_analytics", "cli_days", "cli_health", "pool_capacity", "dialled_numbers", "calling_windows",
+    "published_run", "warehouse",
 }  # fmt: skip
 CHECKS = {
     "suppression_list:suppression_list_expectations",

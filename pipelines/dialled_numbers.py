@@ -1,0 +1,106 @@
+"""Per dialled number: its call history up to `as_of`, and whether it may be called today.
+
+Attempts count in the 24 hours, 7 and 30 days up to `as_of`. A number is `suppressed` when it is on
+the suppression list, `call_limit_reached` when its state limits calls per 24 hours (Florida and
+Oklahoma: three) and the last 24 hours reached that limit, and `callable` otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from pipelines.calling_windows import with_us_state
+from pipelines.calls import ANSWERED
+from pipelines.config import StateRule
+from pipelines.duck import query_frames
+
+SUPPRESSION_STATUSES = ("callable", "suppressed", "call_limit_reached")
+
+_HISTORY = """
+with attempts as (
+    select dialled_e164, dialled_state, started_at, disposition, source_file, source_row
+    from calls
+    where is_attempt and started_at <= $as_of
+),
+
+history as (
+    select dialled_e164,
+           any_value(dialled_state) as dialled_state,
+           count(*) filter (started_at > $since_24h) as count_attempts_24h,
+           count(*) filter (started_at > $since_7d) as count_attempts_7d,
+           count(*) filter (started_at > $since_30d) as count_attempts_30d,
+           count(*) filter (started_at > $since_30d and disposition = $answered) as count_answered_30d,
+           max(started_at) as last_called_at,
+           arg_max(disposition, struct_pack(started_at, source_file, source_row)) as last_disposition
+    from attempts
+    group by dialled_e164
+),
+
+suppressed as (
+    select distinct phone_e164 as dialled_e164
+    from suppression_list
+),
+
+judged as (
+    select history.*,
+           call_limits.max_calls_per_24h,
+           suppressed.dialled_e164 is not null as is_on_suppression_list,
+           coalesce(history.count_attempts_24h >= call_limits.max_calls_per_24h, false) as is_call_limit_reached
+    from history
+    left join call_limits on call_limits.state = history.dialled_state
+    left join suppressed using (dialled_e164)
+)
+
+select dialled_e164,
+       dialled_state,
+       count_attempts_24h,
+       count_attempts_7d,
+       count_attempts_30d,
+       last_called_at,
+       last_disposition,
+       count_answered_30d / nullif(count_attempts_30d, 0) as contact_rate_30d,
+       max_calls_per_24h,
+       is_on_suppression_list,
+       is_call_limit_reached,
+       case
+           when is_on_suppression_list then 'suppressed'
+           when is_call_limit_reached then 'call_limit_reached'
+           else 'callable'
+       end as suppression_status
+from judged
+order by dialled_e164
+"""
+
+
+def dialled_numbers(
+    calls: pl.DataFrame, suppression_list: pl.DataFrame, *, states: Mapping[str, StateRule], as_of: datetime
+) -> pl.DataFrame:
+    """One row per number dialled up to `as_of`: attempts, last call, contact rate and suppression status today."""
+    if as_of.utcoffset() is None:
+        raise ValueError(f"as_of must be a time-zone-aware instant, not the naive {as_of.isoformat()}")
+    call_limits = pl.DataFrame(
+        [(state, rule.max_calls_per_24h) for state, rule in states.items() if rule.max_calls_per_24h is not None],
+        schema={"state": pl.String, "max_calls_per_24h": pl.Int64},
+        orient="row",
+    )
+    attempts = with_us_state(calls.filter(pl.col("is_attempt")), "dialled")
+    history = query_frames(
+        _HISTORY,
+        params={
+            "as_of": as_of,
+            "since_24h": as_of - timedelta(hours=24),
+            "since_7d": as_of - timedelta(days=7),
+            "since_30d": as_of - timedelta(days=30),
+            "answered": ANSWERED,
+        },
+        calls=attempts.select(
+            "dialled_e164", "dialled_state", "started_at", "disposition", "source_file", "source_row", "is_attempt"
+        ),
+        call_limits=call_limits,
+        suppression_list=suppression_list.select("phone_e164"),
+    )
+    # DuckDB hands instants back in its session's time zone; the same instants, labelled UTC like every other.
+    return history.with_columns(pl.col("last_called_at").dt.convert_time_zone("UTC"))

@@ -1,0 +1,86 @@
+"""The optional `calls:` section of `scrubline.yaml`: documented defaults, and errors that name the key."""
+
+from datetime import time
+from pathlib import Path
+
+import pytest
+
+from pipelines.config import load_config
+from pipelines.errors import ConfigError
+from tests.handmade import SCRUBLINE_YAML
+
+CALLS_YAML = """\
+calls:
+  records:
+    path: inbox/calls/*.csv
+    complaint_column: complaint
+  estate:
+    path: inbox/estate/*.csv
+    reputation_label_column: reputation_label
+    reputation_checked_column: reputation_checked_on
+  daily_cap: 20
+  calling_hours: {start: "09:00", end: "21:00"}
+  states:
+    FL: {end: "20:00", max_calls_per_24h: 3}
+  health:
+    min_calls: 10
+"""
+
+
+def write_config(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "scrubline.yaml").write_text(text)
+    return tmp_path
+
+
+def test_without_a_calls_section_there_is_no_call_log_and_the_documented_rules_apply(tmp_path: Path) -> None:
+    calls = load_config(write_config(tmp_path, SCRUBLINE_YAML)).calls
+    assert not calls.is_configured
+    assert (calls.daily_cap, calls.short_call_s) == (25, 10)
+    assert (calls.calling_hours.start, calls.calling_hours.end) == (time(8), time(21))
+    assert {state: (rule.start, rule.end, rule.max_calls_per_24h) for state, rule in calls.states.items()} == {
+        "FL": (time(8), time(20), 3),
+        "OK": (time(8), time(20), 3),
+        "WA": (time(8), time(20), None),
+    }
+    assert calls.health.retire_labels == ["spam", "spam_likely", "scam_likely", "fraud"]
+
+
+def test_a_calls_section_declares_the_inputs_and_overrides_rules(tmp_path: Path) -> None:
+    calls = load_config(write_config(tmp_path, SCRUBLINE_YAML + CALLS_YAML)).calls
+    assert calls.is_configured
+    assert calls.records.cli_column == "cli"
+    assert calls.records.complaint_column == "complaint"
+    assert calls.estate.reputation_checked_column == "reputation_checked_on"
+    assert calls.daily_cap == 20
+    assert calls.calling_hours.start == time(9)
+    assert list(calls.states) == ["FL"]
+    assert (calls.states["FL"].start, calls.states["FL"].end) == (None, time(20))
+    assert (calls.health.min_calls, calls.health.recent_days) == (10, 3)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("daily_cap: 20", "daily_cap: 40"), "calls.daily_cap: Input should be less than or equal to 30"),
+        (('end: "21:00"', "end: 21:00"), 'calls.calling_hours.end: Value error, write times as quoted "HH:MM"'),
+        (('start: "09:00"', 'start: "22:00"'), "calls.calling_hours: Value error, start 22:00 must be before end"),
+        (("  records:\n", "  recrods:\n"), "calls.recrods: unknown key"),
+        (("    FL:", "    XX:"), "calls.states: Value error, not US state postal codes: XX"),
+        (("    complaint_column:", "    complaints_column:"), "calls.records.complaints_column: unknown key"),
+        (("    reputation_checked_column: reputation_checked_on\n", ""),
+         "calls.estate: Value error, reputation_label_column and reputation_checked_column go together"),
+        (("    min_calls: 10", "    watch_short_call_share: 0.6"),
+         "calls.health: Value error, rest_short_call_share must not be below watch_short_call_share"),
+    ],
+)  # fmt: skip
+def test_a_bad_calls_section_names_the_key(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+    assert change[0] in CALLS_YAML
+    with pytest.raises(ConfigError, match="scrubline.yaml: ") as error:
+        load_config(write_config(tmp_path, SCRUBLINE_YAML + CALLS_YAML.replace(*change)))
+    assert message in str(error.value)
+
+
+def test_records_without_an_estate_are_an_error(tmp_path: Path) -> None:
+    text = SCRUBLINE_YAML + "calls:\n  records:\n    path: inbox/calls/*.csv\n"
+    with pytest.raises(ConfigError, match="calls: Value error, records and estate go together"):
+        load_config(write_config(tmp_path, text))
