@@ -5,9 +5,8 @@ For a phone column `col` the normaliser adds six columns: `col_e164` (`+…`, nu
 non-geographic numbers), `col_reason` (null when valid, else a short code) and `col_extension`.
 
 Pre-cleaning, applied before parsing (each rule undoes something spreadsheets and CRMs do):
-- surrounding whitespace, then surrounding quotes and apostrophes (Excel's text marker), then
-  whitespace again, are removed;
-- a number stored as a float (`2015550123.0`) loses its `.0`;
+- surrounding whitespace, quotes and apostrophes (Excel's text marker), in any mix, are removed;
+- a number stored as a float (`2015550123.0`) loses its trailing `.0`;
 - Excel's scientific notation (`2.01555E+09`) has lost digits: reason `excel_mangled`, never a guess;
 - in +1 (NANPA) regions, whose national numbers never start with 0, a leading `00` is a European-style
   international prefix and becomes `+` (`0044 20 7946 0958` → `+44 20 7946 0958`).
@@ -62,6 +61,8 @@ _EXCEL_SCIENTIFIC = r"^[0-9](?:\.[0-9]+)?[eE]\+[0-9]+$"
 _PLAIN_NUMBER = (
     r"^(?P<number>\+?[0-9 ().\-/]*[0-9])(?:(?:;ext=|[ \t,]*(?i:ext|x)[:.]?[ \t,\-]*)(?P<extension>[0-9]{1,9}))?$"
 )
+# Whitespace, quotes and Excel's leading apostrophe, in any mix, around a value.
+_SURROUNDING = " \t\r\n\u00a0\"'"
 _NANPA_REGIONS = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
 _SUPPORTED_REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 _LONGEST_PLAIN_VALUE = 64
@@ -97,24 +98,34 @@ def normalise_phones(
 
 def cleaned_phone(raw: pl.Expr, region: pl.Expr) -> pl.Expr:
     """The raw value after the pre-cleaning rules; null when nothing is left."""
-    cleaned = raw.str.strip_chars().str.strip_chars("\"'").str.strip_chars().str.replace(r"^([0-9]+)\.0+$", "$1")
-    international = pl.concat_str(pl.lit("+"), cleaned.str.slice(2))
-    nanpa_zero_zero = region.is_in(_NANPA_REGIONS) & cleaned.str.starts_with("00")
-    return pl.when(cleaned.str.len_chars() == 0).then(None).when(nanpa_zero_zero).then(international).otherwise(cleaned)
+    cleaned = raw.str.strip_chars(_SURROUNDING).str.strip_suffix(".0")
+    in_nanpa = region.is_in(_NANPA_REGIONS)
+    international = pl.when(in_nanpa).then(cleaned.str.replace("^00", "+")).otherwise(cleaned)
+    return pl.when(cleaned.str.len_bytes() > 0).then(international)
 
 
 def parse_values(values: pl.DataFrame) -> pl.DataFrame:
     """phonenumbers' answer for each distinct (`_raw`, `_parse_region`) pair, pre-cleaning included."""
-    cleaned = values.with_columns(_cleaned=cleaned_phone(pl.col("_raw"), pl.col("_parse_region")))
-    unparsable = _unparsable(cleaned)
-    parsable = cleaned.join(unparsable, on=["_raw", "_parse_region"], how="anti", nulls_equal=True)
-    keyed = _canonical_keys(parsable)
-    decided = parse_canonical(keyed.filter("_is_plain").select("_parse_region", "_plus", "_digits").unique())
-    plain = keyed.filter("_is_plain").join(
-        decided.filter("_decided"), on=["_parse_region", "_plus", "_digits"], how="inner"
+    cleaned = values.with_columns(_cleaned=cleaned_phone(pl.col("_raw"), pl.col("_parse_region"))).with_columns(
+        _unparsable=_unparsable_reason(pl.col("_cleaned"))
     )
-    rest = keyed.join(plain, on=["_raw", "_parse_region"], how="anti", nulls_equal=True)
-    return pl.concat([unparsable, plain.select(list(_RESULT_SCHEMA)), _parse_with_phonenumbers(rest)])
+    keyed = _canonical_keys(cleaned.filter(pl.col("_unparsable").is_null()))
+    canonical = ["_parse_region", "_plus", "_digits"]
+    decided = parse_canonical(keyed.filter("_is_plain").select(canonical).unique()).filter("_decided")
+    answered = keyed.join(decided, on=canonical, how="left", nulls_equal=True)
+    is_answered = pl.col("_decided").fill_null(False)
+    nothing = pl.lit(None, pl.String)
+    unparsable = cleaned.filter(pl.col("_unparsable").is_not_null()).select(
+        "_raw", "_parse_region", e164=nothing, valid=pl.lit(False), type=nothing, region=nothing,
+        reason="_unparsable", extension=nothing,
+    )  # fmt: skip
+    return pl.concat(
+        [
+            unparsable,
+            answered.filter(is_answered).select(list(_RESULT_SCHEMA)),
+            _parse_with_phonenumbers(answered.filter(~is_answered)),
+        ]
+    )
 
 
 def parse_phone(value: str, region: str) -> tuple[str | None, bool, str | None, str | None, str | None, str | None]:
@@ -144,19 +155,14 @@ def _row_region(region: str, region_column: str | None) -> pl.Expr:
     return pl.when(row_region.str.len_chars() > 0).then(row_region).otherwise(pl.lit(region))
 
 
-def _unparsable(cleaned: pl.DataFrame) -> pl.DataFrame:
-    """Values the pre-cleaning rules answer: nothing left (`empty`) or Excel's lost digits."""
-    reason = (
-        pl.when(pl.col("_cleaned").is_null())
+def _unparsable_reason(cleaned: pl.Expr) -> pl.Expr:
+    """The pre-cleaning rules' own answers: nothing left (`empty`) or Excel's lost digits."""
+    return (
+        pl.when(cleaned.is_null())
         .then(pl.lit("empty"))
-        .when(pl.col("_cleaned").str.contains(_EXCEL_SCIENTIFIC))
+        .when(cleaned.str.contains(_EXCEL_SCIENTIFIC))
         .then(pl.lit("excel_mangled"))
     )
-    nothing = pl.lit(None, pl.String)
-    return cleaned.filter(reason.is_not_null()).select(
-        "_raw", "_parse_region", e164=nothing, valid=pl.lit(False), type=nothing, region=nothing, reason=reason,
-        extension=nothing,
-    )  # fmt: skip
 
 
 def _canonical_keys(cleaned: pl.DataFrame) -> pl.DataFrame:

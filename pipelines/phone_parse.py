@@ -47,9 +47,15 @@ def parse_canonical(keys: pl.DataFrame) -> pl.DataFrame:
 
     `_decided` is false for keys phonenumbers itself must answer.
     """
-    located = _per_group(keys, "_parse_region", _locate)
+    regions = keys.get_column("_parse_region").unique().to_list()
+    is_direct = ~pl.col("_plus") & is_direct_national(pl.col("_digits"), pl.col("_parse_region"), regions=regions)
+    direct = keys.filter(is_direct).with_columns(
+        _cc=pl.col("_parse_region").replace_strict(_REGION_COUNTRY_CODES), _nsn=pl.col("_digits"), _status=pl.lit(OK)
+    )
+    located = _per_group(keys.filter(~is_direct), "_parse_region", _locate)
     stripped = _per_group(located.filter(pl.col("_status") == OK), "_main_region", _strip_national_prefix)
-    validated = _per_group(stripped.filter(pl.col("_status") == OK), "_cc", _validate)
+    to_validate = pl.concat([direct, stripped.filter(pl.col("_status") == OK)], how="diagonal_relaxed")
+    validated = _per_group(to_validate, "_cc", _validate)
     finished = pl.concat(
         [located.filter(pl.col("_status") != OK), stripped.filter(pl.col("_status") != OK), validated],
         how="diagonal_relaxed",

@@ -12,9 +12,7 @@ from tests.phone_values import phone_values
 
 def reference(raw: str | None, region: str) -> tuple[str | None, bool, str | None, str | None, str | None]:
     """phonenumbers called directly, after the pre-cleaning rules written out by hand."""
-    cleaned = (raw or "").strip().strip("\"'").strip()
-    if cleaned.endswith(".0") and cleaned[:-2].isdigit():
-        cleaned = cleaned[:-2]
+    cleaned = (raw or "").strip(" \t\r\n\u00a0\"'").removesuffix(".0")
     if cleaned.startswith("00") and phonenumbers.country_code_for_region(region) == 1:
         cleaned = "+" + cleaned[2:]
     if not cleaned or ("E+" in cleaned.upper() and cleaned.replace(".", "").upper().split("E+")[0].isdigit()):
