@@ -209,12 +209,7 @@ def _validate(numbers: pl.DataFrame, country_code: str) -> pl.DataFrame:
     return (
         keyed.drop("reason", strict=False)
         .with_columns(_outcome=outcome)
-        .with_columns(
-            pl.col("_outcome")
-            .replace_strict(outcomes["_outcome"], outcomes[name], return_dtype=outcomes[name].dtype)
-            .alias(name)
-            for name in _OUTCOME_COLUMNS
-        )
+        .with_columns(pl.lit(outcomes[name]).gather(pl.col("_outcome")).alias(name) for name in _OUTCOME_COLUMNS)
         .with_columns(e164=pl.when("valid").then(pl.concat_str(pl.lit(f"+{country_code}"), nsn)))
         .drop("_key", "_outcome")
     )

@@ -1,0 +1,13 @@
+"""Every benchmark, each in its own process so its peak memory is its own.
+
+.venv/bin/python -m benchmarks
+"""
+
+import subprocess
+import sys
+
+BENCHMARKS = ("benchmarks.normalise", "benchmarks.call_analytics")
+
+for module in BENCHMARKS:
+    print(f"== {module}", flush=True)
+    subprocess.run([sys.executable, "-m", module], check=True)
