@@ -80,17 +80,22 @@ def normalise_phones(
         _raw=pl.col(column), _parse_region=_row_region(region, region_column)
     )
     regions = keyed.get_column("_parse_region").unique().drop_nulls().to_list()
-    direct = is_direct_national(pl.col("_raw"), pl.col("_parse_region"), regions=regions)
-    others = keyed.filter(~direct)
-    results = parse_values(others.select("_raw", "_parse_region").unique())
-    answered = pl.concat(
-        [
-            validate_direct_national(keyed.filter(direct)).select(*keyed.columns, *RESULT_SUFFIXES),
-            others.join(results, on=["_raw", "_parse_region"], how="left", nulls_equal=True),
-        ]
-    )
+    is_direct = keyed.select(is_direct_national(pl.col("_raw"), pl.col("_parse_region"), regions=regions)).to_series()
+    if keyed.height and is_direct.all():
+        answered = validate_direct_national(keyed, regions=regions)
+    else:
+        others = keyed.filter(~is_direct)
+        results = parse_values(others.select("_raw", "_parse_region").unique())
+        answered = pl.concat(
+            [
+                validate_direct_national(keyed.filter(is_direct), regions=regions).select(
+                    *keyed.columns, *RESULT_SUFFIXES
+                ),
+                others.join(results, on=["_raw", "_parse_region"], how="left", nulls_equal=True),
+            ]
+        ).sort("_row")
     return (
-        answered.sort("_row")
+        answered.select(*keyed.columns, *RESULT_SUFFIXES)
         .rename({suffix: f"{column}_{suffix}" for suffix in RESULT_SUFFIXES})
         .drop("_row", "_raw", "_parse_region")
     )

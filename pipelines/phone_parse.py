@@ -88,11 +88,19 @@ def is_direct_national(raw: pl.Expr, region: pl.Expr, *, regions: Iterable[str])
     return (raw.str.contains(r"^[0-9]{3,17}$") & starts).fill_null(False)
 
 
-def validate_direct_national(rows: pl.DataFrame) -> pl.DataFrame:
+def validate_direct_national(rows: pl.DataFrame, *, regions: Iterable[str]) -> pl.DataFrame:
     """phonenumbers' answer for rows `is_direct_national` accepts, in `_raw` and `_parse_region`."""
-    numbers = rows.with_columns(_cc=pl.col("_parse_region").replace_strict(_REGION_COUNTRY_CODES), _nsn=pl.col("_raw"))
-    validated = _per_group(numbers, "_cc", _validate)
-    return validated.with_columns(extension=pl.lit(None, pl.String)).drop("_cc", "_nsn")
+    names = [name for name in regions if name in _REGION_COUNTRY_CODES and direct_national_starts(name)]
+    parts = [
+        _validate(
+            (rows if len(names) == 1 else rows.filter(pl.col("_parse_region") == name)).with_columns(_nsn="_raw"),
+            _REGION_COUNTRY_CODES[name],
+        )
+        for name in names
+    ]
+    return pl.concat([rows.clear(), *parts, _ANSWER_TEMPLATE], how="diagonal_relaxed").with_columns(
+        extension=pl.lit(None, pl.String)
+    )
 
 
 def _per_group(frame: pl.DataFrame, key: str, step: Callable[[pl.DataFrame, str], pl.DataFrame]) -> pl.DataFrame:
@@ -200,8 +208,10 @@ def _strip_national_prefix(located: pl.DataFrame, main_region: str) -> pl.DataFr
 def _validate(numbers: pl.DataFrame, country_code: str) -> pl.DataFrame:
     """Region, type, validity, reason and E.164; numbers alike in their decisive digits are classified once."""
     nsn = pl.col("_nsn")
-    keyed = numbers.with_columns(_key=_decisive_key(nsn, decisive_width(country_code)))
-    classified = _classify(keyed.group_by("_key").agg(nsn.first()), country_code)
+    width = decisive_width(country_code)
+    keyed = numbers.with_columns(_key=_decisive_key(nsn, width))
+    distinct = keyed.select(pl.col("_key").unique()).with_columns(_nsn=_representative(pl.col("_key"), width))
+    classified = _classify(distinct, country_code)
     outcomes = classified.select(_OUTCOME_COLUMNS).unique(maintain_order=True).with_row_index("_outcome")
     codes = classified.join(outcomes, on=_OUTCOME_COLUMNS, nulls_equal=True)
     # Few outcomes, many numbers: map each number to its outcome's index, then the index to each column.
@@ -216,11 +226,24 @@ def _validate(numbers: pl.DataFrame, country_code: str) -> pl.DataFrame:
 
 
 def _decisive_key(nsn: pl.Expr, width: int | None) -> pl.Expr:
-    """A key equal for numbers of one length sharing their first `width` digits (the number itself if unbounded)."""
+    """Equal for numbers of one length sharing their first `width` digits: their length and those digits.
+
+    Without a bound the number itself is the key.
+    """
     if width is None:
         return nsn
     length = nsn.str.len_chars().cast(pl.Int64)
     return length if width == 0 else nsn.str.slice(0, width).cast(pl.Int64) * 100 + length
+
+
+def _representative(key: pl.Expr, width: int | None) -> pl.Expr:
+    """A number with the key's length and decisive digits, zeros after them: it classifies as all its kind."""
+    if width is None:
+        return key
+    length = (key % 100).cast(pl.Int64)
+    decisive = pl.min_horizontal(length, pl.lit(width, pl.Int64))
+    head = pl.lit("") if width == 0 else (key // 100).cast(pl.String).str.zfill(decisive)
+    return pl.concat_str(head, pl.lit("0").repeat_by(length - decisive).list.join(""))
 
 
 def _classify(numbers: pl.DataFrame, country_code: str) -> pl.DataFrame:
