@@ -1,13 +1,12 @@
 """Analytics: per-number facts for analysts, CLI health for the number estate, and calling windows."""
 
-from datetime import datetime
-
 import dagster as dg
 import polars as pl
 
 from assets.constants import ANALYTICS
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData
+from assets.run_clock import run_started
 from pipelines.analytics import number_analytics as build_number_analytics
 from pipelines.calling_windows import calling_windows as build_calling_windows
 from pipelines.calling_windows import with_time_zones, with_us_state
@@ -85,7 +84,7 @@ def cli_health(
         thresholds=calls.health,
         daily_cap=calls.daily_cap,
         short_call_s=calls.short_call_s,
-        as_of=_run_started(context).date(),
+        as_of=run_started(context).date(),
     )
     statuses = dict(health.get_column("health_status").cast(pl.String).value_counts().iter_rows())
     worst = (
@@ -131,7 +130,7 @@ def dialled_numbers(
         normalised_call_records,
         suppression_list,
         states=scrubline.config().calls.states,
-        as_of=_run_started(context),
+        as_of=run_started(context),
     )
     statuses = dict(numbers.get_column("suppression_status").value_counts().iter_rows())
     return dg.Output(
@@ -156,7 +155,7 @@ def calling_windows(
     )
     located = with_us_state(with_time_zones(clean, "phone"), "phone")
     windows = build_calling_windows(
-        located, "phone", as_of=_run_started(context).date(), hours=calls.calling_hours, states=calls.states
+        located, "phone", as_of=run_started(context).date(), hours=calls.calling_hours, states=calls.states
     ).drop("phone_type", "phone_region")
     count_without = windows.get_column("window_start_utc").null_count()
     return dg.Output(
@@ -167,11 +166,6 @@ def calling_windows(
             "without_window_rate": rate(count_without, windows.height),
         },
     )
-
-
-def _run_started(context: dg.AssetExecutionContext) -> datetime:
-    """When the run was created: one instant for all its assets, so every analytic describes the same moment."""
-    return context.instance.get_run_record_by_id(context.run.run_id).create_timestamp
 
 
 def _answer_rates(health: pl.DataFrame) -> dict[str, float]:

@@ -6,7 +6,9 @@ import polars as pl
 from assets.constants import INGEST
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData
+from assets.run_clock import run_started
 from pipelines.calls import no_call_records, no_number_estate, read_call_records, read_number_estate
+from pipelines.freshness import registry_ages, staleness_problems
 from pipelines.ingest import quarantined
 from pipelines.publish import write_quarantine
 from pipelines.sources import read_crm, read_dialler, read_registry
@@ -45,6 +47,25 @@ def registry_entries(scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
                 for name, sha in entries.select("source_file", "source_sha256").unique().sort("source_file").iter_rows()
             },
         },
+    )
+
+
+@dg.asset_check(asset=registry_entries, blocking=True)
+def registries_are_fresh(context: dg.AssetCheckExecutionContext, scrubline: ScrublineData) -> dg.AssetCheckResult:
+    """A registry copy older than its maximum age on the run's date stops the run: stale data is never used."""
+    today = run_started(context).date()
+    ages = registry_ages(scrubline.config().registries, today=today)
+    problems = staleness_problems(ages, today=today)
+    return dg.AssetCheckResult(
+        passed=not problems,
+        metadata={
+            "run_date": today.isoformat(),
+            "ages": dg.MetadataValue.json(
+                ages.select("registry", "age_days", "max_age_days", pl.col("downloaded_on").cast(pl.String)).to_dicts()
+            ),
+            "threshold": "each registry's age_days is at most its max_age_days",
+        },
+        description="; ".join(problems) or None,
     )
 
 

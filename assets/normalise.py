@@ -7,7 +7,7 @@ from assets.constants import NORMALISE
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData
 from pipelines.calls import normalise_call_records, normalise_number_estate
-from pipelines.sources import normalise_crm, normalise_dialler, normalise_registry
+from pipelines.sources import normalise_crm, normalise_dialler, normalise_registries
 
 
 @dg.asset(group_name=NORMALISE, kinds={"polars"})
@@ -29,12 +29,8 @@ def normalised_dialler_leads(scrubline: ScrublineData, dialler_leads: pl.DataFra
 
 @dg.asset(group_name=NORMALISE, kinds={"polars"})
 def normalised_registry_entries(scrubline: ScrublineData, registry_entries: pl.DataFrame) -> dg.Output[pl.DataFrame]:
-    """One row per registry entry, normalised in its registry's own region."""
-    registries = {registry.name: registry for registry in scrubline.config().registries}
-    entries = pl.concat(
-        normalise_registry(part, registries[name])
-        for (name,), part in registry_entries.group_by("registry", maintain_order=True)
-    )
+    """One row per registry entry: numbers normalised in their registry's region, wildcard blocks as E.164 prefixes."""
+    entries = normalise_registries(registry_entries, scrubline.config().registries)
     return dg.Output(entries, metadata=_validity_metadata(entries, "phone"))
 
 

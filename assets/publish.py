@@ -7,6 +7,7 @@ import polars as pl
 
 from assets.constants import PUBLISH
 from assets.resources import ScrublineData
+from assets.run_clock import run_started
 from pipelines.publish import LATEST, build_warehouse, publish_run, run_outputs
 from pipelines.scrub import reconciliation
 
@@ -48,15 +49,14 @@ def published_run(
         frame.select("source_file", "source_sha256")
         for frame in (scrubbed_leads, normalised_crm_contacts, registry_entries)
     )
-    started = datetime.now(UTC)
     run_dir = publish_run(
         outputs,
         published_dir=scrubline.published,
         run_id=context.run.run_id,
-        run_date=started.date(),
+        run_date=run_started(context).date(),
         manifest={
             "run_id": context.run.run_id,
-            "published_at": started.isoformat(),
+            "published_at": datetime.now(UTC).isoformat(),
             "inputs": dict(lineage.unique().sort("source_file").iter_rows()),
             "reconciliation": reconciliation(dialler_leads, scrubbed_leads).to_dicts(),
         },

@@ -10,17 +10,29 @@ from assets.resources import ScrublineData
 from pipelines.masking import masked_e164
 from pipelines.scrub import canonical_leads, leaked_numbers, reconciliation, scrub_leads, suppressed_among_leads
 from pipelines.sources import crm_numbers
-from pipelines.suppression import CRM_DO_NOT_CALL, build_suppression_list
+from pipelines.suppression import CRM_DO_NOT_CALL, build_suppression_list, known_numbers, registries_with_entries
 from pipelines.validation import validate_frame
 
 
 @dg.asset(group_name=SUPPRESS, kinds={"duckdb", "polars"})
 def suppression_list(
-    scrubline: ScrublineData, normalised_registry_entries: pl.DataFrame, normalised_crm_contacts: pl.DataFrame
+    scrubline: ScrublineData,
+    normalised_registry_entries: pl.DataFrame,
+    normalised_crm_contacts: pl.DataFrame,
+    normalised_dialler_leads: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
-    """One row per (number, source, source file): every registry entry and every CRM do-not-call flag."""
-    numbers = crm_numbers(normalised_crm_contacts, scrubline.config().crm)
-    suppression = build_suppression_list(normalised_registry_entries, numbers)
+    """One row per (number, source, source file): registry numbers, numbers a wildcard blocks, CRM do-not-call flags."""
+    config = scrubline.config()
+    numbers = crm_numbers(normalised_crm_contacts, config.crm)
+    leads = canonical_leads(
+        normalised_dialler_leads, id_column=config.dialler.id_column, phone_column=config.dialler.phone_column
+    )
+    suppression = build_suppression_list(
+        normalised_registry_entries,
+        numbers,
+        registries=config.registries,
+        known_numbers=known_numbers(numbers, leads),
+    )
     counts = suppression.group_by("source_name").agg(pl.col("phone_e164").n_unique()).sort("source_name")
     return dg.Output(
         suppression,
@@ -41,17 +53,22 @@ def suppression_list_expectations(scrubline: ScrublineData, suppression_list: pl
     )
 
 
-@dg.asset_check(asset=suppression_list, blocking=True)
-def every_registry_contributes(scrubline: ScrublineData, suppression_list: pl.DataFrame) -> dg.AssetCheckResult:
-    """A configured registry that yields no valid number is a broken source, not an empty one."""
+@dg.asset_check(
+    asset=suppression_list,
+    blocking=True,
+    additional_ins={"normalised_registry_entries": dg.AssetIn("normalised_registry_entries")},
+)
+def every_registry_contributes(
+    scrubline: ScrublineData, suppression_list: pl.DataFrame, normalised_registry_entries: pl.DataFrame
+) -> dg.AssetCheckResult:
+    """A registry with no valid number in its jurisdiction and no block is a broken source, not an empty one."""
     configured = {registry.name for registry in scrubline.config().registries}
-    present = set(suppression_list.get_column("source_name").unique().to_list())
-    silent = sorted(configured - present)
+    silent = sorted(configured - registries_with_entries(suppression_list, normalised_registry_entries))
     return dg.AssetCheckResult(
         passed=not silent,
         metadata={
             "registries_without_numbers": silent,
-            "threshold": "every configured registry has at least one valid number",
+            "threshold": "every configured registry has a valid number in its jurisdiction, or a block",
         },
     )
 

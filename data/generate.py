@@ -38,8 +38,18 @@ registries:
     path: inbox/registries/litigators/*.txt
     region: US
   - name: us_national_dnc
-    format: plain
+    format: us_dnc
     path: inbox/registries/national/*.txt
+    downloaded_on: 2026-11-20
+    max_age_days: 36500  # the sample is a fixed copy that must keep working; real copies keep the default
+  - name: uk_tps
+    format: tps
+    path: inbox/registries/tps/*.txt
+    downloaded_on: 2026-11-20
+    max_age_days: 36500  # the sample is a fixed copy that must keep working; real copies keep the default
+  - name: area_blocks
+    format: wildcard
+    path: inbox/registries/blocks/*.txt
     region: US
 calls:
   records:
@@ -54,6 +64,8 @@ calls:
 US_AREA_CODES = ["201", "212", "305", "312", "415", "512", "617", "702", "213", "404", "206", "303"]
 GARBAGE = ["n/a", "", "unknown", "12345", "555", "call me", "0000000000", "2.01555E+09"]
 
+# The TPS file and wildcard blocks draw from their own generator, so the files above never change because of them.
+REGISTRY_SEED = 20261129
 # The call log and estate draw from their own generator, so the files above never change because of them.
 CALLS_SEED = 20261128
 LAST_CALL_DAY = date(2026, 11, 26)
@@ -146,9 +158,36 @@ def main() -> None:
     _write_lines(
         inbox / "registries" / "litigators" / "litigators.txt", [str(n.national_number) for n in us_sample[:30]]
     )
-    _write_lines(inbox / "registries" / "national" / "us_dnc.txt", [str(n.national_number) for n in us_sample[30:]])
+    _write_lines(
+        inbox / "registries" / "national" / "us_dnc.txt",
+        [f"{str(n.national_number)[:3]},{str(n.national_number)[3:]}" for n in us_sample[30:]],
+    )
+    write_registry_inbox(inbox, people)
     write_call_inbox(inbox, [number for number, _ in people])
     (DATA_DIR / "scrubline.yaml").write_text(CONFIG, encoding="utf-8")
+
+
+def write_registry_inbox(inbox: Path, people: list[tuple[phonenumbers.PhoneNumber, str]]) -> None:
+    """A TPS file in both record layouts (CR/LF) and two wildcard blocks, one E.164 and one dialler-style."""
+    rng = random.Random(REGISTRY_SEED)
+    gb_numbers = [number for number, country in people if country == "GB"]
+    us_numbers = [number for number, country in people if country == "US"]
+    records = [_tps_record(number, with_spaces=rng.random() < 0.5) for number in rng.sample(gb_numbers, 40)]
+    path = inbox / "registries" / "tps" / "tps.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{record}\r\n" for record in records), encoding="ascii", newline="")
+    # An area code and the first digit of its exchange: about one US number in a hundred per block.
+    first, second = (str(number.national_number)[:4] for number in rng.sample(us_numbers, 2))
+    _write_lines(inbox / "registries" / "blocks" / "area_blocks.txt", [f"+1{first}", f"{second}XXXXXX"])
+
+
+def _tps_record(number: phonenumbers.PhoneNumber, *, with_spaces: bool) -> str:
+    """A 12-character TPS record: a 5-character dialling code and 7-character remainder, or the digits space-padded."""
+    national = f"0{number.national_number}"
+    if not with_spaces:
+        return national.ljust(12)
+    code_length = 4 if national.startswith("02") else 5
+    return national[:code_length].ljust(5) + national[code_length:].rjust(7)
 
 
 def write_call_inbox(inbox: Path, recipients: list[phonenumbers.PhoneNumber]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import glob
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipelines.errors import ConfigError
+from pipelines.registry_formats import NATIONAL_FORMATS
 from pipelines.us_states import US_STATE_CODES
 
 CONFIG_FILE_NAME = "scrubline.yaml"
@@ -27,6 +28,10 @@ def _check_region(region: str) -> str:
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise ValueError(f"'{region}' is not an ISO 3166 alpha-2 region phonenumbers supports (e.g. US, GB)")
     return region
+
+
+def _check_optional_region(region: str | None) -> str | None:
+    return None if region is None else _check_region(region)
 
 
 class CrmSource(_Section):
@@ -56,15 +61,63 @@ class DiallerSource(_Section):
 
 
 class Registry(_Section):
-    """A suppression source: every number it holds is suppressed everywhere."""
+    """A suppression source: every number it holds, or block it lists, is suppressed within its jurisdiction."""
 
     name: str
-    format: Literal["plain"]
+    format: Literal["plain", "us_dnc", "tps", "dncl", "wildcard"]
     path: str
     phone_column: str | None = None
-    region: str
+    region: str | None = None
+    jurisdiction: list[str] | None = None
+    downloaded_on: date | None = None
+    max_age_days: int | None = Field(default=None, gt=0)
 
-    _region = field_validator("region")(_check_region)
+    _region = field_validator("region")(_check_optional_region)
+
+    @field_validator("jurisdiction")
+    @classmethod
+    def _jurisdiction_regions(cls, regions: list[str] | None) -> list[str] | None:
+        if regions is not None and not regions:
+            raise ValueError("list at least one region, or omit jurisdiction to suppress everywhere")
+        return [_check_region(region) for region in regions] if regions is not None else None
+
+    @model_validator(mode="after")
+    def _fits_its_format(self) -> Registry:
+        national = NATIONAL_FORMATS.get(self.format)
+        where = f"registry '{self.name}' (format {self.format})"
+        if self.phone_column is not None and self.format != "plain":
+            raise ValueError(f"{where}: phone_column applies only to format plain; remove it")
+        if national is not None and self.region is not None:
+            raise ValueError(f"{where}: the format implies region {national.region}; remove region")
+        if national is None and self.region is None:
+            raise ValueError(f"{where}: region is required: the region of numbers written without a country code")
+        if national is not None and self.downloaded_on is None:
+            raise ValueError(f"{where}: downloaded_on is required (YYYY-MM-DD), so the copy's age can be checked")
+        if self.max_age_days is not None and self.downloaded_on is None:
+            raise ValueError(f"{where}: max_age_days needs downloaded_on, the date the copy was downloaded")
+        return self
+
+    @property
+    def number_region(self) -> str:
+        """The region numbers without a country code are read in: the format's own, or the configured one."""
+        national = NATIONAL_FORMATS.get(self.format)
+        return national.region if national is not None else str(self.region)
+
+    @property
+    def covered_regions(self) -> list[str] | None:
+        """The regions whose numbers this registry suppresses; None for everywhere."""
+        national = NATIONAL_FORMATS.get(self.format)
+        if self.jurisdiction is not None or national is None:
+            return self.jurisdiction
+        return list(national.jurisdiction)
+
+    @property
+    def maximum_age_days(self) -> int | None:
+        """How many days old the copy may be on the run's date; None when it has no freshness rule."""
+        national = NATIONAL_FORMATS.get(self.format)
+        if self.max_age_days is not None or national is None:
+            return self.max_age_days
+        return national.max_age_days
 
 
 def _quoted_time(value: object) -> object:

@@ -1,7 +1,8 @@
 """Scrubbing dialler lists against the suppression list.
 
 Every dialler record gets exactly one `outcome`: `clean`, `suppressed`, `invalid` or `quarantined`,
-with a `reason` for every outcome but clean. Suppressed rows list every matching source; a number
+with a `reason` for every outcome but clean. Suppressed rows list every matching source (name, file,
+checksum, download date and, for a wildcard, the block that covers the number); a number
 repeated within a campaign is dialled once and its later rows are suppressed as duplicates.
 """
 
@@ -21,8 +22,8 @@ SCRUB_COLUMNS = (
 _SCRUB = """
 with matches as (
     select phone_e164,
-           list(struct_pack(source_name, source_file, source_sha256) order by source_name, source_file)
-               as suppression_sources,
+           list(struct_pack(source_name, source_file, source_sha256, downloaded_on, block_prefix)
+                order by source_name, source_file) as suppression_sources,
            string_agg(distinct source_name, ',' order by source_name) as source_names
     from suppression_list
     group by phone_e164

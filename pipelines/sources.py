@@ -6,14 +6,16 @@ unreadable record fails the run, because a list scrubbed against part of a regis
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
 
 from pipelines.config import CrmSource, DiallerSource, Registry, resolve_files
-from pipelines.e164 import normalise_phones
-from pipelines.errors import RegistryError
-from pipelines.ingest import read_many
+from pipelines.e164 import RESULT_SUFFIXES, normalise_phones
+from pipelines.errors import InputFileError, RegistryError
+from pipelines.ingest import file_sha256, read_many, read_records
+from pipelines.registry_formats import RECORD_LAYOUTS, read_line_registry
 
 REGISTRY_PHONE_COLUMN = "phone"
 _FALSE_FLAGS = ["", "0", "false", "f", "no", "n", "none", "null"]
@@ -35,12 +37,14 @@ def read_dialler(source: DiallerSource, *, data_dir: Path) -> pl.DataFrame:
 
 
 def read_registry(registry: Registry, *, data_dir: Path) -> pl.DataFrame:
-    """One row per registry entry with `registry` and lineage; any unreadable record is fatal."""
+    """One row per registry entry (a number or a block) with lineage and download date; a malformed one is fatal."""
     files = resolve_files(data_dir, registry.path, key=f"registries[{registry.name}].path")
-    column = registry.phone_column or REGISTRY_PHONE_COLUMN
-    records = read_many(
-        files, data_dir=data_dir, required_columns=[column], has_header=registry.phone_column is not None
-    )
+    try:
+        records = pl.concat(
+            [_read_registry_file(path, registry, data_dir=data_dir) for path in files], how="diagonal_relaxed"
+        )
+    except (RegistryError, InputFileError) as error:
+        raise RegistryError(f"registry '{registry.name}': {error}") from error
     unreadable = records.filter(pl.col("quarantine_reason").is_not_null())
     if unreadable.height:
         first = unreadable.row(0, named=True)
@@ -51,10 +55,12 @@ def read_registry(registry: Registry, *, data_dir: Path) -> pl.DataFrame:
         )
     return records.select(
         registry=pl.lit(registry.name),
-        phone=pl.col(column),
+        phone="phone",
+        block_prefix="block_prefix",
         source_file="source_file",
         source_row="source_row",
         source_sha256="source_sha256",
+        downloaded_on=pl.lit(registry.downloaded_on, pl.Date),
     )
 
 
@@ -72,9 +78,22 @@ def normalise_dialler(records: pl.DataFrame, source: DiallerSource, *, default_r
     return normalise_phones(records, source.phone_column, region=default_region, region_column=source.country_column)
 
 
+def normalise_registries(entries: pl.DataFrame, registries: Sequence[Registry]) -> pl.DataFrame:
+    """Every registry's entries with `phone_*` E.164 columns; blocks are prefixes already, so theirs stay null."""
+    by_name = {registry.name: registry for registry in registries}
+    return pl.concat(
+        normalise_registry(part, by_name[name]) for (name,), part in entries.group_by("registry", maintain_order=True)
+    )
+
+
 def normalise_registry(entries: pl.DataFrame, registry: Registry) -> pl.DataFrame:
-    """Registry entries with `phone_*` E.164 columns, in the registry's own region."""
-    return normalise_phones(entries, REGISTRY_PHONE_COLUMN, region=registry.region)
+    """Registry entries with `phone_*` E.164 columns, in the region the registry's numbers are written in."""
+    if registry.format == "wildcard":
+        return entries.with_columns(
+            pl.lit(None, pl.Boolean if suffix == "valid" else pl.String).alias(f"{REGISTRY_PHONE_COLUMN}_{suffix}")
+            for suffix in RESULT_SUFFIXES
+        )
+    return normalise_phones(entries, REGISTRY_PHONE_COLUMN, region=registry.number_region)
 
 
 def crm_numbers(crm: pl.DataFrame, source: CrmSource) -> pl.DataFrame:
@@ -85,6 +104,7 @@ def crm_numbers(crm: pl.DataFrame, source: CrmSource) -> pl.DataFrame:
                 contact_id=pl.col(source.id_column),
                 phone_column=pl.lit(column),
                 phone_e164=pl.col(f"{column}_e164"),
+                phone_region=pl.col(f"{column}_region"),
                 is_do_not_call="is_do_not_call",
                 source_file="source_file",
                 source_sha256="source_sha256",
@@ -97,6 +117,24 @@ def crm_numbers(crm: pl.DataFrame, source: CrmSource) -> pl.DataFrame:
 def is_set_flag(flag: pl.Expr) -> pl.Expr:
     """A yes/no column read cautiously: anything present and not recognisably "no" counts as yes."""
     return flag.is_not_null() & ~flag.str.strip_chars().str.to_lowercase().is_in(_FALSE_FLAGS)
+
+
+def _read_registry_file(path: Path, registry: Registry, *, data_dir: Path) -> pl.DataFrame:
+    """One registry file's records with lineage and a `quarantine_reason` for each malformed one."""
+    if registry.format == "plain":
+        column = registry.phone_column or REGISTRY_PHONE_COLUMN
+        records = read_records(
+            path, data_dir=data_dir, required_columns=[column], has_header=registry.phone_column is not None
+        )
+        return records.with_columns(phone=pl.col(column), block_prefix=pl.lit(None, pl.String))
+    records = read_line_registry(path, registry_format=registry.format, region=registry.number_region)
+    relative = path.relative_to(data_dir).as_posix() if path.is_relative_to(data_dir) else str(path)
+    is_malformed = pl.col("phone").is_null() & pl.col("block_prefix").is_null()
+    return records.with_columns(
+        source_file=pl.concat_str(pl.lit(relative), pl.lit("!") + pl.col("member"), ignore_nulls=True),
+        source_sha256=pl.lit(file_sha256(path)),
+        quarantine_reason=pl.when(is_malformed).then(pl.lit(f"not {RECORD_LAYOUTS[registry.format]}")),
+    )
 
 
 def _optional(*columns: str | None) -> list[str]:

@@ -1,44 +1,131 @@
-"""The suppression list: every number that must not be dialled, and which source says so."""
+"""The suppression list: every number that must not be dialled, and which source says so.
+
+A registry suppresses only numbers of its jurisdiction (a list of regions, or everywhere). A
+wildcard block suppresses every known number (from the CRM and the dialler lists) its E.164 prefix
+covers; the block is recorded with the number.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 
+from pipelines.config import Registry
 from pipelines.duck import query_frames
 
 CRM_DO_NOT_CALL = "crm_do_not_call"
 
 _SUPPRESSION_LIST = """
-with registry_numbers as (
-    select phone_e164, registry as source_name, source_file, source_sha256
+with entries as (
+    select registry_entries.*, registry_scopes.jurisdiction
     from registry_entries
+    join registry_scopes using (registry)
+),
+
+listed as (
+    select phone_e164, registry as source_name, source_file, source_sha256, downloaded_on,
+           null::varchar as block_prefix
+    from entries
     where phone_valid
+      and (jurisdiction is null or list_contains(jurisdiction, phone_region))
+),
+
+blocks as (
+    select block_prefix, length(block_prefix) as prefix_length, registry, source_file, source_sha256,
+           downloaded_on, jurisdiction
+    from entries
+    where block_prefix is not null
+),
+
+prefix_lengths as (
+    select distinct prefix_length from blocks
+),
+
+known_prefixes as (
+    select known_numbers.phone_e164, known_numbers.phone_region,
+           left(known_numbers.phone_e164, prefix_lengths.prefix_length) as block_prefix
+    from known_numbers
+    cross join prefix_lengths
+),
+
+blocked as (
+    select known_prefixes.phone_e164, blocks.registry as source_name, blocks.source_file, blocks.source_sha256,
+           blocks.downloaded_on, blocks.block_prefix
+    from known_prefixes
+    join blocks using (block_prefix)
+    where blocks.jurisdiction is null or list_contains(blocks.jurisdiction, known_prefixes.phone_region)
 ),
 
 crm_flags as (
-    select phone_e164, $crm_source as source_name, source_file, source_sha256
+    select phone_e164, $crm_source as source_name, source_file, source_sha256, null::date as downloaded_on,
+           null::varchar as block_prefix
     from crm_numbers
     where is_do_not_call
 ),
 
-entries as (
-    select * from registry_numbers
+suppressions as (
+    select * from listed
+    union all
+    select * from blocked
     union all
     select * from crm_flags
 )
 
-select phone_e164, source_name, source_file, source_sha256, count(*) as count_entries
-from entries
-group by all
+select phone_e164, source_name, source_file, source_sha256, downloaded_on,
+       arg_max(block_prefix, length(block_prefix)) as block_prefix,
+       count(*) as count_entries
+from suppressions
+group by phone_e164, source_name, source_file, source_sha256, downloaded_on
 order by phone_e164, source_name, source_file
 """
 
 
-def build_suppression_list(registry_entries: pl.DataFrame, crm_numbers: pl.DataFrame) -> pl.DataFrame:
-    """One row per (number, source, source file): registry entries plus CRM do-not-call flags."""
+def build_suppression_list(
+    registry_entries: pl.DataFrame,
+    crm_numbers: pl.DataFrame,
+    *,
+    registries: Sequence[Registry],
+    known_numbers: pl.DataFrame,
+) -> pl.DataFrame:
+    """One row per (number, source, source file): registry numbers and blocks in scope, and CRM do-not-call flags.
+
+    `known_numbers` (`phone_e164`, `phone_region`) are the numbers wildcard blocks are resolved against;
+    a block's row names its most specific matching prefix.
+    """
     return query_frames(
         _SUPPRESSION_LIST,
         params={"crm_source": CRM_DO_NOT_CALL},
         registry_entries=registry_entries,
+        registry_scopes=registry_scopes(registries),
         crm_numbers=crm_numbers,
+        known_numbers=known_numbers.select("phone_e164", "phone_region"),
     )
+
+
+def registry_scopes(registries: Sequence[Registry]) -> pl.DataFrame:
+    """One row per registry: the regions it covers (null for everywhere)."""
+    return pl.DataFrame(
+        {
+            "registry": [registry.name for registry in registries],
+            "jurisdiction": [registry.covered_regions for registry in registries],
+        },
+        schema={"registry": pl.String, "jurisdiction": pl.List(pl.String)},
+    )
+
+
+def known_numbers(crm_numbers: pl.DataFrame, leads: pl.DataFrame) -> pl.DataFrame:
+    """Every valid number in the CRM or a dialler list, with its region: what wildcard blocks can cover."""
+    return pl.concat(
+        [
+            crm_numbers.select("phone_e164", "phone_region"),
+            leads.filter(pl.col("phone_valid")).select("phone_e164", "phone_region"),
+        ]
+    ).unique(maintain_order=True)
+
+
+def registries_with_entries(suppression_list: pl.DataFrame, registry_entries: pl.DataFrame) -> set[str]:
+    """Registries that suppress a number in scope, or list a block (which may cover no number this run)."""
+    listed = suppression_list.get_column("source_name").unique().to_list()
+    blocking = registry_entries.filter(pl.col("block_prefix").is_not_null()).get_column("registry").unique().to_list()
+    return set(listed) | set(blocking)

@@ -16,6 +16,7 @@ ASSETS = {
     "published_run", "warehouse",
 }  # fmt: skip
 CHECKS = {
+    "registry_entries:registries_are_fresh",
     "suppression_list:suppression_list_expectations",
     "suppression_list:every_registry_contributes",
     "scrubbed_leads:scrubbed_leads_expectations",

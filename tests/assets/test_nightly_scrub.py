@@ -1,6 +1,8 @@
 """The nightly job, run in-process on the real Definitions, with real DuckDB, GX and Parquet."""
 
+import hashlib
 import json
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -11,7 +13,7 @@ from polars.testing import assert_frame_equal
 
 from assets.constants import NIGHTLY_SCRUB_JOB
 from assets.definitions import build_definitions
-from tests.handmade import INBOX, write_data_dir
+from tests.handmade import INBOX, SCRUBLINE_YAML, write_data_dir
 
 
 def run_nightly(data_dir: Path) -> dg.ExecuteInProcessResult:
@@ -26,8 +28,12 @@ def step_failure(result: dg.ExecuteInProcessResult) -> tuple[str, str]:
 
 
 def failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
+    return [evaluation.check_name for evaluation in failed_evaluations(result)]
+
+
+def failed_evaluations(result: dg.ExecuteInProcessResult) -> list[dg.AssetCheckEvaluation]:
     return [
-        evaluation.check_name
+        evaluation
         for evaluation in (
             event.event_specific_data
             for event in result.all_events
@@ -35,6 +41,14 @@ def failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
         )
         if not evaluation.passed
     ]
+
+
+def with_tps(downloaded_on: date) -> tuple[dict[str, str], str]:
+    """The hand-made inbox plus a TPS file listing L2's London number, downloaded on `downloaded_on`."""
+    config = SCRUBLINE_YAML + (
+        f"  - name: uk_tps\n    format: tps\n    path: inbox/registries/tps/*.txt\n    downloaded_on: {downloaded_on}\n"
+    )
+    return {**INBOX, "registries/tps/tps.txt": "0207 9460018\r\n07400 999999\r\n"}, config
 
 
 @pytest.fixture
@@ -167,4 +181,38 @@ def test_a_failing_blocking_check_stops_publishing(tmp_path: Path) -> None:
     materialized = {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}
     assert "suppression_list" in materialized
     assert not materialized & {"scrubbed_leads", "published_run", "warehouse"}
+    assert not (data_dir / "published").exists()
+
+
+def test_a_national_registry_suppresses_its_numbers_with_its_download_date(tmp_path: Path) -> None:
+    downloaded_on = datetime.now(UTC).date() - timedelta(days=28)
+    data_dir = write_data_dir(tmp_path / "data", *with_tps(downloaded_on))
+    assert run_nightly(data_dir).success
+    published = data_dir / "published/latest"
+    suppressed = pl.read_parquet(published / "suppressed/spring.parquet")
+    assert suppressed.filter(pl.col("lead_id") == "L2").get_column("suppression_sources").item().to_list() == [
+        {
+            "source_name": "uk_tps",
+            "source_file": "inbox/registries/tps/tps.txt",
+            "source_sha256": hashlib.sha256(b"0207 9460018\r\n07400 999999\r\n").hexdigest(),
+            "downloaded_on": downloaded_on,
+            "block_prefix": None,
+        }
+    ]
+    assert pl.read_parquet(published / "clean/spring.parquet").get_column("lead_id").to_list() == ["L1"]
+
+
+def test_a_stale_registry_stops_the_run_naming_it_and_its_age(tmp_path: Path) -> None:
+    downloaded_on = datetime.now(UTC).date() - timedelta(days=29)
+    data_dir = write_data_dir(tmp_path / "data", *with_tps(downloaded_on))
+    result = run_nightly(data_dir)
+    assert not result.success
+    (evaluation,) = failed_evaluations(result)
+    assert evaluation.check_name == "registries_are_fresh"
+    assert evaluation.description.startswith(
+        f"registry 'uk_tps' is 29 days old on {downloaded_on + timedelta(days=29)}"
+    )
+    materialized = {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}
+    assert "registry_entries" in materialized
+    assert not materialized & {"normalised_registry_entries", "suppression_list", "scrubbed_leads", "published_run"}
     assert not (data_dir / "published").exists()

@@ -60,3 +60,59 @@ def test_a_glob_returns_files_sorted(tmp_path: Path) -> None:
     for name in ("b.csv", "a.csv"):
         (tmp_path / name).write_text("x\n1\n")
     assert resolve_files(tmp_path, "*.csv", key="k") == [tmp_path / "a.csv", tmp_path / "b.csv"]
+
+
+NATIONAL_REGISTRY = """\
+  - name: us_national_dnc
+    format: us_dnc
+    path: inbox/registries/national/*.txt
+    downloaded_on: 2026-11-20
+"""
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (NATIONAL_REGISTRY.replace("    downloaded_on: 2026-11-20\n", ""),
+         "registries.2: Value error, registry 'us_national_dnc' (format us_dnc): downloaded_on is required"),
+        (NATIONAL_REGISTRY + "    region: US\n",
+         "registries.2: Value error, registry 'us_national_dnc' (format us_dnc): the format implies region US; remove"),
+        (NATIONAL_REGISTRY.replace("us_dnc", "tps") + "    phone_column: phone\n",
+         "(format tps): phone_column applies only to format plain"),
+        (NATIONAL_REGISTRY.replace("us_dnc", "wildcard"),
+         "registries.2: Value error, registry 'us_national_dnc' (format wildcard): region is required"),
+        (NATIONAL_REGISTRY.replace("    downloaded_on: 2026-11-20\n", "").replace("us_dnc", "plain")
+         + "    region: US\n    max_age_days: 7\n",
+         "registries.2: Value error, registry 'us_national_dnc' (format plain): max_age_days needs downloaded_on"),
+        (NATIONAL_REGISTRY + "    jurisdiction: [XX]\n", "registries.2.jurisdiction: Value error, 'XX' is not an ISO"),
+        (NATIONAL_REGISTRY + "    jurisdiction: []\n", "registries.2.jurisdiction: Value error, list at least one"),
+        (NATIONAL_REGISTRY + "    max_age_days: 0\n", "registries.2.max_age_days: Input should be greater than 0"),
+        (NATIONAL_REGISTRY.replace("2026-11-20", "20/11/2026"), "registries.2.downloaded_on: Input should be a valid"),
+        (NATIONAL_REGISTRY + "    downloaded: 2026-11-20\n", "registries.2.downloaded: unknown key"),
+    ],
+)  # fmt: skip
+def test_a_registry_that_does_not_fit_its_format_names_the_key(tmp_path: Path, entry: str, message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_config(write_config(tmp_path, SCRUBLINE_YAML + entry))
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("entry", "number_region", "covered_regions", "maximum_age_days"),
+    [
+        (NATIONAL_REGISTRY, "US", ["US"], 31),
+        (NATIONAL_REGISTRY.replace("us_dnc", "dncl"), "CA", ["CA"], 31),
+        (NATIONAL_REGISTRY.replace("us_dnc", "tps"), "GB", ["GB", "GG", "IM", "JE"], 28),
+        (NATIONAL_REGISTRY + "    max_age_days: 14\n    jurisdiction: [US, PR]\n", "US", ["US", "PR"], 14),
+        (NATIONAL_REGISTRY.replace("us_dnc", "wildcard") + "    region: US\n", "US", None, None),
+        (NATIONAL_REGISTRY.replace("us_dnc", "plain") + "    region: GB\n    jurisdiction: [GB]\n", "GB", ["GB"], None),
+    ],
+    ids=["us_dnc", "dncl", "tps", "configured", "wildcard", "plain"],
+)  # fmt: skip
+def test_a_registry_s_format_implies_its_region_jurisdiction_and_maximum_age(
+    tmp_path: Path, entry: str, number_region: str, covered_regions: list[str] | None, maximum_age_days: int | None
+) -> None:
+    registry = load_config(write_config(tmp_path, SCRUBLINE_YAML + entry)).registries[2]
+    assert (registry.number_region, registry.covered_regions, registry.maximum_age_days) == (
+        number_region, covered_regions, maximum_age_days,
+    )  # fmt: skip

@@ -1,5 +1,7 @@
 """Every lead lands in exactly one outcome, with a reason; suppression lists every matching source."""
 
+from datetime import date
+
 import polars as pl
 
 from pipelines.scrub import SCRUB_COLUMNS, leaked_numbers, reconciliation, scrub_leads, suppressed_among_leads
@@ -36,11 +38,13 @@ LEADS = pl.DataFrame(
 )
 SUPPRESSION = pl.DataFrame(
     {
-        "phone_e164": ["+12125550142", "+12125550142", "+19999999999"],
-        "source_name": ["litigators", "crm_do_not_call", "national"],
-        "source_file": ["lit.txt", "crm.csv", "dnc.txt"],
-        "source_sha256": ["s1", "s2", "s3"],
-        "count_entries": [1, 1, 1],
+        "phone_e164": ["+12125550142", "+12125550142", "+12125550142", "+19999999999"],
+        "source_name": ["litigators", "crm_do_not_call", "area_blocks", "national"],
+        "source_file": ["lit.txt", "crm.csv", "blocks.txt", "dnc.txt"],
+        "source_sha256": ["s1", "s2", "s4", "s3"],
+        "downloaded_on": [None, None, None, date(2026, 11, 20)],
+        "block_prefix": [None, None, "+1212", None],
+        "count_entries": [1, 1, 1, 1],
     }
 )
 
@@ -49,7 +53,7 @@ def test_each_lead_gets_one_outcome_and_reason() -> None:
     scrubbed = scrub_leads(LEADS, SUPPRESSION)
     assert scrubbed.select("lead_id", "outcome", "reason").rows() == [
         ("a-1", "clean", None),
-        ("a-2", "suppressed", "crm_do_not_call,litigators"),
+        ("a-2", "suppressed", "area_blocks,crm_do_not_call,litigators"),
         ("a-3", "invalid", "too_short"),
         ("a-4", "suppressed", "duplicate_in_campaign"),
         ("a-5", "quarantined", "too many columns"),
@@ -58,13 +62,17 @@ def test_each_lead_gets_one_outcome_and_reason() -> None:
     assert scrubbed.select(SCRUB_COLUMNS).equals(LEADS)
 
 
-def test_suppressed_rows_carry_every_source_with_its_file_and_checksum() -> None:
+def test_suppressed_rows_carry_every_source_with_its_file_checksum_date_and_block() -> None:
     scrubbed = scrub_leads(LEADS, SUPPRESSION)
     sources = scrubbed.filter(pl.col("lead_id") == "a-2").get_column("suppression_sources").item()
     assert sources.to_list() == [
-        {"source_name": "crm_do_not_call", "source_file": "crm.csv", "source_sha256": "s2"},
-        {"source_name": "litigators", "source_file": "lit.txt", "source_sha256": "s1"},
-    ]
+        {"source_name": "area_blocks", "source_file": "blocks.txt", "source_sha256": "s4", "downloaded_on": None,
+         "block_prefix": "+1212"},
+        {"source_name": "crm_do_not_call", "source_file": "crm.csv", "source_sha256": "s2", "downloaded_on": None,
+         "block_prefix": None},
+        {"source_name": "litigators", "source_file": "lit.txt", "source_sha256": "s1", "downloaded_on": None,
+         "block_prefix": None},
+    ]  # fmt: skip
 
 
 def test_reconciliation_counts_rows_in_against_each_outcome() -> None:

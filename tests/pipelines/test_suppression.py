@@ -1,0 +1,182 @@
+"""Registries suppress only numbers of their jurisdiction; wildcard blocks suppress every number they cover."""
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from pipelines.config import Registry
+from pipelines.scrub import scrub_leads
+from pipelines.sources import normalise_registries, read_registry
+from pipelines.suppression import build_suppression_list, known_numbers, registries_with_entries
+
+DOWNLOADED_ON = date(2026, 11, 20)
+CRM_SCHEMA = {
+    "contact_id": pl.String, "phone_column": pl.String, "phone_e164": pl.String, "phone_region": pl.String,
+    "is_do_not_call": pl.Boolean, "source_file": pl.String, "source_sha256": pl.String,
+}  # fmt: skip
+NO_CRM = pl.DataFrame(schema=CRM_SCHEMA)
+
+
+def registry_entries(data_dir: Path, files: dict[str, str], registries: list[Registry]) -> pl.DataFrame:
+    """Write each registry's file under `inbox/<name>/` and read and normalise them all."""
+    for registry in registries:
+        path = data_dir / "inbox" / registry.name / "list.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(files[registry.name], encoding="utf-8", newline="")
+    entries = pl.concat(read_registry(registry, data_dir=data_dir) for registry in registries)
+    return normalise_registries(entries, registries)
+
+
+def leads(numbers: list[tuple[str, str, str]]) -> pl.DataFrame:
+    """Canonical dialler rows of one campaign from (lead id, E.164, region)."""
+    return pl.DataFrame(
+        {
+            "campaign": ["c"] * len(numbers),
+            "lead_id": [lead_id for lead_id, _, _ in numbers],
+            "phone_raw": [e164 for _, e164, _ in numbers],
+            "phone_e164": [e164 for _, e164, _ in numbers],
+            "phone_valid": [True] * len(numbers),
+            "phone_type": ["fixed_line"] * len(numbers),
+            "phone_region": [region for _, _, region in numbers],
+            "phone_reason": [None] * len(numbers),
+            "source_file": ["c.csv"] * len(numbers),
+            "source_row": list(range(1, len(numbers) + 1)),
+            "source_sha256": ["sha"] * len(numbers),
+            "quarantine_reason": [None] * len(numbers),
+            "raw_record": [None] * len(numbers),
+        },
+        schema_overrides={"phone_reason": pl.String, "quarantine_reason": pl.String, "raw_record": pl.String},
+    )
+
+
+def path(name: str) -> str:
+    return f"inbox/{name}/*.txt"
+
+
+def scrub(
+    data_dir: Path, files: dict[str, str], registries: list[Registry], dialler: pl.DataFrame, crm: pl.DataFrame = NO_CRM
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    entries = registry_entries(data_dir, files, registries)
+    suppression = build_suppression_list(entries, crm, registries=registries, known_numbers=known_numbers(crm, dialler))
+    return suppression, scrub_leads(dialler, suppression)
+
+
+NATIONAL_REGISTRIES = [
+    Registry(name="us_dnc", format="us_dnc", path=path("us_dnc"), downloaded_on=DOWNLOADED_ON),
+    Registry(name="dncl", format="dncl", path=path("dncl"), downloaded_on=DOWNLOADED_ON),
+    Registry(name="tps", format="tps", path=path("tps"), downloaded_on=DOWNLOADED_ON),
+    Registry(name="us_litigators", format="plain", path=path("us_litigators"), region="US", jurisdiction=["US"]),
+    Registry(name="internal", format="plain", path=path("internal"), region="US"),
+]
+NATIONAL_FILES = {
+    "us_dnc": "201,5550123\n416,5550134\n",
+    "dncl": "416,5550134\n201,5550199\n",
+    "tps": "02079460018 \r\n",
+    "us_litigators": "2125550142\n+442079460018\n",
+    "internal": "+447400123456\n",
+}
+NATIONAL_LEADS = leads(
+    [
+        ("L1", "+12015550123", "US"),
+        ("L2", "+14165550134", "CA"),
+        ("L3", "+12015550199", "US"),
+        ("L4", "+442079460018", "GB"),
+        ("L5", "+12125550142", "US"),
+        ("L6", "+447400123456", "GB"),
+    ]
+)
+
+
+def test_a_national_registry_suppresses_only_numbers_of_its_own_jurisdiction(tmp_path: Path) -> None:
+    _, scrubbed = scrub(tmp_path, NATIONAL_FILES, NATIONAL_REGISTRIES, NATIONAL_LEADS)
+    assert scrubbed.select("lead_id", "outcome", "reason").rows() == [
+        ("L1", "suppressed", "us_dnc"),
+        ("L2", "suppressed", "dncl"),
+        ("L3", "clean", None),
+        ("L4", "suppressed", "tps"),
+        ("L5", "suppressed", "us_litigators"),
+        ("L6", "suppressed", "internal"),
+    ]
+
+
+def test_the_suppression_list_holds_each_registry_s_numbers_in_scope_with_download_date(tmp_path: Path) -> None:
+    suppression, _ = scrub(tmp_path, NATIONAL_FILES, NATIONAL_REGISTRIES, NATIONAL_LEADS)
+    expected = pl.DataFrame(
+        {
+            "phone_e164": ["+12015550123", "+12125550142", "+14165550134", "+442079460018", "+447400123456"],
+            "source_name": ["us_dnc", "us_litigators", "dncl", "tps", "internal"],
+            "source_file": [
+                f"inbox/{name}/list.txt" for name in ("us_dnc", "us_litigators", "dncl", "tps", "internal")
+            ],
+            "downloaded_on": [DOWNLOADED_ON, None, DOWNLOADED_ON, DOWNLOADED_ON, None],
+            "block_prefix": [None] * 5,
+            "count_entries": [1] * 5,
+        },
+        schema_overrides={"block_prefix": pl.String},
+    )
+    assert_frame_equal(suppression.drop("source_sha256"), expected)
+
+
+BLOCK_REGISTRIES = [
+    Registry(name="area_blocks", format="wildcard", path=path("area_blocks"), region="US"),
+    Registry(name="canada_blocks", format="wildcard", path=path("canada_blocks"), region="US", jurisdiction=["CA"]),
+]
+BLOCK_FILES = {"area_blocks": "+1201\n20155501XX\n415XXXXXXX\n", "canada_blocks": "+1\n"}
+BLOCK_LEADS = leads(
+    [
+        ("L1", "+12015550123", "US"),
+        ("L2", "+14155552671", "US"),
+        ("L3", "+12125550142", "US"),
+        ("L4", "+14165550134", "CA"),
+    ]
+)
+
+
+def test_a_wildcard_block_suppresses_every_number_it_covers_within_its_jurisdiction(tmp_path: Path) -> None:
+    _, scrubbed = scrub(tmp_path, BLOCK_FILES, BLOCK_REGISTRIES, BLOCK_LEADS)
+    assert scrubbed.select("lead_id", "outcome", "reason").rows() == [
+        ("L1", "suppressed", "area_blocks"),
+        ("L2", "suppressed", "area_blocks"),
+        ("L3", "clean", None),
+        ("L4", "suppressed", "canada_blocks"),
+    ]
+    sources = scrubbed.filter(pl.col("lead_id") == "L1").get_column("suppression_sources").item().to_list()
+    assert [(source["source_name"], source["block_prefix"]) for source in sources] == [("area_blocks", "+120155501")]
+
+
+def test_a_wildcard_block_covers_crm_numbers_too(tmp_path: Path) -> None:
+    crm = pl.DataFrame(
+        [
+            ("C1", "phone", "+12015559876", "US", False, "crm.csv", "s"),
+            ("C2", "phone", "+12125550142", "US", False, "crm.csv", "s"),
+        ],
+        schema=CRM_SCHEMA,
+        orient="row",
+    )  # fmt: skip
+    suppression, _ = scrub(tmp_path, BLOCK_FILES, BLOCK_REGISTRIES, BLOCK_LEADS, crm)
+    assert suppression.select("phone_e164", "source_name", "block_prefix").rows() == [
+        ("+12015550123", "area_blocks", "+120155501"),
+        ("+12015559876", "area_blocks", "+1201"),
+        ("+14155552671", "area_blocks", "+1415"),
+        ("+14165550134", "canada_blocks", "+1"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("files", "contributing"),
+    [
+        ({"us_dnc": "416,5550134\n", "area_blocks": "+1999\n"}, {"area_blocks"}),
+        ({"us_dnc": "201,5550123\n", "area_blocks": "+1999\n"}, {"us_dnc", "area_blocks"}),
+    ],
+    ids=["out_of_jurisdiction_only", "in_jurisdiction"],
+)
+def test_a_registry_contributes_with_a_number_in_its_jurisdiction_or_any_block(
+    tmp_path: Path, files: dict[str, str], contributing: set[str]
+) -> None:
+    registries = [NATIONAL_REGISTRIES[0], BLOCK_REGISTRIES[0]]
+    entries = registry_entries(tmp_path, files, registries)
+    suppression = build_suppression_list(entries, NO_CRM, registries=registries, known_numbers=NATIONAL_LEADS)
+    assert registries_with_entries(suppression, entries) == contributing
