@@ -240,10 +240,9 @@ def _representative(key: pl.Expr, width: int | None) -> pl.Expr:
     """A number with the key's length and decisive digits, zeros after them: it classifies as all its kind."""
     if width is None:
         return key
-    length = (key % 100).cast(pl.Int64)
-    decisive = pl.min_horizontal(length, pl.lit(width, pl.Int64))
-    head = pl.lit("") if width == 0 else (key // 100).cast(pl.String).str.zfill(decisive)
-    return pl.concat_str(head, pl.lit("0").repeat_by(length - decisive).list.join(""))
+    length = key % 100
+    head = pl.lit("") if width == 0 else (key // 100).cast(pl.String).str.zfill(pl.min_horizontal(length, width))
+    return head.str.pad_end(length, "0")
 
 
 def _classify(numbers: pl.DataFrame, country_code: str) -> pl.DataFrame:
