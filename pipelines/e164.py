@@ -79,7 +79,7 @@ def normalise_phones(
     keyed = frame.with_row_index("_row").with_columns(
         _raw=pl.col(column), _parse_region=_row_region(region, region_column)
     )
-    regions = keyed.get_column("_parse_region").unique().drop_nulls().to_list()
+    regions = [region] if region_column is None else keyed.get_column("_parse_region").unique().drop_nulls().to_list()
     is_direct = keyed.select(is_direct_national(pl.col("_raw"), pl.col("_parse_region"), regions=regions)).to_series()
     if keyed.height and is_direct.all():
         answered = validate_direct_national(keyed, regions=regions)

@@ -81,10 +81,15 @@ def is_direct_national(raw: pl.Expr, region: pl.Expr, *, regions: Iterable[str])
     `regions` lists the regions present, so the test is built for those alone.
     """
     first_digit = raw.str.slice(0, 1)
-    starts = pl.lit(False)
-    for name in regions:
-        allowed = sorted(direct_national_starts(name)) if name in phonenumbers.SUPPORTED_REGIONS else []
-        starts = pl.when(region == name).then(first_digit.is_in(allowed)).otherwise(starts)
+    allowed = {
+        name: sorted(direct_national_starts(name)) if name in phonenumbers.SUPPORTED_REGIONS else [] for name in regions
+    }
+    if len(allowed) == 1:
+        starts = first_digit.is_in(*allowed.values())
+    else:
+        starts = pl.lit(False)
+        for name, digits in allowed.items():
+            starts = pl.when(region == name).then(first_digit.is_in(digits)).otherwise(starts)
     return (raw.str.contains(r"^[0-9]{3,17}$") & starts).fill_null(False)
 
 
