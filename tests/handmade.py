@@ -59,3 +59,16 @@ def write_data_dir(root: Path, inbox: dict[str, str] = INBOX, config: str = SCRU
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return root
+
+
+# The optional call log and number estate, in the sample's column names.
+CALLS_YAML = """\
+calls:
+  records:
+    path: inbox/calls/*.csv
+    complaint_column: complaint
+  estate:
+    path: inbox/estate/*.csv
+    reputation_label_column: reputation_label
+    reputation_checked_column: reputation_checked_on
+"""

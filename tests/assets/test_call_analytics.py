@@ -13,18 +13,8 @@ import polars as pl
 import pytest
 
 from tests.assets.test_nightly_scrub import run_nightly
-from tests.handmade import INBOX, SCRUBLINE_YAML, write_data_dir
+from tests.handmade import CALLS_YAML, INBOX, SCRUBLINE_YAML, write_data_dir
 
-CALLS_YAML = """\
-calls:
-  records:
-    path: inbox/calls/*.csv
-    complaint_column: complaint
-  estate:
-    path: inbox/estate/*.csv
-    reputation_label_column: reputation_label
-    reputation_checked_column: reputation_checked_on
-"""
 CALL_ANALYTICS = ("cli_days", "cli_health", "pool_capacity", "dialled_numbers")
 
 

@@ -7,17 +7,11 @@ import pytest
 
 from pipelines.config import load_config
 from pipelines.errors import ConfigError
-from tests.handmade import SCRUBLINE_YAML
+from tests.handmade import CALLS_YAML, SCRUBLINE_YAML
 
-CALLS_YAML = """\
-calls:
-  records:
-    path: inbox/calls/*.csv
-    complaint_column: complaint
-  estate:
-    path: inbox/estate/*.csv
-    reputation_label_column: reputation_label
-    reputation_checked_column: reputation_checked_on
+CALLS_WITH_RULES = (
+    CALLS_YAML
+    + """\
   daily_cap: 20
   calling_hours: {start: "09:00", end: "21:00"}
   states:
@@ -25,6 +19,7 @@ calls:
   health:
     min_calls: 10
 """
+)
 
 
 def write_config(tmp_path: Path, text: str) -> Path:
@@ -46,7 +41,7 @@ def test_without_a_calls_section_there_is_no_call_log_and_the_documented_rules_a
 
 
 def test_a_calls_section_declares_the_inputs_and_overrides_rules(tmp_path: Path) -> None:
-    calls = load_config(write_config(tmp_path, SCRUBLINE_YAML + CALLS_YAML)).calls
+    calls = load_config(write_config(tmp_path, SCRUBLINE_YAML + CALLS_WITH_RULES)).calls
     assert calls.is_configured
     assert calls.records.cli_column == "cli"
     assert calls.records.complaint_column == "complaint"
@@ -74,9 +69,9 @@ def test_a_calls_section_declares_the_inputs_and_overrides_rules(tmp_path: Path)
     ],
 )  # fmt: skip
 def test_a_bad_calls_section_names_the_key(tmp_path: Path, change: tuple[str, str], message: str) -> None:
-    assert change[0] in CALLS_YAML
+    assert change[0] in CALLS_WITH_RULES
     with pytest.raises(ConfigError, match="scrubline.yaml: ") as error:
-        load_config(write_config(tmp_path, SCRUBLINE_YAML + CALLS_YAML.replace(*change)))
+        load_config(write_config(tmp_path, SCRUBLINE_YAML + CALLS_WITH_RULES.replace(*change)))
     assert message in str(error.value)
 
 
