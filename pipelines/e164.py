@@ -174,18 +174,21 @@ def _canonical_keys(cleaned: pl.DataFrame) -> pl.DataFrame:
     """(region, leading plus, digits) and extension of plainly punctuated values; `_is_plain` marks them.
 
     With three or more digits such a value is always viable, and its parse depends only on the key.
+    Other values get no key, so they can never pick up a plain value's answer.
     """
     parts = pl.col("_cleaned").str.extract_groups(_PLAIN_NUMBER)
     number = parts.struct.field("number")
     digits = number.str.replace_all(r"[^0-9]", "")
-    return cleaned.with_columns(
-        _plus=number.str.starts_with("+"),
-        _digits=digits,
-        extension=parts.struct.field("extension"),
-        _is_plain=number.is_not_null()
+    is_plain = (
+        number.is_not_null()
         & (digits.str.len_chars() >= 3)
         & (pl.col("_cleaned").str.len_chars() <= _LONGEST_PLAIN_VALUE)
-        & pl.col("_parse_region").is_in(_SUPPORTED_REGIONS),
+        & pl.col("_parse_region").is_in(_SUPPORTED_REGIONS)
+    )
+    return cleaned.with_columns(_is_plain=is_plain).with_columns(
+        _plus=pl.when("_is_plain").then(number.str.starts_with("+")),
+        _digits=pl.when("_is_plain").then(digits),
+        extension=parts.struct.field("extension"),
     )
 
 
@@ -193,7 +196,8 @@ def _parse_with_phonenumbers(values: pl.DataFrame) -> pl.DataFrame:
     """The fallback: phonenumbers itself, one call per distinct cleaned value."""
     distinct = values.select("_cleaned", "_parse_region").unique()
     rows = [(value, region, *parse_phone(value, region)) for value, region in distinct.iter_rows()]
-    answers = pl.DataFrame(rows, schema={"_cleaned": pl.String, **dict(list(_RESULT_SCHEMA.items())[1:])}, orient="row")
+    schema = {"_cleaned": pl.String} | {name: dtype for name, dtype in _RESULT_SCHEMA.items() if name != "_raw"}
+    answers = pl.DataFrame(rows, schema=schema, orient="row")
     return (
         values.select("_raw", "_cleaned", "_parse_region")
         .join(answers, on=["_cleaned", "_parse_region"])

@@ -94,6 +94,12 @@ def test_pre_cleaning_rules_and_reasons(raw: str | None, region: str, e164: str 
     assert result.select("phone_e164", "phone_reason").row(0) == (e164, reason)
 
 
+def test_a_value_too_long_to_parse_never_shares_the_answer_of_its_digits() -> None:
+    frame = pl.DataFrame({"phone": ["(201) 555-0123", "(" * 250 + "201) 555-0123"]})
+    result = normalise_phones(frame, "phone", region="US")
+    assert result.select("phone_e164", "phone_reason").rows() == [("+12015550123", None), (None, "too_long")]
+
+
 def test_a_blank_row_region_falls_back_to_the_default() -> None:
     frame = pl.DataFrame({"phone": ["020 7946 0018", "020 7946 0018"], "country": ["", None]})
     result = normalise_phones(frame, "phone", region="GB", region_column="country")
