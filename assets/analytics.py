@@ -18,6 +18,7 @@ from pipelines.dialled_numbers import SUPPRESSION_STATUSES
 from pipelines.dialled_numbers import dialled_numbers as build_dialled_numbers
 from pipelines.masking import masked_e164
 from pipelines.sources import crm_numbers
+from pipelines.suppression import binding_suppressions
 
 WORST_CLIS = 5
 
@@ -29,9 +30,9 @@ def number_analytics(
     scrubbed_leads: pl.DataFrame,
     suppression_list: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
-    """One row per E.164 number in the CRM or a dialler list: where it appears and whether it is suppressed."""
+    """One row per E.164 number in the CRM or a dialler list: where it appears and what suppresses it (unexempted)."""
     numbers = crm_numbers(normalised_crm_contacts, scrubline.config().crm)
-    analytics = build_number_analytics(numbers, scrubbed_leads, suppression_list)
+    analytics = build_number_analytics(numbers, scrubbed_leads, binding_suppressions(suppression_list))
     count_suppressed = analytics.filter(pl.col("is_suppressed")).height
     return dg.Output(
         analytics,
@@ -128,7 +129,7 @@ def dialled_numbers(
     """One row per dialled number: attempts in the last 24 h, 7 and 30 days, last call, contact rate, status today."""
     numbers = build_dialled_numbers(
         normalised_call_records,
-        suppression_list,
+        binding_suppressions(suppression_list),
         states=scrubline.config().calls.states,
         as_of=run_started(context),
     )

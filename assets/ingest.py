@@ -4,7 +4,7 @@ import dagster as dg
 import polars as pl
 
 from assets.constants import INGEST
-from assets.metadata import frame_metadata, rate
+from assets.metadata import PREVIEW_ROWS, frame_metadata, rate
 from assets.resources import ScrublineData
 from assets.run_clock import run_started
 from pipelines.calls import no_call_records, no_number_estate, read_call_records, read_number_estate
@@ -12,6 +12,7 @@ from pipelines.freshness import registry_ages, staleness_problems
 from pipelines.ingest import quarantined
 from pipelines.publish import write_quarantine
 from pipelines.sources import read_crm, read_dialler, read_registry
+from pipelines.suppression import future_opt_outs
 
 # A data directory without a call log has no call records or estate: those assets hold no rows.
 NOT_CONFIGURED = {"calls": "no calls.records in scrubline.yaml"}
@@ -32,16 +33,27 @@ def dialler_leads(context: dg.AssetExecutionContext, scrubline: ScrublineData) -
 
 
 @dg.asset(group_name=INGEST, kinds={"polars", "duckdb"})
-def registry_entries(scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
+def registry_entries(context: dg.AssetExecutionContext, scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
     """One row per registry entry, for every configured registry; any unreadable entry fails the run."""
     config = scrubline.config()
     entries = pl.concat([read_registry(registry, data_dir=scrubline.root) for registry in config.registries])
     counts = entries.group_by("registry").len().sort("registry")
+    future = future_opt_outs(entries, now=run_started(context))
+    if future.height:
+        first = future.row(0, named=True)
+        context.log.warning(
+            f"{future.height} opt-out(s) dated after the run started, first {first['source_file']} row "
+            f"{first['source_row']} ({first['requested_at']}); they are suppressed all the same: correct their dates"
+        )
     return dg.Output(
         entries,
         metadata={
             **frame_metadata(entries, preview_columns=["registry", "source_file", "source_row"]),
             **{f"count_entries/{name}": count for name, count in counts.iter_rows()},
+            "count_future_opt_outs": future.height,
+            "future_opt_outs": dg.MetadataValue.json(
+                future.head(PREVIEW_ROWS).with_columns(pl.col("requested_at").cast(pl.String)).to_dicts()
+            ),
             "files": {
                 name: sha
                 for name, sha in entries.select("source_file", "source_sha256").unique().sort("source_file").iter_rows()

@@ -7,6 +7,14 @@ from assets.constants import NORMALISE
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData
 from pipelines.calls import normalise_call_records, normalise_number_estate
+from pipelines.publish import LATEST, MANIFEST
+from pipelines.registry_versions import (
+    accepted_versions,
+    registry_shrinkage,
+    registry_versions,
+    shrink_problems,
+    unused_acknowledgements,
+)
 from pipelines.sources import normalise_crm, normalise_dialler, normalise_registries
 
 
@@ -32,6 +40,27 @@ def normalised_registry_entries(scrubline: ScrublineData, registry_entries: pl.D
     """One row per registry entry: numbers normalised in their registry's region, wildcard blocks as E.164 prefixes."""
     entries = normalise_registries(registry_entries, scrubline.config().registries)
     return dg.Output(entries, metadata=_validity_metadata(entries, "phone"))
+
+
+@dg.asset_check(asset=normalised_registry_entries, blocking=True)
+def registries_have_not_shrunk(
+    scrubline: ScrublineData, normalised_registry_entries: pl.DataFrame
+) -> dg.AssetCheckResult:
+    """A registry with far fewer numbers than the last published run's copy is a broken download: the run stops."""
+    registries = scrubline.config().registries
+    versions = registry_versions(normalised_registry_entries)
+    shrinkage = registry_shrinkage(versions, accepted_versions(scrubline.published / LATEST / MANIFEST), registries)
+    problems = shrink_problems(shrinkage)
+    return dg.AssetCheckResult(
+        passed=not problems,
+        metadata={
+            "shrinkage": dg.MetadataValue.json(shrinkage.drop("version").to_dicts()),
+            "counts": {name: count for name, count in versions.select("registry", "count_numbers").iter_rows()},
+            "unused_accept_shrink": unused_acknowledgements(versions, registries),
+            "threshold": "each registry's shrink is at most its max_shrink, or its version is accept_shrink",
+        },
+        description="; ".join(problems) or None,
+    )
 
 
 @dg.asset(group_name=NORMALISE, kinds={"polars"})

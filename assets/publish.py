@@ -8,8 +8,11 @@ import polars as pl
 from assets.constants import PUBLISH
 from assets.resources import ScrublineData
 from assets.run_clock import run_started
+from pipelines.certificate import scrub_certificates
 from pipelines.publish import LATEST, build_warehouse, publish_run, run_outputs
-from pipelines.scrub import reconciliation
+from pipelines.registry_versions import MANIFEST_KEY as REGISTRY_VERSIONS
+from pipelines.registry_versions import registry_versions
+from pipelines.scrub import number_outcomes, reconciliation
 
 
 @dg.asset(group_name=PUBLISH, kinds={"parquet"})
@@ -20,7 +23,7 @@ def published_run(
     number_analytics: pl.DataFrame,
     normalised_crm_contacts: pl.DataFrame,
     suppression_list: pl.DataFrame,
-    registry_entries: pl.DataFrame,
+    normalised_registry_entries: pl.DataFrame,
     dialler_leads: pl.DataFrame,
     calling_windows: pl.DataFrame,
     cli_days: pl.DataFrame,
@@ -28,7 +31,9 @@ def published_run(
     pool_capacity: pl.DataFrame,
     dialled_numbers: pl.DataFrame,
 ) -> dg.MaterializeResult:
-    """The run's folder under `published/`: clean lists (Parquet, CSV), suppressed, invalid, analytics, manifest."""
+    """The run's folder under `published/`: clean lists and their certificates, suppressed, invalid, outcomes."""
+    config = scrubline.config()
+    started_at = run_started(context)
     call_analytics = {
         "cli_days": cli_days,
         "cli_health": cli_health,
@@ -40,26 +45,38 @@ def published_run(
         number_analytics=number_analytics,
         contacts=normalised_crm_contacts,
         suppression_list=suppression_list,
+        number_outcomes=number_outcomes(scrubbed_leads, run_id=context.run.run_id, run_started_at=started_at),
         analytics={
             "calling_windows": calling_windows,
-            **(call_analytics if scrubline.config().calls.is_configured else {}),
+            **(call_analytics if config.calls.is_configured else {}),
         },
     )
+    counts = reconciliation(dialler_leads, scrubbed_leads)
+    versions = registry_versions(normalised_registry_entries)
     lineage = pl.concat(
         frame.select("source_file", "source_sha256")
-        for frame in (scrubbed_leads, normalised_crm_contacts, registry_entries)
+        for frame in (scrubbed_leads, normalised_crm_contacts, normalised_registry_entries)
     )
     run_dir = publish_run(
         outputs,
         published_dir=scrubline.published,
         run_id=context.run.run_id,
-        run_date=run_started(context).date(),
+        run_date=started_at.date(),
         manifest={
             "run_id": context.run.run_id,
             "published_at": datetime.now(UTC).isoformat(),
             "inputs": dict(lineage.unique().sort("source_file").iter_rows()),
-            "reconciliation": reconciliation(dialler_leads, scrubbed_leads).to_dicts(),
+            "reconciliation": counts.to_dicts(),
+            REGISTRY_VERSIONS: versions.to_dicts(),
         },
+        certificates=scrub_certificates(
+            counts,
+            versions,
+            registries=config.registries,
+            crm=config.crm,
+            run_id=context.run.run_id,
+            run_started_at=started_at,
+        ),
     )
     return dg.MaterializeResult(
         metadata={
@@ -72,7 +89,7 @@ def published_run(
 
 @dg.asset(group_name=PUBLISH, kinds={"duckdb"}, deps=[published_run])
 def warehouse(scrubline: ScrublineData) -> dg.MaterializeResult:
-    """`warehouse.duckdb`: views over the latest published run, rebuilt and swapped in whole."""
+    """`warehouse.duckdb`: views over the latest published run and `number_history` over every run, swapped in whole."""
     run_dir = (scrubline.published / LATEST).resolve()
     views = build_warehouse(scrubline.warehouse, run_dir=run_dir)
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(scrubline.warehouse)), "views": views})

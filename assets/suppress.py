@@ -7,11 +7,45 @@ from assets.checks import expectation_result
 from assets.constants import SUPPRESS
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData
+from assets.run_clock import run_started
 from pipelines.masking import masked_e164
+from pipelines.relationships import EBR_INQUIRY, EBR_PURCHASE
+from pipelines.relationships import established_relationships as build_established_relationships
 from pipelines.scrub import canonical_leads, leaked_numbers, reconciliation, scrub_leads, suppressed_among_leads
 from pipelines.sources import crm_numbers
-from pipelines.suppression import CRM_DO_NOT_CALL, build_suppression_list, known_numbers, registries_with_entries
+from pipelines.suppression import (
+    CRM_DO_NOT_CALL,
+    binding_suppressions,
+    build_suppression_list,
+    known_numbers,
+    registries_with_entries,
+)
 from pipelines.validation import validate_frame
+
+
+@dg.asset(group_name=SUPPRESS, kinds={"duckdb", "polars"})
+def established_relationships(
+    context: dg.AssetExecutionContext,
+    scrubline: ScrublineData,
+    normalised_crm_contacts: pl.DataFrame,
+    normalised_registry_entries: pl.DataFrame,
+) -> dg.Output[pl.DataFrame]:
+    """One row per number with an established business relationship on the run's date: contact, basis, dates."""
+    crm = scrubline.config().crm
+    relationships = build_established_relationships(
+        crm_numbers(normalised_crm_contacts, crm),
+        normalised_registry_entries,
+        source=crm,
+        today=run_started(context).date(),
+    )
+    bases = dict(relationships.get_column("exemption").value_counts().iter_rows())
+    return dg.Output(
+        relationships,
+        metadata={
+            **frame_metadata(relationships, preview_columns=["phone_e164", "exemption", "ebr_date", "ebr_until"]),
+            **{f"count_{basis}": bases.get(basis, 0) for basis in (EBR_PURCHASE, EBR_INQUIRY)},
+        },
+    )
 
 
 @dg.asset(group_name=SUPPRESS, kinds={"duckdb", "polars"})
@@ -20,8 +54,9 @@ def suppression_list(
     normalised_registry_entries: pl.DataFrame,
     normalised_crm_contacts: pl.DataFrame,
     normalised_dialler_leads: pl.DataFrame,
+    established_relationships: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
-    """One row per (number, source, source file): registry numbers, numbers a wildcard blocks, CRM do-not-call flags."""
+    """One row per (number, source, file, opt-out time, campaign): registry numbers, blocks, CRM do-not-call flags."""
     config = scrubline.config()
     numbers = crm_numbers(normalised_crm_contacts, config.crm)
     leads = canonical_leads(
@@ -32,6 +67,7 @@ def suppression_list(
         numbers,
         registries=config.registries,
         known_numbers=known_numbers(numbers, leads),
+        relationships=established_relationships,
     )
     counts = suppression.group_by("source_name").agg(pl.col("phone_e164").n_unique()).sort("source_name")
     return dg.Output(
@@ -39,6 +75,7 @@ def suppression_list(
         metadata={
             **frame_metadata(suppression, preview_columns=["phone_e164", "source_name", "source_file"]),
             "count_numbers": suppression.get_column("phone_e164").n_unique(),
+            "count_exempt_entries": suppression.height - binding_suppressions(suppression).height,
             **{f"count_numbers/{name}": count for name, count in counts.iter_rows()},
         },
     )
@@ -90,6 +127,7 @@ def scrubbed_leads(
                 f"count_{outcome}": outcomes.get(outcome, 0)
                 for outcome in ("clean", "suppressed", "invalid", "quarantined")
             },
+            "count_exempted": scrubbed.get_column("exemptions").is_not_null().sum(),
             "suppression_rate": rate(outcomes.get("suppressed", 0), scrubbed.height),
             "invalid_rate": rate(outcomes.get("invalid", 0), scrubbed.height),
         },

@@ -32,6 +32,7 @@ registries:
     format: plain
     path: inbox/registries/internal/*.csv
     phone_column: phone
+    requested_at_column: requested_at  # an opt-out applies from when it was requested
     region: US
   - name: litigators
     format: plain

@@ -16,6 +16,7 @@ from pipelines.config import CallRecordsSource, NumberEstateSource, resolve_file
 from pipelines.e164 import normalise_phones
 from pipelines.errors import InputFileError
 from pipelines.ingest import LINEAGE_COLUMNS, QUARANTINE_COLUMNS, read_many
+from pipelines.instants import utc_instant
 from pipelines.sources import is_set_flag
 
 DISPOSITIONS = ("answered", "no_answer", "busy", "failed", "voicemail")
@@ -28,7 +29,6 @@ _QUARANTINE_SCHEMA = {"quarantine_reason": pl.String, "raw_record": pl.String}
 CALL_RECORD_SCHEMA = {**dict.fromkeys(CALL_RECORD_COLUMNS, pl.String), **_LINEAGE_SCHEMA, **_QUARANTINE_SCHEMA}
 ESTATE_SCHEMA = {**dict.fromkeys(ESTATE_COLUMNS, pl.String), **_LINEAGE_SCHEMA}
 _NUMBER_SUFFIXES = ("e164", "valid", "type", "region", "reason")
-_UTC = "UTC"
 
 
 def read_call_records(source: CallRecordsSource, *, data_dir: Path) -> pl.DataFrame:
@@ -60,7 +60,7 @@ def normalise_call_records(records: pl.DataFrame, *, default_region: str) -> pl.
         "call_id",
         *_number_columns("cli"),
         *_number_columns("dialled"),
-        started_at=_utc_instant(pl.col("started_at")),
+        started_at=utc_instant(pl.col("started_at")),
         duration_s=_whole_seconds(pl.col("duration_s")),
         disposition=_disposition(pl.col("disposition")),
         is_complaint=is_set_flag(pl.col("complaint")),
@@ -127,17 +127,6 @@ def _renamed(records: pl.DataFrame, columns: dict[str, str | None]) -> pl.DataFr
 
 def _number_columns(column: str) -> list[str]:
     return [column, *(f"{column}_{suffix}" for suffix in _NUMBER_SUFFIXES)]
-
-
-def _utc_instant(raw: pl.Expr) -> pl.Expr:
-    """ISO 8601 text as a UTC instant: `Z`, `UTC` or an offset are honoured, no offset means UTC; else null."""
-    text = (
-        raw.str.strip_chars().str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]", "${1}T").str.replace(r"\s*(?:Z|UTC)$", "+00:00")
-    )
-    return pl.coalesce(
-        text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", strict=False, time_zone=_UTC),
-        text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_zone=_UTC),
-    )
 
 
 def _whole_seconds(raw: pl.Expr) -> pl.Expr:

@@ -42,6 +42,11 @@ class CrmSource(_Section):
     phone_columns: list[str]
     country_column: str | None = None
     do_not_call_column: str | None = None
+    last_purchase_column: str | None = None
+    last_inquiry_column: str | None = None
+    # How long a purchase or an inquiry establishes a business relationship (47 CFR 64.1200(f)(5)).
+    ebr_purchase_months: int = Field(default=18, gt=0)
+    ebr_inquiry_months: int = Field(default=3, gt=0)
 
     @field_validator("phone_columns")
     @classmethod
@@ -67,10 +72,16 @@ class Registry(_Section):
     format: Literal["plain", "us_dnc", "tps", "dncl", "wildcard"]
     path: str
     phone_column: str | None = None
+    requested_at_column: str | None = None
+    campaign_column: str | None = None
     region: str | None = None
     jurisdiction: list[str] | None = None
+    kind: Literal["national", "state"] | None = None
     downloaded_on: date | None = None
     max_age_days: int | None = Field(default=None, gt=0)
+    # A copy holding more than this share fewer numbers than the last published one is a broken download.
+    max_shrink: float = Field(default=0.05, ge=0, le=1)
+    accept_shrink: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
     _region = field_validator("region")(_check_optional_region)
 
@@ -87,6 +98,10 @@ class Registry(_Section):
         where = f"registry '{self.name}' (format {self.format})"
         if self.phone_column is not None and self.format != "plain":
             raise ValueError(f"{where}: phone_column applies only to format plain; remove it")
+        if (self.requested_at_column or self.campaign_column) and self.phone_column is None:
+            raise ValueError(f"{where}: requested_at_column and campaign_column need a CSV registry with phone_column")
+        if national is not None and self.kind is not None:
+            raise ValueError(f"{where}: the format is a national registry already; remove kind")
         if national is not None and self.region is not None:
             raise ValueError(f"{where}: the format implies region {national.region}; remove region")
         if national is None and self.region is None:
@@ -110,6 +125,11 @@ class Registry(_Section):
         if self.jurisdiction is not None or national is None:
             return self.jurisdiction
         return list(national.jurisdiction)
+
+    @property
+    def is_ebr_exemptible(self) -> bool:
+        """A national or state do-not-call registry: the only sources an established business relationship lifts."""
+        return self.format in NATIONAL_FORMATS or self.kind is not None
 
     @property
     def maximum_age_days(self) -> int | None:

@@ -12,6 +12,8 @@ def query_frames(sql: str, *, params: Mapping[str, object] | None = None, **fram
     """Run `sql` with each keyword frame visible as a table of that name; values bound, never pasted."""
     connection = duckdb.connect()
     try:
+        # Instants come back labelled with the session's time zone: make it UTC, like every instant we keep.
+        connection.execute("set TimeZone = 'UTC'")
         for name, frame in frames.items():
             connection.register(name, frame)
         return connection.sql(sql, params=dict(params or {})).pl()

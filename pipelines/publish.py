@@ -17,10 +17,12 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.certificate import certificate_text
 from pipelines.ingest import file_sha256
 
 LATEST = "latest"
 MANIFEST = "manifest.json"
+CERTIFICATE_SUFFIX = ".certificate"
 RUNS = "runs"
 # Warehouse view name → glob of the published Parquet it reads, relative to a run directory.
 WAREHOUSE_VIEWS = {
@@ -31,6 +33,20 @@ WAREHOUSE_VIEWS = {
     "contacts": "crm/contacts.parquet",
     "suppression_list": "suppression/suppression_list.parquet",
 }
+# Each run's outcome per (campaign, number); the warehouse's `number_history` reads it across every run.
+NUMBER_OUTCOMES = "history/number_outcomes.parquet"
+_NUMBER_HISTORY = """
+create view number_history as
+with outcomes as (
+    select * exclude (filename)
+    from read_parquet({source}, union_by_name = true, filename = true)
+    where filename not like '%/.staging-%'
+)
+
+select *
+from outcomes
+qualify row_number() over (partition by run_date, campaign, phone_e164 order by run_started_at desc) = 1
+"""
 # Analytics a run publishes as `analytics/<name>.parquet` and the warehouse shows as views of the same
 # name when the run has them: calling windows always, the rest only with a call log, none in older runs.
 ANALYTICS_VIEWS = ("calling_windows", "cli_days", "cli_health", "pool_capacity", "dialled_numbers")
@@ -42,25 +58,28 @@ def run_outputs(
     number_analytics: pl.DataFrame,
     contacts: pl.DataFrame,
     suppression_list: pl.DataFrame,
+    number_outcomes: pl.DataFrame,
     analytics: Mapping[str, pl.DataFrame] | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Every file a run publishes, by path relative to the run directory; `analytics` by name (ANALYTICS_VIEWS)."""
     outputs: dict[str, pl.DataFrame] = {}
     for (campaign,), leads in scrubbed.sort("campaign").group_by("campaign", maintain_order=True):
         clean = leads.filter(pl.col("outcome") == "clean").select(
-            "campaign", "lead_id", "phone_e164", "phone_type", "phone_region", "source_file", "source_row"
-        )
+            "campaign", "lead_id", "phone_e164", "phone_type", "phone_region", "source_file", "source_row",
+            "exemption_reason",
+        )  # fmt: skip
         outputs[f"clean/{campaign}.parquet"] = clean
         outputs[f"clean/{campaign}.csv"] = clean
         outputs[f"suppressed/{campaign}.parquet"] = leads.filter(pl.col("outcome") == "suppressed").drop(
             "quarantine_reason", "raw_record"
         )
         outputs[f"invalid/{campaign}.parquet"] = leads.filter(pl.col("outcome") == "invalid").drop(
-            "quarantine_reason", "raw_record", "suppression_sources"
+            "quarantine_reason", "raw_record", "suppression_sources", "exemptions", "exemption_reason"
         )
     outputs["analytics/numbers.parquet"] = number_analytics
     outputs["crm/contacts.parquet"] = contacts
     outputs["suppression/suppression_list.parquet"] = suppression_list
+    outputs[NUMBER_OUTCOMES] = number_outcomes
     for name, frame in (analytics or {}).items():
         outputs[_analytics_path(name)] = frame
     return outputs
@@ -73,8 +92,11 @@ def publish_run(
     run_id: str,
     run_date: date,
     manifest: Mapping[str, object],
+    certificates: Mapping[str, Mapping[str, object]] | None = None,
 ) -> Path:
-    """Write `outputs` and `manifest.json` to a new run directory, then point `<run date>` and `latest` at it."""
+    """Write `outputs`, each campaign's scrub certificate and `manifest.json` to a new run directory, then point
+    `<run date>` and `latest` at it. `certificates` are by campaign, completed here with their list's checksums.
+    """
     runs_dir = published_dir / RUNS
     staging = runs_dir / f".staging-{run_id}"
     final = runs_dir / run_id
@@ -84,7 +106,15 @@ def publish_run(
         for relative_path, frame in outputs.items():
             _write(frame, staging / relative_path)
         files = {path: {"rows": frame.height, "sha256": file_sha256(staging / path)} for path, frame in outputs.items()}
-        (staging / MANIFEST).write_text(json.dumps({**manifest, "outputs": files}, indent=2, default=str))
+        written = [
+            path
+            for campaign, certificate in (certificates or {}).items()
+            for path in _write_certificate(certificate, staging, campaign=campaign, files=files)
+        ]
+        certified = {path: file_sha256(staging / path) for path in written}
+        (staging / MANIFEST).write_text(
+            json.dumps({**manifest, "outputs": files, "certificates": certified}, indent=2, default=str)
+        )
         staging.rename(final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -94,7 +124,8 @@ def publish_run(
 
 
 def build_warehouse(warehouse_path: Path, *, run_dir: Path) -> list[str]:
-    """Build a fresh DuckDB file of views over a published run and swap it in; returns the views."""
+    """Build a fresh DuckDB file of views over a published run, and `number_history` over every run that has
+    number outcomes, and swap it in; returns the views."""
     building = warehouse_path.with_name(f".{warehouse_path.name}.building")
     building.unlink(missing_ok=True)
     present = {name: _analytics_path(name) for name in ANALYTICS_VIEWS if (run_dir / _analytics_path(name)).is_file()}
@@ -102,14 +133,34 @@ def build_warehouse(warehouse_path: Path, *, run_dir: Path) -> list[str]:
     connection = duckdb.connect(str(building))
     try:
         for view, pattern in views.items():
-            # DDL cannot take bound parameters; the path is ours, quoted as an SQL string literal.
-            source = str(run_dir.resolve() / pattern).replace("'", "''")
-            connection.execute(f"create view {view} as select * from read_parquet('{source}')")
+            source = _literal(run_dir.resolve() / pattern)
+            connection.execute(f"create view {view} as select * from read_parquet({source})")
+        runs_dir = run_dir.resolve().parent
+        if any(runs_dir.glob(f"*/{NUMBER_OUTCOMES}")):
+            connection.execute(_NUMBER_HISTORY.format(source=_literal(runs_dir / "*" / NUMBER_OUTCOMES)))
+            views = {**views, "number_history": f"{RUNS}/*/{NUMBER_OUTCOMES}"}
     finally:
         connection.close()
     # Readers holding the old file keep their handle; new readers open the new file.
     os.replace(building, warehouse_path)
     return list(views)
+
+
+def _write_certificate(
+    certificate: Mapping[str, object], staging: Path, *, campaign: str, files: Mapping[str, Mapping[str, object]]
+) -> list[str]:
+    """Write `clean/<campaign>.certificate.json` and `.txt`, naming the clean list's files and SHA-256."""
+    listed = {path: files[path] for path in (f"clean/{campaign}.parquet", f"clean/{campaign}.csv")}
+    serialised = json.dumps({**certificate, "list": listed}, indent=2, default=str)
+    paths = [f"clean/{campaign}{CERTIFICATE_SUFFIX}.json", f"clean/{campaign}{CERTIFICATE_SUFFIX}.txt"]
+    (staging / paths[0]).write_text(serialised)
+    (staging / paths[1]).write_text(certificate_text(json.loads(serialised)))
+    return paths
+
+
+def _literal(path: Path) -> str:
+    """A path of ours as an SQL string literal: DDL cannot take bound parameters."""
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _analytics_path(name: str) -> str:

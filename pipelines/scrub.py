@@ -2,11 +2,17 @@
 
 Every dialler record gets exactly one `outcome`: `clean`, `suppressed`, `invalid` or `quarantined`,
 with a `reason` for every outcome but clean. Suppressed rows list every matching source (name, file,
-checksum, download date and, for a wildcard, the block that covers the number); a number
-repeated within a campaign is dialled once and its later rows are suppressed as duplicates.
+checksum, download date and, for a wildcard, the block that covers the number; for an opt-out, when
+it was requested and the campaign it names); an opt-out naming a campaign applies to that one only.
+A national or state registry entry lifted by an established business relationship does not
+suppress: the row lists it under `exemptions` (with `exemption_reason`, e.g. `us_dnc:ebr_purchase`),
+clean or not. A number repeated within a campaign is dialled once and its later rows are suppressed
+as duplicates.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import polars as pl
 
@@ -20,23 +26,42 @@ SCRUB_COLUMNS = (
 )  # fmt: skip
 
 _SCRUB = """
-with matches as (
-    select phone_e164,
-           list(struct_pack(source_name, source_file, source_sha256, downloaded_on, block_prefix)
-                order by source_name, source_file) as suppression_sources,
-           string_agg(distinct source_name, ',' order by source_name) as source_names
-    from suppression_list
-    group by phone_e164
+with lead_numbers as (
+    select distinct campaign, phone_e164 from leads where phone_e164 is not null
+),
+
+applicable as (
+    select lead_numbers.campaign, suppression_list.*
+    from lead_numbers
+    join suppression_list using (phone_e164)
+    where suppression_list.campaign_scope is null or suppression_list.campaign_scope = lead_numbers.campaign
+),
+
+matches as (
+    select campaign, phone_e164,
+           list(struct_pack(source_name, source_file, source_sha256, downloaded_on, block_prefix, requested_at,
+                            campaign_scope)
+                order by source_name, source_file, requested_at) filter (exemption is null) as suppression_sources,
+           string_agg(distinct source_name, ',' order by source_name) filter (exemption is null) as source_names,
+           list(struct_pack(source_name, source_file, source_sha256, downloaded_on, block_prefix, exemption,
+                            ebr_contact_id, ebr_date)
+                order by source_name, source_file) filter (exemption is not null) as exemptions,
+           string_agg(distinct source_name || ':' || exemption, ',' order by source_name || ':' || exemption)
+               filter (exemption is not null) as exemption_reason
+    from applicable
+    group by campaign, phone_e164
 ),
 
 ranked as (
     select leads.*,
            matches.suppression_sources,
            matches.source_names,
+           matches.exemptions,
+           matches.exemption_reason,
            row_number() over (partition by leads.campaign, leads.phone_e164
                               order by leads.source_file, leads.source_row) as nth_in_campaign
     from leads
-    left join matches using (phone_e164)
+    left join matches using (campaign, phone_e164)
 ),
 
 classified as (
@@ -128,23 +153,65 @@ _LEAKED = """
 select campaign, lead_id, phone_e164
 from scrubbed
 where outcome = 'clean'
-  and phone_e164 in (select phone_e164 from suppression_list)
+  and exists (
+      select 1
+      from suppression_list
+      where suppression_list.phone_e164 = scrubbed.phone_e164
+        and (suppression_list.campaign_scope is null or suppression_list.campaign_scope = scrubbed.campaign)
+        and suppression_list.exemption is null
+  )
 order by campaign, lead_id
 """
 
 
 def leaked_numbers(scrubbed: pl.DataFrame, suppression_list: pl.DataFrame) -> pl.DataFrame:
-    """Clean rows whose number is on the suppression list: must always be empty."""
-    return query_frames(_LEAKED, scrubbed=scrubbed, suppression_list=suppression_list.select("phone_e164"))
+    """Clean rows whose number a binding (not exempt) entry suppresses in their campaign: must always be empty."""
+    return query_frames(
+        _LEAKED,
+        scrubbed=scrubbed,
+        suppression_list=suppression_list.select("phone_e164", "campaign_scope", "exemption"),
+    )
 
 
 def suppressed_among_leads(scrubbed: pl.DataFrame, suppression_list: pl.DataFrame) -> list[str]:
-    """The suppressed numbers that appear in the dialler lists: all a clean list could wrongly hold."""
+    """The numbers bound in every campaign that appear in the dialler lists: no clean list may hold them."""
     numbers = scrubbed.get_column("phone_e164").drop_nulls().unique()
+    is_binding_everywhere = pl.col("campaign_scope").is_null() & pl.col("exemption").is_null()
     return (
-        suppression_list.filter(pl.col("phone_e164").is_in(numbers.implode()))
+        suppression_list.filter(pl.col("phone_e164").is_in(numbers.implode()), is_binding_everywhere)
         .get_column("phone_e164")
         .unique()
         .sort()
         .to_list()
+    )
+
+
+_NUMBER_OUTCOMES = """
+with ranked as (
+    select campaign, phone_e164, lead_id, outcome, reason, suppression_sources, exemptions, exemption_reason,
+           row_number() over rows_of_number as nth_in_campaign,
+           count(*) over (partition by campaign, phone_e164) as count_rows
+    from scrubbed
+    where phone_e164 is not null
+    window rows_of_number as (partition by campaign, phone_e164 order by source_file, source_row)
+)
+
+select $run_date::date as run_date, $run_id as run_id, $run_started_at::timestamptz as run_started_at,
+       campaign, phone_e164, lead_id as first_lead_id, count_rows, outcome, reason, suppression_sources,
+       exemptions, exemption_reason
+from ranked
+where nth_in_campaign = 1
+order by campaign, phone_e164
+"""
+
+
+def number_outcomes(scrubbed: pl.DataFrame, *, run_id: str, run_started_at: datetime) -> pl.DataFrame:
+    """One row per (campaign, valid number): the run, and the outcome of the number's first row with its reasons.
+
+    A later row of the same number in the campaign is a duplicate of that first one, so the first decides.
+    """
+    return query_frames(
+        _NUMBER_OUTCOMES,
+        params={"run_date": run_started_at.date(), "run_id": run_id, "run_started_at": run_started_at},
+        scrubbed=scrubbed,
     )

@@ -15,16 +15,23 @@ from pipelines.config import CrmSource, DiallerSource, Registry, resolve_files
 from pipelines.e164 import RESULT_SUFFIXES, normalise_phones
 from pipelines.errors import InputFileError, RegistryError
 from pipelines.ingest import file_sha256, read_many, read_records
+from pipelines.instants import UTC, iso_date, utc_instant_or_day
 from pipelines.registry_formats import RECORD_LAYOUTS, read_line_registry
 
 REGISTRY_PHONE_COLUMN = "phone"
+REQUESTED_AT_TYPE = pl.Datetime("us", UTC)
 _FALSE_FLAGS = ["", "0", "false", "f", "no", "n", "none", "null"]
 
 
 def read_crm(source: CrmSource, *, data_dir: Path) -> pl.DataFrame:
     """One row per CRM export record, all columns as strings, with lineage."""
     files = resolve_files(data_dir, source.path, key="crm.path")
-    required = [source.id_column, *source.phone_columns, *_optional(source.country_column, source.do_not_call_column)]
+    dates = (source.last_purchase_column, source.last_inquiry_column)
+    required = [
+        source.id_column,
+        *source.phone_columns,
+        *_optional(source.country_column, source.do_not_call_column, *dates),
+    ]
     return read_many(files, data_dir=data_dir, required_columns=required)
 
 
@@ -61,16 +68,25 @@ def read_registry(registry: Registry, *, data_dir: Path) -> pl.DataFrame:
         source_row="source_row",
         source_sha256="source_sha256",
         downloaded_on=pl.lit(registry.downloaded_on, pl.Date),
+        requested_at="requested_at",
+        campaign_scope="campaign_scope",
     )
 
 
 def normalise_crm(records: pl.DataFrame, source: CrmSource, *, default_region: str) -> pl.DataFrame:
-    """CRM records with `<col>_*` E.164 columns for every configured phone column and `is_do_not_call`."""
+    """CRM records with `<col>_*` E.164 columns for every phone column, `is_do_not_call` and the EBR dates.
+
+    `last_purchase_on` and `last_inquiry_on` are null when not configured or not a readable date: no exemption.
+    """
     for column in source.phone_columns:
         records = normalise_phones(records, column, region=default_region, region_column=source.country_column)
     flag = pl.col(source.do_not_call_column) if source.do_not_call_column else pl.lit(None, pl.String)
     # A do-not-call value that is not recognisably "no" suppresses: an unclear flag must not let a call through.
-    return records.with_columns(is_do_not_call=is_set_flag(flag))
+    return records.with_columns(
+        is_do_not_call=is_set_flag(flag),
+        last_purchase_on=_optional_date(source.last_purchase_column),
+        last_inquiry_on=_optional_date(source.last_inquiry_column),
+    )
 
 
 def normalise_dialler(records: pl.DataFrame, source: DiallerSource, *, default_region: str) -> pl.DataFrame:
@@ -106,6 +122,8 @@ def crm_numbers(crm: pl.DataFrame, source: CrmSource) -> pl.DataFrame:
                 phone_e164=pl.col(f"{column}_e164"),
                 phone_region=pl.col(f"{column}_region"),
                 is_do_not_call="is_do_not_call",
+                last_purchase_on="last_purchase_on",
+                last_inquiry_on="last_inquiry_on",
                 source_file="source_file",
                 source_sha256="source_sha256",
             )
@@ -124,9 +142,14 @@ def _read_registry_file(path: Path, registry: Registry, *, data_dir: Path) -> pl
     if registry.format == "plain":
         column = registry.phone_column or REGISTRY_PHONE_COLUMN
         records = read_records(
-            path, data_dir=data_dir, required_columns=[column], has_header=registry.phone_column is not None
+            path,
+            data_dir=data_dir,
+            required_columns=[column, *_optional(registry.requested_at_column, registry.campaign_column)],
+            has_header=registry.phone_column is not None,
         )
-        return records.with_columns(phone=pl.col(column), block_prefix=pl.lit(None, pl.String))
+        return records.with_columns(phone=pl.col(column), block_prefix=pl.lit(None, pl.String)).pipe(
+            _with_opt_out_scope, registry
+        )
     records = read_line_registry(path, registry_format=registry.format, region=registry.number_region)
     relative = path.relative_to(data_dir).as_posix() if path.is_relative_to(data_dir) else str(path)
     is_malformed = pl.col("phone").is_null() & pl.col("block_prefix").is_null()
@@ -134,7 +157,34 @@ def _read_registry_file(path: Path, registry: Registry, *, data_dir: Path) -> pl
         source_file=pl.concat_str(pl.lit(relative), pl.lit("!") + pl.col("member"), ignore_nulls=True),
         source_sha256=pl.lit(file_sha256(path)),
         quarantine_reason=pl.when(is_malformed).then(pl.lit(f"not {RECORD_LAYOUTS[registry.format]}")),
+        requested_at=pl.lit(None, REQUESTED_AT_TYPE),
+        campaign_scope=pl.lit(None, pl.String),
     )
+
+
+def _with_opt_out_scope(records: pl.DataFrame, registry: Registry) -> pl.DataFrame:
+    """`requested_at` (UTC; null when the list has no such column) and `campaign_scope` (null: company-wide).
+
+    An opt-out whose time cannot be read is a malformed record: when it applies from is unknown.
+    """
+    if registry.requested_at_column is None:
+        requested_at = pl.lit(None, REQUESTED_AT_TYPE)
+        is_undated = pl.lit(False)
+    else:
+        requested_at = utc_instant_or_day(pl.col(registry.requested_at_column))
+        is_undated = requested_at.is_null() & pl.col("quarantine_reason").is_null()
+    campaign = pl.col(registry.campaign_column).str.strip_chars() if registry.campaign_column else pl.lit(None)
+    return records.with_columns(
+        requested_at=requested_at,
+        campaign_scope=pl.when(campaign != "").then(campaign).cast(pl.String),
+        quarantine_reason=pl.when(is_undated)
+        .then(pl.lit(f"{registry.requested_at_column} is not a date (YYYY-MM-DD) or ISO 8601 time"))
+        .otherwise("quarantine_reason"),
+    )
+
+
+def _optional_date(column: str | None) -> pl.Expr:
+    return iso_date(pl.col(column)) if column else pl.lit(None, pl.Date)
 
 
 def _optional(*columns: str | None) -> list[str]:

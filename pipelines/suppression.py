@@ -1,6 +1,7 @@
 """The suppression list: every number that must not be dialled, and which source says so.
 
-A registry suppresses only numbers of its jurisdiction (a list of regions, or everywhere). A
+A registry suppresses only numbers of its jurisdiction (a list of regions, or everywhere); an
+opt-out list may scope an entry to one campaign and date it (`requested_at`). A
 wildcard block suppresses every known number (from the CRM and the dialler lists) its E.164 prefix
 covers; the block is recorded with the number.
 """
@@ -8,6 +9,7 @@ covers; the block is recorded with the number.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import polars as pl
 
@@ -25,7 +27,7 @@ with entries as (
 
 listed as (
     select phone_e164, registry as source_name, source_file, source_sha256, downloaded_on,
-           null::varchar as block_prefix
+           null::varchar as block_prefix, requested_at, campaign_scope
     from entries
     where phone_valid
       and (jurisdiction is null or list_contains(jurisdiction, phone_region))
@@ -51,7 +53,8 @@ known_prefixes as (
 
 blocked as (
     select known_prefixes.phone_e164, blocks.registry as source_name, blocks.source_file, blocks.source_sha256,
-           blocks.downloaded_on, blocks.block_prefix
+           blocks.downloaded_on, blocks.block_prefix, null::timestamptz as requested_at,
+           null::varchar as campaign_scope
     from known_prefixes
     join blocks using (block_prefix)
     where blocks.jurisdiction is null or list_contains(blocks.jurisdiction, known_prefixes.phone_region)
@@ -59,7 +62,7 @@ blocked as (
 
 crm_flags as (
     select phone_e164, $crm_source as source_name, source_file, source_sha256, null::date as downloaded_on,
-           null::varchar as block_prefix
+           null::varchar as block_prefix, null::timestamptz as requested_at, null::varchar as campaign_scope
     from crm_numbers
     where is_do_not_call
 ),
@@ -70,14 +73,29 @@ suppressions as (
     select * from blocked
     union all
     select * from crm_flags
+),
+
+grouped as (
+    select phone_e164, source_name, source_file, source_sha256, downloaded_on,
+           arg_max(block_prefix, length(block_prefix)) as block_prefix,
+           requested_at, campaign_scope,
+           count(*) as count_entries
+    from suppressions
+    group by phone_e164, source_name, source_file, source_sha256, downloaded_on, requested_at, campaign_scope
+),
+
+exemptible as (
+    select relationships.phone_e164, registry_scopes.registry as source_name, relationships.exemption,
+           relationships.contact_id as ebr_contact_id, relationships.ebr_date
+    from relationships
+    cross join registry_scopes
+    where registry_scopes.is_ebr_exemptible
 )
 
-select phone_e164, source_name, source_file, source_sha256, downloaded_on,
-       arg_max(block_prefix, length(block_prefix)) as block_prefix,
-       count(*) as count_entries
-from suppressions
-group by phone_e164, source_name, source_file, source_sha256, downloaded_on
-order by phone_e164, source_name, source_file
+select grouped.*, exemptible.exemption, exemptible.ebr_contact_id, exemptible.ebr_date
+from grouped
+left join exemptible using (phone_e164, source_name)
+order by phone_e164, source_name, source_file, requested_at, campaign_scope
 """
 
 
@@ -87,11 +105,15 @@ def build_suppression_list(
     *,
     registries: Sequence[Registry],
     known_numbers: pl.DataFrame,
+    relationships: pl.DataFrame,
 ) -> pl.DataFrame:
-    """One row per (number, source, source file): registry numbers and blocks in scope, and CRM do-not-call flags.
+    """One row per (number, source, source file, opt-out time and campaign): registry numbers and blocks in
+    scope, and CRM do-not-call flags; `campaign_scope` null means every campaign.
 
     `known_numbers` (`phone_e164`, `phone_region`) are the numbers wildcard blocks are resolved against;
-    a block's row names its most specific matching prefix.
+    a block's row names its most specific matching prefix. A national or state registry's row for a
+    number with an established business relationship (`relationships`) names the `exemption`, the
+    contact and date behind it: it does not stop a call. Nothing else is ever exempt.
     """
     return query_frames(
         _SUPPRESSION_LIST,
@@ -100,18 +122,25 @@ def build_suppression_list(
         registry_scopes=registry_scopes(registries),
         crm_numbers=crm_numbers,
         known_numbers=known_numbers.select("phone_e164", "phone_region"),
+        relationships=relationships.select("phone_e164", "contact_id", "exemption", "ebr_date"),
     )
 
 
 def registry_scopes(registries: Sequence[Registry]) -> pl.DataFrame:
-    """One row per registry: the regions it covers (null for everywhere)."""
+    """One row per registry: the regions it covers (null for everywhere), and whether an EBR lifts it."""
     return pl.DataFrame(
         {
             "registry": [registry.name for registry in registries],
             "jurisdiction": [registry.covered_regions for registry in registries],
+            "is_ebr_exemptible": [registry.is_ebr_exemptible for registry in registries],
         },
-        schema={"registry": pl.String, "jurisdiction": pl.List(pl.String)},
+        schema={"registry": pl.String, "jurisdiction": pl.List(pl.String), "is_ebr_exemptible": pl.Boolean},
     )
+
+
+def binding_suppressions(suppression_list: pl.DataFrame) -> pl.DataFrame:
+    """The suppression list without its exempt rows: the entries that stop a call (in their campaign scope)."""
+    return suppression_list.filter(pl.col("exemption").is_null())
 
 
 def known_numbers(crm_numbers: pl.DataFrame, leads: pl.DataFrame) -> pl.DataFrame:
@@ -122,6 +151,11 @@ def known_numbers(crm_numbers: pl.DataFrame, leads: pl.DataFrame) -> pl.DataFram
             leads.filter(pl.col("phone_valid")).select("phone_e164", "phone_region"),
         ]
     ).unique(maintain_order=True)
+
+
+def future_opt_outs(entries: pl.DataFrame, *, now: datetime) -> pl.DataFrame:
+    """Opt-outs dated after the run started: still suppressed (fail closed), but listed for someone to correct."""
+    return entries.filter(pl.col("requested_at") > now).select("registry", "source_file", "source_row", "requested_at")
 
 
 def registries_with_entries(suppression_list: pl.DataFrame, registry_entries: pl.DataFrame) -> set[str]:

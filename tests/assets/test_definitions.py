@@ -11,12 +11,13 @@ ASSETS = {
     "crm_contacts", "dialler_leads", "registry_entries", "call_records", "number_estate",
     "normalised_crm_contacts", "normalised_dialler_leads", "normalised_registry_entries",
     "normalised_call_records", "normalised_number_estate",
-    "suppression_list", "scrubbed_leads",
+    "established_relationships", "suppression_list", "scrubbed_leads",
     "number_analytics", "cli_days", "cli_health", "pool_capacity", "dialled_numbers", "calling_windows",
     "published_run", "warehouse",
 }  # fmt: skip
 CHECKS = {
     "registry_entries:registries_are_fresh",
+    "normalised_registry_entries:registries_have_not_shrunk",
     "suppression_list:suppression_list_expectations",
     "suppression_list:every_registry_contributes",
     "scrubbed_leads:scrubbed_leads_expectations",

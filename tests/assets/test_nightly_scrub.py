@@ -68,7 +68,9 @@ def test_clean_lists_hold_exactly_the_dialable_leads(published: Path) -> None:
             "phone_region": ["US", "GB"],
             "source_file": ["inbox/dialler/spring.csv"] * 2,
             "source_row": [1, 2],
-        }
+            "exemption_reason": [None, None],
+        },
+        schema_overrides={"exemption_reason": pl.String},
     )
     assert_frame_equal(pl.read_parquet(published / "clean/spring.parquet"), expected)
     assert_frame_equal(pl.read_csv(published / "clean/spring.csv", schema=expected.schema), expected)
@@ -197,6 +199,8 @@ def test_a_national_registry_suppresses_its_numbers_with_its_download_date(tmp_p
             "source_sha256": hashlib.sha256(b"0207 9460018\r\n07400 999999\r\n").hexdigest(),
             "downloaded_on": downloaded_on,
             "block_prefix": None,
+            "requested_at": None,
+            "campaign_scope": None,
         }
     ]
     assert pl.read_parquet(published / "clean/spring.parquet").get_column("lead_id").to_list() == ["L1"]
@@ -216,3 +220,134 @@ def test_a_stale_registry_stops_the_run_naming_it_and_its_age(tmp_path: Path) ->
     assert "registry_entries" in materialized
     assert not materialized & {"normalised_registry_entries", "suppression_list", "scrubbed_leads", "published_run"}
     assert not (data_dir / "published").exists()
+
+
+def test_a_registry_that_shrank_stops_the_run_until_the_operator_accepts_that_version(tmp_path: Path) -> None:
+    inbox = {**INBOX, "registries/litigators/litigators.txt": "2125550142\n2125550143\n"}
+    data_dir = write_data_dir(tmp_path / "data", inbox)
+    assert run_nightly(data_dir).success
+    accepted_run = (data_dir / "published/latest").resolve()
+    (data_dir / "inbox/registries/litigators/litigators.txt").write_text("2125550142\n")
+    checksum = hashlib.sha256(b"2125550142\n").hexdigest()
+    version = hashlib.sha256(f"{checksum}\n".encode()).hexdigest()
+
+    result = run_nightly(data_dir)
+
+    (evaluation,) = failed_evaluations(result)
+    assert evaluation.check_name == "registries_have_not_shrunk"
+    assert evaluation.description == (
+        f"registry 'litigators' has 1 valid numbers, 1 (50.0%) fewer than the 2 of the last published run "
+        f"{accepted_run.name}, more than its max_shrink 5.0%; a partial download is likely: download it again, "
+        f"or if the drop is real set accept_shrink: {version} on this registry (it accepts this version only)"
+    )
+    assert (data_dir / "published/latest").resolve() == accepted_run
+    (data_dir / "scrubline.yaml").write_text(SCRUBLINE_YAML + f"    accept_shrink: {version}\n")
+    assert run_nightly(data_dir).success
+
+
+def with_dated_opt_outs(optouts: str) -> tuple[dict[str, str], str]:
+    """The hand-made inbox whose internal opt-outs are dated and may name a campaign."""
+    config = SCRUBLINE_YAML.replace(
+        "    phone_column: phone\n",
+        "    phone_column: phone\n    requested_at_column: requested_at\n    campaign_column: campaign\n",
+    )
+    return {**INBOX, "registries/internal/optouts.csv": optouts}, config
+
+
+def test_a_campaign_opt_out_suppresses_in_that_campaign_and_a_future_dated_one_still_suppresses(
+    tmp_path: Path,
+) -> None:
+    data_dir = write_data_dir(
+        tmp_path / "data",
+        *with_dated_opt_outs(
+            "phone,requested_at,campaign\n201-555-0199,2999-01-01,\n2015550123,2026-10-02T09:30:00Z,winback\n"
+        ),
+    )
+    result = run_nightly(data_dir)
+    assert result.success
+    (entries,) = result.asset_materializations_for_node("registry_entries")
+    assert entries.metadata["count_future_opt_outs"].value == 1
+    published = data_dir / "published/latest"
+    assert pl.read_parquet(published / "clean/*.parquet").get_column("lead_id").to_list() == ["L1", "L2", "W2"]
+    winback = pl.read_parquet(published / "suppressed/winback.parquet")
+    assert winback.select("lead_id", "reason").rows() == [("W1", "internal_optouts")]
+    (source,) = winback.get_column("suppression_sources").item().to_list()
+    assert (source["requested_at"], source["campaign_scope"]) == (datetime(2026, 10, 2, 9, 30, tzinfo=UTC), "winback")
+    spring = pl.read_parquet(published / "suppressed/spring.parquet")
+    assert spring.filter(pl.col("lead_id") == "L3").get_column("suppression_sources").item().to_list()[0][
+        "requested_at"
+    ] == datetime(2999, 1, 1, tzinfo=UTC)
+
+
+def test_a_recent_purchase_exempts_a_number_from_tps_and_the_clean_row_says_so(tmp_path: Path) -> None:
+    today = datetime.now(UTC).date()
+    inbox, config = with_tps(today)
+    crm = (
+        "contact_id,phone,mobile,country,do_not_call,last_purchase\n"
+        "C1,2125550142,,US,yes,\nC2,(201) 555-0123,+44 7400 123456,,no,\n"
+        f"C3,020 7946 0018,,GB,no,{today - timedelta(days=30)}\n"
+    )
+    config = config.replace("  do_not_call_column: do_not_call\n", "  do_not_call_column: do_not_call\n"
+                            "  last_purchase_column: last_purchase\n")  # fmt: skip
+    data_dir = write_data_dir(tmp_path / "data", {**inbox, "crm/contacts.csv": crm}, config)
+    assert run_nightly(data_dir).success
+    clean = pl.read_parquet(data_dir / "published/latest/clean/spring.parquet")
+    assert clean.select("lead_id", "exemption_reason").rows() == [("L1", None), ("L2", "uk_tps:ebr_purchase")]
+    assert pl.read_csv(data_dir / "published/latest/clean/spring.csv").get_column("exemption_reason").to_list() == [
+        None,
+        "uk_tps:ebr_purchase",
+    ]
+
+
+@pytest.mark.parametrize("campaign", ["spring", "winback"])
+def test_an_auditor_can_recheck_a_published_list_against_its_certificate(published: Path, campaign: str) -> None:
+    certificate = json.loads((published / f"clean/{campaign}.certificate.json").read_text())
+    manifest = json.loads((published / "manifest.json").read_text())
+    for path, listed in certificate["list"].items():
+        assert listed["sha256"] == hashlib.sha256((published / path).read_bytes()).hexdigest()
+        assert listed["rows"] == pl.read_parquet(published / f"clean/{campaign}.parquet").height
+    assert sorted(certificate["list"]) == [f"clean/{campaign}.csv", f"clean/{campaign}.parquet"]
+    assert certificate["run_id"] == manifest["run_id"] == published.resolve().name
+    (reconciled,) = [row for row in manifest["reconciliation"] if row["campaign"] == campaign]
+    assert certificate["counts"] == {key: value for key, value in reconciled.items() if key != "campaign"}
+    assert [
+        (registry["name"], [(file["file"], file["sha256"]) for file in registry["files"]], registry["age_days"])
+        for registry in certificate["registries"]
+    ] == [
+        ("internal_optouts", [(f"inbox/{OPT_OUTS}", sha256_of(OPT_OUTS))], None),
+        ("litigators", [(f"inbox/{LITIGATORS}", sha256_of(LITIGATORS))], None),
+    ]
+    assert certificate["rules"] == {
+        "ebr_purchase_months": None,
+        "ebr_inquiry_months": None,
+        "crm_do_not_call_column": "do_not_call",
+    }
+    text = (published / f"clean/{campaign}.certificate.txt").read_text()
+    assert text.startswith(f"Scrub certificate: campaign {campaign}, run {manifest['run_id']}\n")
+    for suffix in ("json", "txt"):
+        path = f"clean/{campaign}.certificate.{suffix}"
+        assert manifest["certificates"][path] == hashlib.sha256((published / path).read_bytes()).hexdigest()
+
+
+OPT_OUTS = "registries/internal/optouts.csv"
+LITIGATORS = "registries/litigators/litigators.txt"
+
+
+def sha256_of(inbox_path: str) -> str:
+    return hashlib.sha256(INBOX[inbox_path].encode()).hexdigest()
+
+
+def test_the_warehouse_says_why_a_number_was_suppressed_or_not_on_a_date(published: Path, data_dir: Path) -> None:
+    assert run_nightly(data_dir).success
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as analyst:
+        history = analyst.execute(
+            "select run_id, campaign, phone_e164, outcome, reason, count_rows, exemption_reason from number_history"
+            " where run_date = ? and phone_e164 in ('+12015550123', '+12015550199') order by campaign, phone_e164",
+            [datetime.now(UTC).date()],
+        ).fetchall()
+    latest_run = published.resolve().name
+    assert history == [
+        (latest_run, "spring", "+12015550123", "clean", None, 2, None),
+        (latest_run, "spring", "+12015550199", "suppressed", "internal_optouts", 1, None),
+        (latest_run, "winback", "+12015550123", "clean", None, 1, None),
+    ]

@@ -3,8 +3,9 @@
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from pipelines.config import load_config, resolve_files
+from pipelines.config import Registry, load_config, resolve_files
 from pipelines.errors import ConfigError
 from tests.handmade import SCRUBLINE_YAML
 
@@ -32,6 +33,13 @@ def test_the_handmade_config_loads(tmp_path: Path) -> None:
          "registries.1.format: Input should be 'plain'"),
         (("name: litigators", "name: internal_optouts"), "registry names must be unique; repeated: internal_optouts"),
         (("dialler:\n", "dialer:\n"), "dialer: unknown key"),
+        (("name: litigators", "name: litigators\n    requested_at_column: requested_at"),
+         "registries.1: Value error, registry 'litigators' (format plain): requested_at_column and campaign_column "
+         "need a CSV registry with phone_column"),
+        (("name: litigators", "name: litigators\n    max_shrink: 5"),
+         "registries.1.max_shrink: Input should be less than or equal to 1"),
+        (("name: litigators", "name: litigators\n    accept_shrink: 1a2b"),
+         "registries.1.accept_shrink: String should match pattern"),
     ],
 )  # fmt: skip
 def test_a_bad_config_names_the_key(tmp_path: Path, change: tuple[str, str], message: str) -> None:
@@ -116,3 +124,8 @@ def test_a_registry_s_format_implies_its_region_jurisdiction_and_maximum_age(
     assert (registry.number_region, registry.covered_regions, registry.maximum_age_days) == (
         number_region, covered_regions, maximum_age_days,
     )  # fmt: skip
+
+
+def test_kind_is_for_plain_and_wildcard_lists_a_national_format_is_national_already() -> None:
+    with pytest.raises(ValidationError, match="the format is a national registry already; remove kind"):
+        Registry(name="dnc", format="us_dnc", path="x", downloaded_on="2026-11-20", kind="state")

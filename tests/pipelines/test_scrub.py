@@ -1,6 +1,6 @@
 """Every lead lands in exactly one outcome, with a reason; suppression lists every matching source."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import polars as pl
 
@@ -44,8 +44,20 @@ SUPPRESSION = pl.DataFrame(
         "source_sha256": ["s1", "s2", "s4", "s3"],
         "downloaded_on": [None, None, None, date(2026, 11, 20)],
         "block_prefix": [None, None, "+1212", None],
+        "requested_at": [None] * 4,
+        "campaign_scope": [None] * 4,
         "count_entries": [1, 1, 1, 1],
-    }
+        "exemption": [None] * 4,
+        "ebr_contact_id": [None] * 4,
+        "ebr_date": [None] * 4,
+    },
+    schema_overrides={
+        "requested_at": pl.Datetime("us", "UTC"),
+        "campaign_scope": pl.String,
+        "exemption": pl.String,
+        "ebr_contact_id": pl.String,
+        "ebr_date": pl.Date,
+    },
 )
 
 
@@ -67,11 +79,11 @@ def test_suppressed_rows_carry_every_source_with_its_file_checksum_date_and_bloc
     sources = scrubbed.filter(pl.col("lead_id") == "a-2").get_column("suppression_sources").item()
     assert sources.to_list() == [
         {"source_name": "area_blocks", "source_file": "blocks.txt", "source_sha256": "s4", "downloaded_on": None,
-         "block_prefix": "+1212"},
+         "block_prefix": "+1212", "requested_at": None, "campaign_scope": None},
         {"source_name": "crm_do_not_call", "source_file": "crm.csv", "source_sha256": "s2", "downloaded_on": None,
-         "block_prefix": None},
+         "block_prefix": None, "requested_at": None, "campaign_scope": None},
         {"source_name": "litigators", "source_file": "lit.txt", "source_sha256": "s1", "downloaded_on": None,
-         "block_prefix": None},
+         "block_prefix": None, "requested_at": None, "campaign_scope": None},
     ]  # fmt: skip
 
 
@@ -95,3 +107,20 @@ def test_leak_detection_finds_a_clean_row_on_the_list() -> None:
 
 def test_only_suppressed_numbers_that_appear_in_the_leads_are_handed_to_validation() -> None:
     assert suppressed_among_leads(scrub_leads(LEADS, SUPPRESSION), SUPPRESSION) == ["+12125550142"]
+
+
+def test_an_opt_out_naming_a_campaign_suppresses_the_number_in_that_campaign_only() -> None:
+    scoped = SUPPRESSION.with_columns(
+        requested_at=pl.lit(datetime(2026, 10, 1, tzinfo=UTC)), campaign_scope=pl.lit("b")
+    ).with_columns(phone_e164=pl.lit("+12015550123"), source_name=pl.lit("optouts"))
+    scrubbed = scrub_leads(LEADS, scoped.head(1))
+    assert scrubbed.filter(pl.col("phone_e164") == "+12015550123").select("lead_id", "outcome", "reason").rows() == [
+        ("a-1", "clean", None),
+        ("a-4", "suppressed", "duplicate_in_campaign"),
+        ("b-1", "suppressed", "optouts"),
+    ]
+    assert leaked_numbers(scrubbed, scoped).height == 0
+    assert leaked_numbers(scrubbed.with_columns(outcome=pl.lit("clean")), scoped).get_column("lead_id").to_list() == [
+        "b-1"
+    ]
+    assert suppressed_among_leads(scrubbed, scoped) == []

@@ -1,6 +1,6 @@
 """Registries suppress only numbers of their jurisdiction; wildcard blocks suppress every number they cover."""
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -10,7 +10,7 @@ from polars.testing import assert_frame_equal
 from pipelines.config import Registry
 from pipelines.scrub import scrub_leads
 from pipelines.sources import normalise_registries, read_registry
-from pipelines.suppression import build_suppression_list, known_numbers, registries_with_entries
+from pipelines.suppression import build_suppression_list, future_opt_outs, known_numbers, registries_with_entries
 
 DOWNLOADED_ON = date(2026, 11, 20)
 CRM_SCHEMA = {
@@ -18,6 +18,9 @@ CRM_SCHEMA = {
     "is_do_not_call": pl.Boolean, "source_file": pl.String, "source_sha256": pl.String,
 }  # fmt: skip
 NO_CRM = pl.DataFrame(schema=CRM_SCHEMA)
+NO_RELATIONSHIPS = pl.DataFrame(
+    schema={"phone_e164": pl.String, "contact_id": pl.String, "exemption": pl.String, "ebr_date": pl.Date}
+)
 
 
 def registry_entries(data_dir: Path, files: dict[str, str], registries: list[Registry]) -> pl.DataFrame:
@@ -57,10 +60,17 @@ def path(name: str) -> str:
 
 
 def scrub(
-    data_dir: Path, files: dict[str, str], registries: list[Registry], dialler: pl.DataFrame, crm: pl.DataFrame = NO_CRM
+    data_dir: Path,
+    files: dict[str, str],
+    registries: list[Registry],
+    dialler: pl.DataFrame,
+    crm: pl.DataFrame = NO_CRM,
+    relationships: pl.DataFrame = NO_RELATIONSHIPS,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     entries = registry_entries(data_dir, files, registries)
-    suppression = build_suppression_list(entries, crm, registries=registries, known_numbers=known_numbers(crm, dialler))
+    suppression = build_suppression_list(
+        entries, crm, registries=registries, known_numbers=known_numbers(crm, dialler), relationships=relationships
+    )
     return suppression, scrub_leads(dialler, suppression)
 
 
@@ -113,9 +123,21 @@ def test_the_suppression_list_holds_each_registry_s_numbers_in_scope_with_downlo
             ],
             "downloaded_on": [DOWNLOADED_ON, None, DOWNLOADED_ON, DOWNLOADED_ON, None],
             "block_prefix": [None] * 5,
+            "requested_at": [None] * 5,
+            "campaign_scope": [None] * 5,
             "count_entries": [1] * 5,
+            "exemption": [None] * 5,
+            "ebr_contact_id": [None] * 5,
+            "ebr_date": [None] * 5,
         },
-        schema_overrides={"block_prefix": pl.String},
+        schema_overrides={
+            "block_prefix": pl.String,
+            "requested_at": pl.Datetime("us", "UTC"),
+            "campaign_scope": pl.String,
+            "exemption": pl.String,
+            "ebr_contact_id": pl.String,
+            "ebr_date": pl.Date,
+        },  # fmt: skip
     )
     assert_frame_equal(suppression.drop("source_sha256"), expected)
 
@@ -178,5 +200,86 @@ def test_a_registry_contributes_with_a_number_in_its_jurisdiction_or_any_block(
 ) -> None:
     registries = [NATIONAL_REGISTRIES[0], BLOCK_REGISTRIES[0]]
     entries = registry_entries(tmp_path, files, registries)
-    suppression = build_suppression_list(entries, NO_CRM, registries=registries, known_numbers=NATIONAL_LEADS)
+    suppression = build_suppression_list(
+        entries, NO_CRM, registries=registries, known_numbers=NATIONAL_LEADS, relationships=NO_RELATIONSHIPS
+    )
     assert registries_with_entries(suppression, entries) == contributing
+
+
+def test_an_opt_out_dated_after_the_run_started_is_listed_for_correction() -> None:
+    now = datetime(2026, 11, 27, 2, tzinfo=UTC)
+    entries = pl.DataFrame(
+        {
+            "registry": ["optouts"] * 3 + ["us_dnc"],
+            "source_file": ["optouts.csv"] * 3 + ["dnc.txt"],
+            "source_row": [1, 2, 3, 1],
+            "requested_at": [now, now + timedelta(seconds=1), datetime(2027, 11, 26, tzinfo=UTC), None],
+        }
+    )
+    expected = pl.DataFrame(
+        {
+            "registry": ["optouts"] * 2,
+            "source_file": ["optouts.csv"] * 2,
+            "source_row": [2, 3],
+            "requested_at": [now + timedelta(seconds=1), datetime(2027, 11, 26, tzinfo=UTC)],
+        }
+    )
+    assert_frame_equal(future_opt_outs(entries, now=now), expected)
+
+
+EBR_REGISTRIES = [
+    NATIONAL_REGISTRIES[0],
+    Registry(name="fl_state", format="plain", path=path("fl_state"), region="US", kind="state"),
+    Registry(name="us_litigators", format="plain", path=path("us_litigators"), region="US"),
+    Registry(name="internal", format="plain", path=path("internal"), region="US"),
+]
+EBR_FILES = {
+    "us_dnc": "201,5550123\n201,5550199\n212,5550142\n",
+    "fl_state": "3055550100\n2015550123\n",
+    "us_litigators": "2015550199\n",
+    "internal": "2125550142\n",
+}
+EBR_LEADS = leads(
+    [("L1", "+12015550123", "US"), ("L2", "+12015550199", "US"), ("L3", "+12125550142", "US")]
+)  # fmt: skip
+RELATIONSHIPS = pl.DataFrame(
+    {
+        "phone_e164": ["+12015550123", "+12015550199", "+12125550142"],
+        "contact_id": ["C1", "C2", "C3"],
+        "exemption": ["ebr_purchase", "ebr_inquiry", "ebr_purchase"],
+        "ebr_date": [date(2026, 1, 5), date(2026, 10, 1), date(2026, 2, 1)],
+    }
+)
+
+
+def test_a_relationship_exempts_from_national_and_state_registries_only_and_stays_visible(tmp_path: Path) -> None:
+    _, scrubbed = scrub(tmp_path, EBR_FILES, EBR_REGISTRIES, EBR_LEADS, relationships=RELATIONSHIPS)
+    assert scrubbed.select("lead_id", "outcome", "reason", "exemption_reason").rows() == [
+        ("L1", "clean", None, "fl_state:ebr_purchase,us_dnc:ebr_purchase"),
+        ("L2", "suppressed", "us_litigators", "us_dnc:ebr_inquiry"),
+        ("L3", "suppressed", "internal", "us_dnc:ebr_purchase"),
+    ]
+    exemptions = scrubbed.filter(pl.col("lead_id") == "L1").get_column("exemptions").item().to_list()
+    assert [
+        (e["source_name"], e["source_file"], e["downloaded_on"], e["exemption"], e["ebr_contact_id"], e["ebr_date"])
+        for e in exemptions
+    ] == [
+        ("fl_state", "inbox/fl_state/list.txt", None, "ebr_purchase", "C1", date(2026, 1, 5)),
+        ("us_dnc", "inbox/us_dnc/list.txt", DOWNLOADED_ON, "ebr_purchase", "C1", date(2026, 1, 5)),
+    ]
+    assert [s["source_name"] for s in scrubbed.get_column("suppression_sources").item(1).to_list()] == ["us_litigators"]
+
+
+def test_a_kind_marks_a_plain_or_wildcard_list_as_a_national_or_state_registry() -> None:
+    assert [registry.is_ebr_exemptible for registry in EBR_REGISTRIES] == [True, True, False, False]
+    assert Registry(name="blocks", format="wildcard", path="x", region="US", kind="national").is_ebr_exemptible
+
+
+def test_a_relationship_never_exempts_from_a_crm_do_not_call_flag(tmp_path: Path) -> None:
+    crm = pl.DataFrame(
+        [("C9", "phone", "+12015550123", "US", True, "crm.csv", "s")], schema=CRM_SCHEMA, orient="row"
+    )  # fmt: skip
+    _, scrubbed = scrub(tmp_path, EBR_FILES, EBR_REGISTRIES, EBR_LEADS.head(1), crm, RELATIONSHIPS)
+    assert scrubbed.select("lead_id", "outcome", "reason", "exemption_reason").rows() == [
+        ("L1", "suppressed", "crm_do_not_call", "fl_state:ebr_purchase,us_dnc:ebr_purchase")
+    ]

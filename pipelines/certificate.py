@@ -1,0 +1,103 @@
+"""Scrub certificates: proof, beside each published clean list, of what it was scrubbed against and how.
+
+A certificate names the list's files with their SHA-256 and rows, the campaign's row counts, every
+registry's version, files, download date and age at scrub time, the rules in force, and the run. An
+auditor recomputes the list's SHA-256 and compares. The JSON is the record; the text is its summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from pipelines.config import CrmSource, Registry
+
+CERTIFICATE_VERSION = 1
+
+
+def scrub_certificates(
+    reconciliation: pl.DataFrame,
+    versions: pl.DataFrame,
+    *,
+    registries: Sequence[Registry],
+    crm: CrmSource,
+    run_id: str,
+    run_started_at: datetime,
+) -> dict[str, dict[str, Any]]:
+    """One certificate per campaign, by campaign; the list's checksums are added when it is written."""
+    scrubbed_on = run_started_at.date()
+    by_name = {row["registry"]: row for row in versions.to_dicts()}
+    registry_records = [
+        {
+            "name": registry.name,
+            "format": registry.format,
+            "version": by_name[registry.name]["version"],
+            "files": by_name[registry.name]["files"],
+            "count_numbers": by_name[registry.name]["count_numbers"],
+            "downloaded_on": registry.downloaded_on,
+            "age_days": (scrubbed_on - registry.downloaded_on).days if registry.downloaded_on else None,
+            "max_age_days": registry.maximum_age_days,
+            "max_shrink": registry.max_shrink,
+            "jurisdiction": registry.covered_regions,
+            "is_ebr_exemptible": registry.is_ebr_exemptible,
+        }
+        for registry in registries
+    ]
+    rules = {
+        "ebr_purchase_months": crm.ebr_purchase_months if crm.last_purchase_column else None,
+        "ebr_inquiry_months": crm.ebr_inquiry_months if crm.last_inquiry_column else None,
+        "crm_do_not_call_column": crm.do_not_call_column,
+    }
+    return {
+        counts["campaign"]: {
+            "certificate_version": CERTIFICATE_VERSION,
+            "run_id": run_id,
+            "scrubbed_at": run_started_at,
+            "campaign": counts["campaign"],
+            "counts": {key: value for key, value in counts.items() if key != "campaign"},
+            "registries": registry_records,
+            "rules": rules,
+        }
+        for counts in reconciliation.to_dicts()
+    }
+
+
+def certificate_text(certificate: Mapping[str, Any]) -> str:
+    """A short human-readable summary of a certificate: the list, its counts, each registry and the rules."""
+    counts = certificate["counts"]
+    lines = [
+        f"Scrub certificate: campaign {certificate['campaign']}, run {certificate['run_id']}",
+        f"Scrubbed at {certificate['scrubbed_at']}",
+        *(
+            f"List {path}: {entry['rows']} rows, sha256 {entry['sha256']}"
+            for path, entry in certificate["list"].items()
+        ),
+        f"Rows: {counts['count_rows_in']} read, {counts['count_clean']} clean, "
+        f"{counts['count_suppressed']} suppressed, {counts['count_invalid']} invalid, "
+        f"{counts['count_quarantined']} quarantined",
+        "Registries:",
+    ]
+    for registry in certificate["registries"]:
+        limit = "" if registry["max_age_days"] is None else f" (max {registry['max_age_days']})"
+        age = (
+            "no download date"
+            if registry["downloaded_on"] is None
+            else f"downloaded_on {registry['downloaded_on']}, {registry['age_days']} days old{limit}"
+        )
+        lines.append(
+            f"  {registry['name']} ({registry['format']}): {registry['count_numbers']} numbers, {age}, "
+            f"max_shrink {registry['max_shrink']:.1%}"
+        )
+        lines.extend(f"    {file['file']} sha256 {file['sha256']}" for file in registry["files"])
+    rules = certificate["rules"]
+    lines.append(
+        f"EBR: purchase {_window(rules['ebr_purchase_months'])}, inquiry {_window(rules['ebr_inquiry_months'])}"
+    )
+    return "".join(f"{line}\n" for line in lines)
+
+
+def _window(months: int | None) -> str:
+    return "not used" if months is None else f"{months} months"

@@ -1,0 +1,86 @@
+"""Established business relationships (EBR): which numbers national and state registries do not bind today.
+
+A CRM contact's purchase establishes a relationship for `ebr_purchase_months` (18) and an inquiry
+for `ebr_inquiry_months` (3), through the same day of the last month (2025-05-27 + 18 months: through
+2026-11-27). The relationship covers every valid number of the contact. A do-not-call flag on any
+contact holding the number ends it, and so does an opt-out (any dated opt-out list, whatever its
+campaign) requested on or after the day of the purchase or inquiry. It exempts only from national
+and state registries (`Registry.is_ebr_exemptible`); the scrub applies that.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from pipelines.config import CrmSource
+from pipelines.duck import query_frames
+
+EBR_PURCHASE = "ebr_purchase"
+EBR_INQUIRY = "ebr_inquiry"
+
+_RELATIONSHIPS = """
+with activity as (
+    select phone_e164, contact_id, $purchase as exemption, last_purchase_on as ebr_date,
+           (last_purchase_on + to_months($purchase_months))::date as ebr_until
+    from crm_numbers
+    where last_purchase_on is not null
+    union all
+    select phone_e164, contact_id, $inquiry as exemption, last_inquiry_on as ebr_date,
+           (last_inquiry_on + to_months($inquiry_months))::date as ebr_until
+    from crm_numbers
+    where last_inquiry_on is not null
+),
+
+active as (
+    select * from activity where $today between ebr_date and ebr_until
+),
+
+flagged as (
+    select distinct phone_e164 from crm_numbers where is_do_not_call
+),
+
+last_opt_outs as (
+    select phone_e164, max(requested_at) as last_opt_out_at
+    from registry_entries
+    where phone_valid and requested_at is not null
+    group by phone_e164
+),
+
+standing as (
+    select active.*
+    from active
+    left join last_opt_outs using (phone_e164)
+    where active.phone_e164 not in (select phone_e164 from flagged)
+      and (last_opt_outs.last_opt_out_at is null or last_opt_outs.last_opt_out_at < active.ebr_date::timestamptz)
+)
+
+select phone_e164, contact_id, exemption, ebr_date, ebr_until
+from standing
+qualify row_number() over (partition by phone_e164 order by ebr_until desc, ebr_date desc, contact_id) = 1
+order by phone_e164
+"""
+
+
+def established_relationships(
+    crm_numbers: pl.DataFrame, registry_entries: pl.DataFrame, *, source: CrmSource, today: date
+) -> pl.DataFrame:
+    """One row per number with a standing relationship on `today`: the contact, its basis, date and last day.
+
+    When several contacts or both bases qualify, the one that lasts longest is named.
+    """
+    return query_frames(
+        _RELATIONSHIPS,
+        params={
+            "purchase": EBR_PURCHASE,
+            "inquiry": EBR_INQUIRY,
+            "purchase_months": source.ebr_purchase_months,
+            "inquiry_months": source.ebr_inquiry_months,
+            "today": today,
+        },
+        crm_numbers=crm_numbers.select(
+            "phone_e164", "contact_id", "is_do_not_call", "last_purchase_on", "last_inquiry_on"
+        ),
+        registry_entries=registry_entries.select("phone_e164", "phone_valid", "requested_at"),
+    )

@@ -1,0 +1,67 @@
+"""A scrub certificate states each registry's version and age at scrub time, the rules in force and the counts."""
+
+from datetime import UTC, date, datetime
+
+import polars as pl
+
+from pipelines.certificate import certificate_text, scrub_certificates
+from pipelines.config import CrmSource, Registry
+
+STARTED_AT = datetime(2026, 11, 27, 2, tzinfo=UTC)
+REGISTRIES = [
+    Registry(name="us_dnc", format="us_dnc", path="x", downloaded_on=date(2026, 11, 20)),
+    Registry(name="optouts", format="plain", path="y", region="US", max_shrink=0.1),
+]
+VERSIONS = pl.DataFrame(
+    {
+        "registry": ["optouts", "us_dnc"],
+        "version": ["v-optouts", "v-dnc"],
+        "count_numbers": [12, 340],
+        "files": [[{"file": "optouts.csv", "sha256": "s1"}], [{"file": "dnc.zip!201.txt", "sha256": "s2"}]],
+    }
+)
+COUNTS = pl.DataFrame(
+    [("spring", 8, 2, 3, 2, 1, 8)],
+    schema=["campaign", "count_rows_in", "count_clean", "count_suppressed", "count_invalid", "count_quarantined",
+            "count_rows_out"],
+    orient="row",
+)  # fmt: skip
+CRM = CrmSource(path="c", id_column="id", phone_columns=["phone"], last_purchase_column="bought")
+
+
+def certificates() -> dict[str, dict]:
+    return scrub_certificates(COUNTS, VERSIONS, registries=REGISTRIES, crm=CRM, run_id="r1", run_started_at=STARTED_AT)
+
+
+def test_a_certificate_records_each_registry_s_version_and_age_at_scrub_time_and_the_rules() -> None:
+    (campaign,) = certificates()
+    certificate = certificates()["spring"]
+    assert campaign == "spring"
+    assert certificate["counts"] == {"count_rows_in": 8, "count_clean": 2, "count_suppressed": 3, "count_invalid": 2,
+                                     "count_quarantined": 1, "count_rows_out": 8}  # fmt: skip
+    assert [
+        (r["name"], r["version"], r["count_numbers"], r["downloaded_on"], r["age_days"], r["max_age_days"],
+         r["max_shrink"], r["is_ebr_exemptible"])
+        for r in certificate["registries"]
+    ] == [
+        ("us_dnc", "v-dnc", 340, date(2026, 11, 20), 7, 31, 0.05, True),
+        ("optouts", "v-optouts", 12, None, None, None, 0.1, False),
+    ]  # fmt: skip
+    assert certificate["rules"] == {"ebr_purchase_months": 18, "ebr_inquiry_months": None,
+                                    "crm_do_not_call_column": None}  # fmt: skip
+
+
+def test_the_text_summary_names_the_list_its_counts_every_registry_file_and_the_rules() -> None:
+    certificate = {**certificates()["spring"], "list": {"clean/spring.parquet": {"rows": 2, "sha256": "abc"}}}
+    assert certificate_text(certificate) == (
+        "Scrub certificate: campaign spring, run r1\n"
+        "Scrubbed at 2026-11-27 02:00:00+00:00\n"
+        "List clean/spring.parquet: 2 rows, sha256 abc\n"
+        "Rows: 8 read, 2 clean, 3 suppressed, 2 invalid, 1 quarantined\n"
+        "Registries:\n"
+        "  us_dnc (us_dnc): 340 numbers, downloaded_on 2026-11-20, 7 days old (max 31), max_shrink 5.0%\n"
+        "    dnc.zip!201.txt sha256 s2\n"
+        "  optouts (plain): 12 numbers, no download date, max_shrink 10.0%\n"
+        "    optouts.csv sha256 s1\n"
+        "EBR: purchase 18 months, inquiry not used\n"
+    )

@@ -1,0 +1,96 @@
+"""A registry copy with far fewer numbers than the last published one is refused unless that version is accepted."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from pipelines.config import Registry
+from pipelines.registry_versions import (
+    accepted_versions,
+    registry_shrinkage,
+    registry_versions,
+    shrink_problems,
+    unused_acknowledgements,
+    version_of,
+)
+
+ENTRIES = pl.DataFrame(
+    {
+        "registry": ["dnc", "dnc", "dnc", "dnc", "blocks"],
+        "phone_e164": ["+12015550123", "+12015550123", "+12125550142", None, None],
+        "phone_valid": [True, True, True, False, None],
+        "block_prefix": [None, None, None, None, "+1201"],
+        "source_file": ["dnc/a.txt", "dnc/b.txt", "dnc/b.txt", "dnc/b.txt", "blocks.txt"],
+        "source_sha256": ["a" * 64, "b" * 64, "b" * 64, "b" * 64, "c" * 64],
+    }
+)
+NEW_VERSION = version_of(["b" * 64, "a" * 64])
+
+
+def dnc(**options: object) -> Registry:
+    return Registry(name="dnc", format="plain", path="x", region="US", **options)
+
+
+def test_a_version_counts_distinct_valid_numbers_or_blocks_and_hashes_its_files_checksums() -> None:
+    expected = pl.DataFrame(
+        {
+            "registry": ["blocks", "dnc"],
+            "version": [version_of(["c" * 64]), NEW_VERSION],
+            "count_numbers": [1, 2],
+            "files": [
+                [{"file": "blocks.txt", "sha256": "c" * 64}],
+                [{"file": "dnc/a.txt", "sha256": "a" * 64}, {"file": "dnc/b.txt", "sha256": "b" * 64}],
+            ],
+        }
+    )
+    assert_frame_equal(registry_versions(ENTRIES), expected)
+    assert NEW_VERSION == hashlib.sha256(f"{'a' * 64}\n{'b' * 64}\n".encode()).hexdigest()
+
+
+def test_the_accepted_counts_are_the_latest_manifest_s_and_none_before_the_first_run(tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.json"
+    assert accepted_versions(manifest).height == 0
+    manifest.write_text(json.dumps({"run_id": "r1", "registries": [{"registry": "dnc", "count_numbers": 40}]}))
+    assert accepted_versions(manifest).rows() == [("dnc", "r1", 40)]
+
+
+@pytest.mark.parametrize(
+    ("count_accepted", "registry", "is_within_limit"),
+    [
+        (2, dnc(), True),
+        (1, dnc(), True),
+        (3, dnc(), False),
+        (3, dnc(max_shrink=0.4), True),
+        (3, dnc(accept_shrink=NEW_VERSION), True),
+        (3, dnc(accept_shrink="f" * 64), False),
+    ],
+    ids=["same", "grown", "shrunk_a_third", "within_a_looser_limit", "this_version_accepted", "other_version_accepted"],
+)
+def test_a_registry_may_shrink_by_at_most_its_max_shrink_unless_this_version_is_accepted(
+    count_accepted: int, registry: Registry, is_within_limit: bool
+) -> None:
+    accepted = pl.DataFrame({"registry": ["dnc"], "accepted_run_id": ["r1"], "count_accepted": [count_accepted]})
+    shrinkage = registry_shrinkage(registry_versions(ENTRIES), accepted, [registry])
+    assert shrinkage.select("count_accepted", "count_numbers", "is_within_limit").rows() == [
+        (count_accepted, 2, is_within_limit)
+    ]
+
+
+def test_a_shrunk_registry_is_named_with_old_and_new_counts_the_drop_and_what_to_do() -> None:
+    accepted = pl.DataFrame({"registry": ["dnc", "new"], "accepted_run_id": ["r1"] * 2, "count_accepted": [100] * 2})
+    shrinkage = registry_shrinkage(registry_versions(ENTRIES), accepted, [dnc()])
+    assert shrink_problems(shrinkage) == [
+        "registry 'dnc' has 2 valid numbers, 98 (98.0%) fewer than the 100 of the last published run r1, more than "
+        "its max_shrink 5.0%; a partial download is likely: download it again, or if the drop is real set "
+        f"accept_shrink: {NEW_VERSION} on this registry (it accepts this version only)"
+    ]
+
+
+def test_an_acceptance_of_a_version_the_registry_no_longer_has_is_reported_as_unused() -> None:
+    versions = registry_versions(ENTRIES)
+    assert unused_acknowledgements(versions, [dnc(accept_shrink=NEW_VERSION)]) == []
+    assert unused_acknowledgements(versions, [dnc(accept_shrink="f" * 64)]) == ["dnc"]

@@ -1,0 +1,99 @@
+"""A recent purchase or inquiry establishes a relationship; a do-not-call flag or a later opt-out ends it."""
+
+from datetime import UTC, date, datetime
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from pipelines.config import CrmSource
+from pipelines.relationships import established_relationships
+
+TODAY = date(2026, 11, 27)
+CRM = CrmSource(path="x", id_column="contact_id", phone_columns=["phone"])
+NUMBER = "+12015550123"
+NO_OPT_OUTS = pl.DataFrame(
+    schema={"phone_e164": pl.String, "phone_valid": pl.Boolean, "requested_at": pl.Datetime("us", "UTC")}
+)
+
+
+def contacts(*rows: tuple[str, bool, date | None, date | None]) -> pl.DataFrame:
+    """CRM numbers of NUMBER from (contact id, is do-not-call, last purchase, last inquiry)."""
+    return pl.DataFrame(
+        [(contact_id, NUMBER, flag, purchase, inquiry) for contact_id, flag, purchase, inquiry in rows],
+        schema={
+            "contact_id": pl.String, "phone_e164": pl.String, "is_do_not_call": pl.Boolean,
+            "last_purchase_on": pl.Date, "last_inquiry_on": pl.Date,
+        },
+        orient="row",
+    )  # fmt: skip
+
+
+def relationships(crm: pl.DataFrame, opt_outs: pl.DataFrame = NO_OPT_OUTS, source: CrmSource = CRM) -> list[tuple]:
+    found = established_relationships(crm, opt_outs, source=source, today=TODAY)
+    return found.select("contact_id", "exemption", "ebr_date", "ebr_until").rows()
+
+
+@pytest.mark.parametrize(
+    ("purchase", "inquiry", "expected"),
+    [
+        (date(2025, 5, 27), None, [("C1", "ebr_purchase", date(2025, 5, 27), date(2026, 11, 27))]),
+        (date(2025, 5, 26), None, []),
+        (None, date(2026, 8, 27), [("C1", "ebr_inquiry", date(2026, 8, 27), date(2026, 11, 27))]),
+        (None, date(2026, 8, 26), []),
+        (TODAY, None, [("C1", "ebr_purchase", TODAY, date(2028, 5, 27))]),
+        (date(2026, 11, 28), None, []),
+        (date(2025, 6, 1), date(2026, 11, 1), [("C1", "ebr_inquiry", date(2026, 11, 1), date(2027, 2, 1))]),
+    ],
+    ids=["purchase_18_months", "purchase_a_day_older", "inquiry_3_months", "inquiry_a_day_older", "purchase_today",
+         "purchase_after_the_run", "the_longer_lasting_basis"],
+)  # fmt: skip
+def test_a_purchase_lasts_18_months_and_an_inquiry_3_through_the_same_day(
+    purchase: date | None, inquiry: date | None, expected: list[tuple]
+) -> None:
+    assert relationships(contacts(("C1", False, purchase, inquiry))) == expected
+
+
+def test_the_windows_are_configurable() -> None:
+    crm = contacts(("C1", False, date(2026, 5, 27), None))
+    assert relationships(crm, source=CRM.model_copy(update={"ebr_purchase_months": 6})) == [
+        ("C1", "ebr_purchase", date(2026, 5, 27), date(2026, 11, 27))
+    ]
+    assert relationships(crm, source=CRM.model_copy(update={"ebr_purchase_months": 5})) == []
+
+
+def test_a_do_not_call_flag_on_any_contact_holding_the_number_ends_the_relationship() -> None:
+    assert relationships(contacts(("C1", False, date(2026, 11, 1), None), ("C2", True, None, None))) == []
+
+
+@pytest.mark.parametrize(
+    ("requested_at", "is_ended"),
+    [
+        (datetime(2026, 9, 30, 23, 59, 59, tzinfo=UTC), False),
+        (datetime(2026, 10, 1, tzinfo=UTC), True),
+        (datetime(2026, 11, 20, 15, tzinfo=UTC), True),
+    ],
+    ids=["opt_out_the_day_before", "opt_out_the_same_day", "opt_out_later"],
+)
+def test_an_opt_out_on_or_after_the_day_of_the_purchase_ends_the_relationship(
+    requested_at: datetime, is_ended: bool
+) -> None:
+    opt_outs = pl.DataFrame(
+        {"phone_e164": [NUMBER, "+12125550142"], "phone_valid": [True, True], "requested_at": [requested_at] * 2}
+    )
+    expected = [] if is_ended else [("C1", "ebr_purchase", date(2026, 10, 1), date(2028, 4, 1))]
+    assert relationships(contacts(("C1", False, date(2026, 10, 1), None)), opt_outs) == expected
+
+
+def test_of_several_contacts_the_longest_lasting_relationship_is_named() -> None:
+    crm = contacts(("C1", False, date(2025, 8, 1), None), ("C2", False, date(2026, 2, 1), None))
+    expected = pl.DataFrame(
+        {
+            "phone_e164": [NUMBER],
+            "contact_id": ["C2"],
+            "exemption": ["ebr_purchase"],
+            "ebr_date": [date(2026, 2, 1)],
+            "ebr_until": [date(2027, 8, 1)],
+        }
+    )
+    assert_frame_equal(established_relationships(crm, NO_OPT_OUTS, source=CRM, today=TODAY), expected)
