@@ -1,0 +1,98 @@
+"""A whole US download goes straight to its snapshot, keeping exactly the numbers the E.164 engine calls valid."""
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from pipelines.config import Registry
+from pipelines.errors import RegistryError
+from pipelines.registry_store import registry_snapshot
+from pipelines.sources import normalise_registry, read_registry
+from pipelines.us_registry_ingest import ingest_us_download
+
+# Valid US, Canadian, Caribbean, toll-free and personal numbers; area codes and exchanges no plan
+# assigns (000, 100, 211, 555, 999; exchanges 0xx, 1xx); lines starting 0 or 1, which the
+# engine parses in full (011 is the US international prefix, 1 the national prefix).
+EDGE_LINES = [
+    "201,5550123", "2125550142", "416,2345678", "8765551234", "800,2345678", "5002345678", "9002345678",
+    "000,2345678", "100,2345678", "211,2345678", "555,2345678", "999,2345678", "201,0345678", "201,1345678",
+    "2015550100", "0114420794", "011,4420794", "1201555012", "120,1555012", "3052012345",
+]  # fmt: skip
+SAMPLE_SEED = 20261127
+
+
+def sample_lines() -> list[str]:
+    """The edge lines, 20,000 uniformly random ten-digit lines and a repeated line, in both layouts."""
+    rng = np.random.default_rng(SAMPLE_SEED)
+    digits = [f"{number:010d}" for number in rng.integers(0, 10**10, size=20_000)]
+    written = [f"{line[:3]},{line[3:]}" if index % 2 else line for index, line in enumerate(digits)]
+    return [*EDGE_LINES, *written, EDGE_LINES[0]]
+
+
+def row_by_row_snapshot(data_dir: Path, content: bytes) -> pl.DataFrame:
+    """The snapshot the existing reader and normaliser give for a download."""
+    path = data_dir / "inbox" / "dnc" / "list.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    registry = Registry(name="dnc", format="us_dnc", path="inbox/dnc/*", downloaded_on="2026-11-20")
+    return registry_snapshot(normalise_registry(read_registry(registry, data_dir=data_dir), registry))
+
+
+def test_the_fast_ingest_keeps_exactly_the_numbers_the_engine_calls_valid(tmp_path: Path) -> None:
+    content = "\n".join(sample_lines()).encode()
+    download = tmp_path / "download.txt"
+    download.write_bytes(content)
+    snapshot = tmp_path / "registries" / "dnc" / "v1.parquet"
+    count = ingest_us_download([download], snapshot=snapshot)
+    expected = row_by_row_snapshot(tmp_path / "data", content)
+    assert_frame_equal(pl.read_parquet(snapshot), expected)
+    assert count == expected.height
+    assert expected.height > 2_000
+    assert sorted(child.name for child in snapshot.parent.iterdir()) == ["v1.parquet"]
+
+
+def test_the_edge_lines_keep_the_assigned_numbers_in_every_plus_one_region(tmp_path: Path) -> None:
+    download = tmp_path / "download.txt"
+    download.write_bytes("\r\n".join([*EDGE_LINES, "", "  "]).encode())
+    snapshot = tmp_path / "v1.parquet"
+    ingest_us_download([download], snapshot=snapshot)
+    expected = [
+        12015550100,
+        12015550123,
+        12125550142,
+        13052012345,
+        14162345678,
+        15002345678,
+        18002345678,
+        18765551234,
+        19002345678,
+    ]
+    assert pl.read_parquet(snapshot).get_column("e164_int").to_list() == expected
+
+
+def test_a_zipped_download_gives_the_same_snapshot_as_its_flat_text(tmp_path: Path) -> None:
+    flat = tmp_path / "download.txt"
+    flat.write_text("201,5550123\n416,2345678\n")
+    zipped = tmp_path / "download.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("part-b.txt", "416,2345678\n")
+        archive.writestr("part-a.txt", "201,5550123\n")
+    ingest_us_download([flat], snapshot=tmp_path / "flat" / "v1.parquet")
+    ingest_us_download([zipped], snapshot=tmp_path / "zipped" / "v1.parquet")
+    assert_frame_equal(
+        pl.read_parquet(tmp_path / "zipped" / "v1.parquet"), pl.read_parquet(tmp_path / "flat" / "v1.parquet")
+    )
+
+
+@pytest.mark.parametrize("line", ["201-555-0199", "20155501234", "201,555012a"])
+def test_a_line_out_of_layout_fails_the_download_and_writes_nothing(tmp_path: Path, line: str) -> None:
+    download = tmp_path / "download.txt"
+    download.write_text(f"201,5550123\n{line}\n")
+    snapshot = tmp_path / "registries" / "dnc" / "v1.parquet"
+    with pytest.raises(RegistryError, match=r"^1 record\(s\) not a US DNC record \(NPA,NXXXXXX or ten digits"):
+        ingest_us_download([download], snapshot=snapshot)
+    assert list(snapshot.parent.iterdir()) == []
