@@ -9,6 +9,8 @@ no entry and are skipped. Any line-based registry may come zipped: a `.zip` of o
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,18 +122,8 @@ def _sources(path: Path) -> list[tuple[str | None, Path | bytes]]:
     """The file itself, or each `.txt` member of a zip with its bytes."""
     if path.suffix.lower() != ZIP_SUFFIX:
         return [(None, path)]
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = sorted(info.filename for info in archive.infolist() if not info.is_dir())
-            unexpected = [name for name in names if not name.lower().endswith(ZIP_MEMBER_SUFFIX)]
-            if unexpected or not names:
-                raise RegistryError(
-                    f"{path}: a zipped registry holds only {ZIP_MEMBER_SUFFIX} files; found "
-                    f"{', '.join(unexpected) or 'no files'}; download the flat-text list"
-                )
-            return [(name, archive.read(name)) for name in names]
-    except zipfile.BadZipFile as error:
-        raise RegistryError(f"{path}: not a readable zip file ({error}); download it again") from error
+    with registry_zip(path) as (archive, names):
+        return [(name, archive.read(name)) for name in names]
 
 
 def _lines(source: Path | bytes, *, where: str) -> pl.DataFrame:
@@ -150,3 +142,21 @@ def _lines(source: Path | bytes, *, where: str) -> pl.DataFrame:
     except (pl.exceptions.ComputeError, pl.exceptions.SchemaError) as error:
         raise RegistryError(f"{where}: cannot be read as one record per line ({error})") from error
     return lines.with_columns(pl.col("source_row").cast(pl.Int64))
+
+
+@contextmanager
+def registry_zip(path: Path) -> Iterator[tuple[zipfile.ZipFile, list[str]]]:
+    """A zipped registry and its `.txt` members, sorted; a bad zip or any other member is an error."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as error:
+        raise RegistryError(f"{path}: not a readable zip file ({error}); download it again") from error
+    with archive:
+        names = sorted(info.filename for info in archive.infolist() if not info.is_dir())
+        unexpected = [name for name in names if not name.lower().endswith(ZIP_MEMBER_SUFFIX)]
+        if unexpected or not names:
+            raise RegistryError(
+                f"{path}: a zipped registry holds only {ZIP_MEMBER_SUFFIX} files; found "
+                f"{', '.join(unexpected) or 'no files'}; download the flat-text list"
+            )
+        yield archive, names

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import polars as pl
 from pipelines.e164 import normalise_phones
 from pipelines.errors import RegistryError
 from pipelines.phone_metadata import decisive_width, direct_national_starts
-from pipelines.registry_formats import RECORD_LAYOUTS, ZIP_MEMBER_SUFFIX, ZIP_SUFFIX
+from pipelines.registry_formats import RECORD_LAYOUTS, ZIP_MEMBER_SUFFIX, ZIP_SUFFIX, registry_zip
 from pipelines.registry_store import SNAPSHOT_COLUMN, SNAPSHOT_COMPRESSION, e164_as_int, staging_path
 
 US_REGION = "US"
@@ -113,16 +112,10 @@ def flat_texts(files: Sequence[Path], *, scratch: Path) -> list[Path]:
         if path.suffix.lower() != ZIP_SUFFIX:
             texts.append(path)
             continue
-        with zipfile.ZipFile(path) as archive:
-            members = sorted(info.filename for info in archive.infolist() if not info.is_dir())
-            unexpected = [name for name in members if not name.lower().endswith(ZIP_MEMBER_SUFFIX)]
-            if unexpected or not members:
-                raise RegistryError(
-                    f"{path}: a zipped registry holds only {ZIP_MEMBER_SUFFIX} files; found "
-                    f"{', '.join(unexpected) or 'no files'}; download the flat-text list"
-                )
-            for index, name in enumerate(members):
-                target = scratch / f"{index}{ZIP_MEMBER_SUFFIX}"
+        with registry_zip(path) as (archive, names):
+            for name in names:
+                # Numbered across every zip, so members of two downloads never collide.
+                target = scratch / f"{len(texts)}{ZIP_MEMBER_SUFFIX}"
                 with archive.open(name) as source, target.open("wb") as sink:
                     shutil.copyfileobj(source, sink, 1 << 24)
                 texts.append(target)

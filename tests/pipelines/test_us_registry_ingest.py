@@ -88,6 +88,15 @@ def test_a_zipped_download_gives_the_same_snapshot_as_its_flat_text(tmp_path: Pa
     )
 
 
+def test_every_member_of_several_zipped_area_code_files_is_kept(tmp_path: Path) -> None:
+    for area_code, line in (("201", "201,5550123\n"), ("416", "416,2345678\n")):
+        with zipfile.ZipFile(tmp_path / f"{area_code}.zip", "w") as archive:
+            archive.writestr("list.txt", line)
+    count = ingest_us_download(sorted(tmp_path.glob("*.zip")), snapshot=tmp_path / "v1.parquet")
+    assert count == 2
+    assert pl.read_parquet(tmp_path / "v1.parquet").get_column("e164_int").to_list() == [12015550123, 14162345678]
+
+
 @pytest.mark.parametrize("line", ["201-555-0199", "20155501234", "201,555012a"])
 def test_a_line_out_of_layout_fails_the_download_and_writes_nothing(tmp_path: Path, line: str) -> None:
     download = tmp_path / "download.txt"
