@@ -25,6 +25,26 @@ def crm_contacts(context: dg.AssetExecutionContext, scrubline: ScrublineData) ->
     return with_quarantine(context, scrubline, records, name="crm")
 
 
+# With a do-not-call column, an unreadable CRM record may be an opt-out nobody can see: fail closed.
+@dg.asset_check(asset=crm_contacts, blocking=True)
+def crm_records_are_readable(scrubline: ScrublineData, crm_contacts: pl.DataFrame) -> dg.AssetCheckResult:
+    """When the CRM carries do-not-call flags, every CRM record must be readable."""
+    unreadable = quarantined(crm_contacts)
+    has_flags = scrubline.config().crm.do_not_call_column is not None
+    first = unreadable.row(0, named=True) if unreadable.height else None
+    return dg.AssetCheckResult(
+        passed=not (has_flags and first),
+        metadata={"count_unreadable": unreadable.height, "threshold": 0 if has_flags else "no do_not_call_column"},
+        description=(
+            f"{unreadable.height} unreadable CRM record(s), first {first['source_file']} row {first['source_row']} "
+            f"({first['quarantine_reason']}); its do-not-call flag cannot be read, so nothing is published "
+            "until the export is fixed"
+        )
+        if has_flags and first
+        else None,
+    )
+
+
 @dg.asset(group_name=INGEST, kinds={"polars", "duckdb"})
 def dialler_leads(context: dg.AssetExecutionContext, scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
     """One row per dialler record, campaign from the file stem; unreadable records kept with a reason."""

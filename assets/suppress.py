@@ -31,11 +31,12 @@ def established_relationships(
     normalised_registry_entries: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
     """One row per number with an established business relationship on the run's date: contact, basis, dates."""
-    crm = scrubline.config().crm
+    config = scrubline.config()
     relationships = build_established_relationships(
-        crm_numbers(normalised_crm_contacts, crm),
+        crm_numbers(normalised_crm_contacts, config.crm),
         normalised_registry_entries,
-        source=crm,
+        source=config.crm,
+        opt_out_registries=[registry.name for registry in config.registries if not registry.is_ebr_exemptible],
         today=run_started(context).date(),
     )
     bases = dict(relationships.get_column("exemption").value_counts().iter_rows())

@@ -1,8 +1,5 @@
 """Seeded, vectorised generators of the inputs the benchmarks time."""
 
-from pathlib import Path
-
-import duckdb
 import numpy as np
 import phonenumbers
 import polars as pl
@@ -79,40 +76,3 @@ def _us_area_codes() -> list[str]:
     pattern = phonenumbers.PhoneMetadata.metadata_for_region("US").fixed_line.national_number_pattern
     codes = pl.Series([f"{code}2345678" for code in range(200, 1000)])
     return codes.filter(codes.str.contains(f"^(?:{pattern})$")).str.slice(0, 3).to_list()
-
-
-def write_us_download(path: Path, rows: int, *, seed: int) -> None:
-    """A US full-list download of `rows` lines, half `NPA,NXXXXXX` and half ten digits, written by DuckDB.
-
-    Area codes are ones the US metadata accepts; the seven digits after them are uniform, so about
-    a fifth of the numbers have an exchange starting 0 or 1, which the engine calls invalid.
-    """
-    connection = duckdb.connect()
-    try:
-        connection.execute("select setseed($seed)", {"seed": (seed % 1000) / 1000}).fetchall()
-        connection.register("area_codes", pl.DataFrame({"area_code": [int(code) for code in _us_area_codes()]}))
-        # COPY takes no bound target: the path is the benchmark's own temporary file, quoted as a literal.
-        target = str(path).replace("'", "''")
-        connection.execute(_US_DOWNLOAD.format(path=target), {"rows": rows}).fetchall()
-    finally:
-        connection.close()
-
-
-_US_DOWNLOAD = """
-copy (
-    with codes as (
-        select list(area_code) as area_codes from area_codes
-    ),
-    numbers as (
-        select
-            range as line,
-            list_extract(area_codes, 1 + floor(random() * len(area_codes))::bigint) as area_code,
-            floor(random() * 10000000)::bigint as subscriber
-        from range($rows), codes
-    )
-    select
-        case when line % 2 = 0 then area_code || ',' || lpad(subscriber::varchar, 7, '0')
-             else area_code || lpad(subscriber::varchar, 7, '0') end as record
-    from numbers
-) to '{path}' (header false, quote '', delimiter '|')
-"""

@@ -128,8 +128,11 @@ class Registry(_Section):
 
     @property
     def is_ebr_exemptible(self) -> bool:
-        """A national or state do-not-call registry: the only sources an established business relationship lifts."""
-        return self.format in NATIONAL_FORMATS or self.kind is not None
+        """A US national or state do-not-call list: the only sources an established business relationship lifts.
+
+        EBR is a US rule (47 CFR 64.1200); TPS and the DNCL have rules of their own, not modelled here.
+        """
+        return self.format == "us_dnc" or self.kind is not None
 
     @property
     def maximum_age_days(self) -> int | None:

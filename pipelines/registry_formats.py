@@ -44,7 +44,8 @@ class NationalFormat:
 
 # TPS covers every region dialled as +44 (GB and the Crown Dependencies): its files hold +44 national numbers.
 NATIONAL_FORMATS = {
-    "us_dnc": NationalFormat(region="US", jurisdiction=("US",), max_age_days=31),
+    # The National DNC Registry covers the US and its territories, each its own region in phonenumbers.
+    "us_dnc": NationalFormat(region="US", jurisdiction=("US", "PR", "VI", "GU", "AS", "MP"), max_age_days=31),
     "dncl": NationalFormat(region="CA", jurisdiction=("CA",), max_age_days=31),
     "tps": NationalFormat(
         region="GB", jurisdiction=tuple(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[44]), max_age_days=28

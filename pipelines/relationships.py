@@ -3,13 +3,15 @@
 A CRM contact's purchase establishes a relationship for `ebr_purchase_months` (18) and an inquiry
 for `ebr_inquiry_months` (3), through the same day of the last month (2025-05-27 + 18 months: through
 2026-11-27). The relationship covers every valid number of the contact. A do-not-call flag on any
-contact holding the number ends it, and so does an opt-out (any dated opt-out list, whatever its
-campaign) requested on or after the day of the purchase or inquiry. It exempts only from national
+contact holding the number ends it, and so does an entry on any list an EBR does not lift (internal
+opt-outs, litigators; whatever its campaign) requested on or after the day of the purchase or
+inquiry, or of unknown date. It exempts only from national
 and state registries (`Registry.is_ebr_exemptible`); the scrub applies that.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import polars as pl
@@ -42,9 +44,10 @@ flagged as (
 ),
 
 last_opt_outs as (
-    select phone_e164, max(requested_at) as last_opt_out_at
+    -- An opt-out of unknown date is taken as the latest: it ends any relationship (fail closed).
+    select phone_e164, max(coalesce(requested_at, 'infinity'::timestamptz)) as last_opt_out_at
     from registry_entries
-    where phone_valid and requested_at is not null
+    where phone_valid and list_contains($opt_out_registries, registry)
     group by phone_e164
 ),
 
@@ -64,7 +67,12 @@ order by phone_e164
 
 
 def established_relationships(
-    crm_numbers: pl.DataFrame, registry_entries: pl.DataFrame, *, source: CrmSource, today: date
+    crm_numbers: pl.DataFrame,
+    registry_entries: pl.DataFrame,
+    *,
+    source: CrmSource,
+    opt_out_registries: Sequence[str],
+    today: date,
 ) -> pl.DataFrame:
     """One row per number with a standing relationship on `today`: the contact, its basis, date and last day.
 
@@ -78,9 +86,10 @@ def established_relationships(
             "purchase_months": source.ebr_purchase_months,
             "inquiry_months": source.ebr_inquiry_months,
             "today": today,
+            "opt_out_registries": list(opt_out_registries),
         },
         crm_numbers=crm_numbers.select(
             "phone_e164", "contact_id", "is_do_not_call", "last_purchase_on", "last_inquiry_on"
         ),
-        registry_entries=registry_entries.select("phone_e164", "phone_valid", "requested_at"),
+        registry_entries=registry_entries.select("registry", "phone_e164", "phone_valid", "requested_at"),
     )

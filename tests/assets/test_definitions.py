@@ -16,6 +16,7 @@ ASSETS = {
     "published_run", "warehouse",
 }  # fmt: skip
 CHECKS = {
+    "crm_contacts:crm_records_are_readable",
     "registry_entries:registries_are_fresh",
     "normalised_registry_entries:registries_have_not_shrunk",
     "suppression_list:suppression_list_expectations",

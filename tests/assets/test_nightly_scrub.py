@@ -176,6 +176,22 @@ def test_a_missing_registry_file_fails_the_run_naming_the_key(tmp_path: Path) ->
     assert not (tmp_path / "data/published").exists()
 
 
+def test_an_unreadable_crm_record_stops_publishing_because_its_do_not_call_flag_is_unknown(tmp_path: Path) -> None:
+    crm = INBOX["crm/contacts.csv"] + "C3,2015550199,,US,yes,unexpected field\n"
+    data_dir = write_data_dir(tmp_path / "data", {**INBOX, "crm/contacts.csv": crm})
+    result = run_nightly(data_dir)
+    assert failed_checks(result) == ["crm_records_are_readable"]
+    (evaluation,) = [
+        event.event_specific_data
+        for event in result.all_events
+        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not event.event_specific_data.passed
+    ]
+    assert "1 unreadable CRM record(s), first inbox/crm/contacts.csv row 3 (too many columns)" in (
+        evaluation.description
+    )
+    assert not (data_dir / "published").exists()
+
+
 def test_a_failing_blocking_check_stops_publishing(tmp_path: Path) -> None:
     data_dir = write_data_dir(tmp_path / "data", {**INBOX, "registries/litigators/litigators.txt": "12\n"})
     result = run_nightly(data_dir)
@@ -279,7 +295,7 @@ def test_a_campaign_opt_out_suppresses_in_that_campaign_and_a_future_dated_one_s
     ] == datetime(2999, 1, 1, tzinfo=UTC)
 
 
-def test_a_recent_purchase_exempts_a_number_from_tps_and_the_clean_row_says_so(tmp_path: Path) -> None:
+def test_a_recent_purchase_does_not_exempt_from_tps_because_ebr_is_a_us_rule(tmp_path: Path) -> None:
     today = datetime.now(UTC).date()
     inbox, config = with_tps(today)
     crm = (
@@ -292,10 +308,10 @@ def test_a_recent_purchase_exempts_a_number_from_tps_and_the_clean_row_says_so(t
     data_dir = write_data_dir(tmp_path / "data", {**inbox, "crm/contacts.csv": crm}, config)
     assert run_nightly(data_dir).success
     clean = pl.read_parquet(data_dir / "published/latest/clean/spring.parquet")
-    assert clean.select("lead_id", "exemption_reason").rows() == [("L1", None), ("L2", "uk_tps:ebr_purchase")]
-    assert pl.read_csv(data_dir / "published/latest/clean/spring.csv").get_column("exemption_reason").to_list() == [
-        None,
-        "uk_tps:ebr_purchase",
+    assert clean.select("lead_id", "exemption_reason").rows() == [("L1", None)]
+    suppressed = pl.read_parquet(data_dir / "published/latest/suppressed/spring.parquet")
+    assert suppressed.filter(pl.col("lead_id") == "L2").select("reason", "exemption_reason").rows() == [
+        ("uk_tps", None)
     ]
 
 

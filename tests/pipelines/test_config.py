@@ -108,7 +108,7 @@ def test_a_registry_that_does_not_fit_its_format_names_the_key(tmp_path: Path, e
 @pytest.mark.parametrize(
     ("entry", "number_region", "covered_regions", "maximum_age_days"),
     [
-        (NATIONAL_REGISTRY, "US", ["US"], 31),
+        (NATIONAL_REGISTRY, "US", ["US", "PR", "VI", "GU", "AS", "MP"], 31),
         (NATIONAL_REGISTRY.replace("us_dnc", "dncl"), "CA", ["CA"], 31),
         (NATIONAL_REGISTRY.replace("us_dnc", "tps"), "GB", ["GB", "GG", "IM", "JE"], 28),
         (NATIONAL_REGISTRY + "    max_age_days: 14\n    jurisdiction: [US, PR]\n", "US", ["US", "PR"], 14),

@@ -12,9 +12,13 @@ from pipelines.relationships import established_relationships
 TODAY = date(2026, 11, 27)
 CRM = CrmSource(path="x", id_column="contact_id", phone_columns=["phone"])
 NUMBER = "+12015550123"
+OPT_OUTS = "internal_optouts"
 NO_OPT_OUTS = pl.DataFrame(
-    schema={"phone_e164": pl.String, "phone_valid": pl.Boolean, "requested_at": pl.Datetime("us", "UTC")}
-)
+    schema={
+        "registry": pl.String, "phone_e164": pl.String, "phone_valid": pl.Boolean,
+        "requested_at": pl.Datetime("us", "UTC"),
+    }
+)  # fmt: skip
 
 
 def contacts(*rows: tuple[str, bool, date | None, date | None]) -> pl.DataFrame:
@@ -30,7 +34,7 @@ def contacts(*rows: tuple[str, bool, date | None, date | None]) -> pl.DataFrame:
 
 
 def relationships(crm: pl.DataFrame, opt_outs: pl.DataFrame = NO_OPT_OUTS, source: CrmSource = CRM) -> list[tuple]:
-    found = established_relationships(crm, opt_outs, source=source, today=TODAY)
+    found = established_relationships(crm, opt_outs, source=source, opt_out_registries=[OPT_OUTS], today=TODAY)
     return found.select("contact_id", "exemption", "ebr_date", "ebr_until").rows()
 
 
@@ -79,10 +83,27 @@ def test_an_opt_out_on_or_after_the_day_of_the_purchase_ends_the_relationship(
     requested_at: datetime, is_ended: bool
 ) -> None:
     opt_outs = pl.DataFrame(
-        {"phone_e164": [NUMBER, "+12125550142"], "phone_valid": [True, True], "requested_at": [requested_at] * 2}
-    )
+        {
+            "registry": [OPT_OUTS] * 2, "phone_e164": [NUMBER, "+12125550142"], "phone_valid": [True, True],
+            "requested_at": [requested_at] * 2,
+        }
+    )  # fmt: skip
     expected = [] if is_ended else [("C1", "ebr_purchase", date(2026, 10, 1), date(2028, 4, 1))]
     assert relationships(contacts(("C1", False, date(2026, 10, 1), None)), opt_outs) == expected
+
+
+@pytest.mark.parametrize(
+    ("registry", "is_ended"), [(OPT_OUTS, True), ("us_national_dnc", False)], ids=["opt_out_list", "national_list"]
+)
+def test_an_entry_of_unknown_date_ends_the_relationship_only_on_a_list_ebr_does_not_lift(
+    registry: str, is_ended: bool
+) -> None:
+    entries = pl.DataFrame(
+        {"registry": [registry], "phone_e164": [NUMBER], "phone_valid": [True], "requested_at": [None]},
+        schema=NO_OPT_OUTS.schema,
+    )
+    expected = [] if is_ended else [("C1", "ebr_purchase", date(2026, 10, 1), date(2028, 4, 1))]
+    assert relationships(contacts(("C1", False, date(2026, 10, 1), None)), entries) == expected
 
 
 def test_of_several_contacts_the_longest_lasting_relationship_is_named() -> None:
@@ -96,4 +117,5 @@ def test_of_several_contacts_the_longest_lasting_relationship_is_named() -> None
             "ebr_until": [date(2027, 8, 1)],
         }
     )
-    assert_frame_equal(established_relationships(crm, NO_OPT_OUTS, source=CRM, today=TODAY), expected)
+    found = established_relationships(crm, NO_OPT_OUTS, source=CRM, opt_out_registries=[OPT_OUTS], today=TODAY)
+    assert_frame_equal(found, expected)

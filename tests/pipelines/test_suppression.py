@@ -82,7 +82,7 @@ NATIONAL_REGISTRIES = [
     Registry(name="internal", format="plain", path=path("internal"), region="US"),
 ]
 NATIONAL_FILES = {
-    "us_dnc": "201,5550123\n416,5550134\n",
+    "us_dnc": "201,5550123\n416,5550134\n787,2345678\n",
     "dncl": "416,5550134\n201,5550199\n",
     "tps": "02079460018 \r\n",
     "us_litigators": "2125550142\n+442079460018\n",
@@ -96,6 +96,7 @@ NATIONAL_LEADS = leads(
         ("L4", "+442079460018", "GB"),
         ("L5", "+12125550142", "US"),
         ("L6", "+447400123456", "GB"),
+        ("L7", "+17872345678", "PR"),
     ]
 )
 
@@ -109,6 +110,7 @@ def test_a_national_registry_suppresses_only_numbers_of_its_own_jurisdiction(tmp
         ("L4", "suppressed", "tps"),
         ("L5", "suppressed", "us_litigators"),
         ("L6", "suppressed", "internal"),
+        ("L7", "suppressed", "us_dnc"),
     ]
 
 
@@ -116,19 +118,26 @@ def test_the_suppression_list_holds_each_registry_s_numbers_in_scope_with_downlo
     suppression, _ = scrub(tmp_path, NATIONAL_FILES, NATIONAL_REGISTRIES, NATIONAL_LEADS)
     expected = pl.DataFrame(
         {
-            "phone_e164": ["+12015550123", "+12125550142", "+14165550134", "+442079460018", "+447400123456"],
-            "source_name": ["us_dnc", "us_litigators", "dncl", "tps", "internal"],
-            "source_file": [
-                f"inbox/{name}/list.txt" for name in ("us_dnc", "us_litigators", "dncl", "tps", "internal")
+            "phone_e164": [
+                "+12015550123",
+                "+12125550142",
+                "+14165550134",
+                "+17872345678",
+                "+442079460018",
+                "+447400123456",
             ],
-            "downloaded_on": [DOWNLOADED_ON, None, DOWNLOADED_ON, DOWNLOADED_ON, None],
-            "block_prefix": [None] * 5,
-            "requested_at": [None] * 5,
-            "campaign_scope": [None] * 5,
-            "count_entries": [1] * 5,
-            "exemption": [None] * 5,
-            "ebr_contact_id": [None] * 5,
-            "ebr_date": [None] * 5,
+            "source_name": ["us_dnc", "us_litigators", "dncl", "us_dnc", "tps", "internal"],
+            "source_file": [
+                f"inbox/{name}/list.txt" for name in ("us_dnc", "us_litigators", "dncl", "us_dnc", "tps", "internal")
+            ],
+            "downloaded_on": [DOWNLOADED_ON, None, DOWNLOADED_ON, DOWNLOADED_ON, DOWNLOADED_ON, None],
+            "block_prefix": [None] * 6,
+            "requested_at": [None] * 6,
+            "campaign_scope": [None] * 6,
+            "count_entries": [1] * 6,
+            "exemption": [None] * 6,
+            "ebr_contact_id": [None] * 6,
+            "ebr_date": [None] * 6,
         },
         schema_overrides={
             "block_prefix": pl.String,
