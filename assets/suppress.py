@@ -19,6 +19,7 @@ from pipelines.suppression import (
     build_suppression_list,
     known_numbers,
     registries_with_entries,
+    unknown_campaign_scopes,
 )
 from pipelines.validation import validate_frame
 
@@ -79,6 +80,23 @@ def suppression_list(
             "count_exempt_entries": suppression.height - binding_suppressions(suppression).height,
             **{f"count_numbers/{name}": count for name, count in counts.iter_rows()},
         },
+    )
+
+
+# A scope is matched exactly against file stems: a misspelt campaign would silently suppress nothing.
+@dg.asset_check(asset=suppression_list, blocking=True, additional_ins={"dialler_leads": dg.AssetIn("dialler_leads")})
+def opt_out_campaigns_exist(suppression_list: pl.DataFrame, dialler_leads: pl.DataFrame) -> dg.AssetCheckResult:
+    """Every campaign an opt-out is scoped to is a dialler campaign of this run."""
+    unknown = unknown_campaign_scopes(suppression_list, campaigns=dialler_leads.get_column("campaign").unique())
+    return dg.AssetCheckResult(
+        passed=unknown.height == 0,
+        metadata={"unknown_scopes": dg.MetadataValue.json(unknown.to_dicts()), "threshold": 0},
+        description="; ".join(
+            f"{source_file} scopes an opt-out to campaign '{campaign}', which no dialler file is called; "
+            "correct the campaign or the file name"
+            for campaign, source_file in unknown.iter_rows()
+        )
+        or None,
     )
 
 

@@ -163,3 +163,15 @@ def registries_with_entries(suppression_list: pl.DataFrame, registry_entries: pl
     listed = suppression_list.get_column("source_name").unique().to_list()
     blocking = registry_entries.filter(pl.col("block_prefix").is_not_null()).get_column("registry").unique().to_list()
     return set(listed) | set(blocking)
+
+
+def unknown_campaign_scopes(suppression_list: pl.DataFrame, *, campaigns: pl.Series) -> pl.DataFrame:
+    """(campaign scope, source file) pairs naming no campaign in `campaigns`: opt-outs that would bind nothing."""
+    return (
+        suppression_list.filter(
+            pl.col("campaign_scope").is_not_null() & ~pl.col("campaign_scope").is_in(campaigns.implode())
+        )
+        .select("campaign_scope", "source_file")
+        .unique()
+        .sort("campaign_scope", "source_file")
+    )

@@ -270,6 +270,23 @@ def with_dated_opt_outs(optouts: str) -> tuple[dict[str, str], str]:
     return {**INBOX, "registries/internal/optouts.csv": optouts}, config
 
 
+def test_an_opt_out_scoped_to_a_campaign_no_dialler_file_has_stops_publishing(tmp_path: Path) -> None:
+    optouts = "phone,requested_at,campaign\n201-555-0199,2026-10-01,\n2015550123,2026-10-02,Winback\n"
+    data_dir = write_data_dir(tmp_path / "data", *with_dated_opt_outs(optouts))
+    result = run_nightly(data_dir)
+    assert failed_checks(result) == ["opt_out_campaigns_exist"]
+    (evaluation,) = [
+        event.event_specific_data
+        for event in result.all_events
+        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not event.event_specific_data.passed
+    ]
+    assert evaluation.description == (
+        "inbox/registries/internal/optouts.csv scopes an opt-out to campaign 'Winback', which no dialler file is "
+        "called; correct the campaign or the file name"
+    )
+    assert not (data_dir / "published").exists()
+
+
 def test_a_campaign_opt_out_suppresses_in_that_campaign_and_a_future_dated_one_still_suppresses(
     tmp_path: Path,
 ) -> None:
