@@ -181,11 +181,7 @@ def test_an_unreadable_crm_record_stops_publishing_because_its_do_not_call_flag_
     data_dir = write_data_dir(tmp_path / "data", {**INBOX, "crm/contacts.csv": crm})
     result = run_nightly(data_dir)
     assert failed_checks(result) == ["crm_records_are_readable"]
-    (evaluation,) = [
-        event.event_specific_data
-        for event in result.all_events
-        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not event.event_specific_data.passed
-    ]
+    (evaluation,) = failed_evaluations(result)
     assert "1 unreadable CRM record(s), first inbox/crm/contacts.csv row 3 (too many columns)" in (
         evaluation.description
     )
@@ -275,11 +271,7 @@ def test_an_opt_out_scoped_to_a_campaign_no_dialler_file_has_stops_publishing(tm
     data_dir = write_data_dir(tmp_path / "data", *with_dated_opt_outs(optouts))
     result = run_nightly(data_dir)
     assert failed_checks(result) == ["opt_out_campaigns_exist"]
-    (evaluation,) = [
-        event.event_specific_data
-        for event in result.all_events
-        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not event.event_specific_data.passed
-    ]
+    (evaluation,) = failed_evaluations(result)
     assert evaluation.description == (
         "inbox/registries/internal/optouts.csv scopes an opt-out to campaign 'Winback', which no dialler file is "
         "called; correct the campaign or the file name"
