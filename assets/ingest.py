@@ -11,7 +11,8 @@ from pipelines.calls import no_call_records, no_number_estate, read_call_records
 from pipelines.freshness import registry_ages, staleness_problems
 from pipelines.ingest import quarantined
 from pipelines.publish import write_quarantine
-from pipelines.sources import read_crm, read_dialler, read_registry
+from pipelines.registry_store import registry_snapshots as build_registry_snapshots
+from pipelines.sources import read_crm, read_dialler, read_registries
 from pipelines.suppression import future_opt_outs
 
 # A data directory without a call log has no call records or estate: those assets hold no rows.
@@ -54,9 +55,8 @@ def dialler_leads(context: dg.AssetExecutionContext, scrubline: ScrublineData) -
 
 @dg.asset(group_name=INGEST, kinds={"polars", "duckdb"})
 def registry_entries(context: dg.AssetExecutionContext, scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
-    """One row per registry entry, for every configured registry; any unreadable entry fails the run."""
-    config = scrubline.config()
-    entries = pl.concat([read_registry(registry, data_dir=scrubline.root) for registry in config.registries])
+    """One row per entry of every registry read row by row; any unreadable entry fails the run."""
+    entries = read_registries(scrubline.config().registries, data_dir=scrubline.root)
     counts = entries.group_by("registry").len().sort("registry")
     future = future_opt_outs(entries, now=run_started(context))
     if future.height:
@@ -77,6 +77,23 @@ def registry_entries(context: dg.AssetExecutionContext, scrubline: ScrublineData
             "files": {
                 name: sha
                 for name, sha in entries.select("source_file", "source_sha256").unique().sort("source_file").iter_rows()
+            },
+        },
+    )
+
+
+# After registry_entries, so a stale registry (its blocking freshness check) stops the run before a long ingest.
+@dg.asset(group_name=INGEST, kinds={"duckdb", "parquet"}, deps=["registry_entries"])
+def registry_snapshots(scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
+    """One row per stored (US national) registry: its sorted E.164-integer snapshot, made only for new downloads."""
+    snapshots = build_registry_snapshots(scrubline.config().registries, data_dir=scrubline.root)
+    return dg.Output(
+        snapshots,
+        metadata={
+            **frame_metadata(snapshots, preview_columns=["registry", "version", "count_numbers", "snapshot"]),
+            **{
+                f"count_numbers/{name}": count
+                for name, count in snapshots.select("registry", "count_numbers").iter_rows()
             },
         },
     )

@@ -42,13 +42,17 @@ def normalised_registry_entries(scrubline: ScrublineData, registry_entries: pl.D
     return dg.Output(entries, metadata=_validity_metadata(entries, "phone"))
 
 
-@dg.asset_check(asset=normalised_registry_entries, blocking=True)
+@dg.asset_check(
+    asset=normalised_registry_entries,
+    blocking=True,
+    additional_ins={"registry_snapshots": dg.AssetIn("registry_snapshots")},
+)
 def registries_have_not_shrunk(
-    scrubline: ScrublineData, normalised_registry_entries: pl.DataFrame
+    scrubline: ScrublineData, normalised_registry_entries: pl.DataFrame, registry_snapshots: pl.DataFrame
 ) -> dg.AssetCheckResult:
     """A registry with far fewer numbers than the last published run's copy is a broken download: the run stops."""
     registries = scrubline.config().registries
-    versions = registry_versions(normalised_registry_entries)
+    versions = registry_versions(normalised_registry_entries, registry_snapshots)
     shrinkage = registry_shrinkage(versions, accepted_versions(scrubline.published / LATEST / MANIFEST), registries)
     problems = shrink_problems(shrinkage)
     return dg.AssetCheckResult(

@@ -10,6 +10,7 @@ from assets.resources import ScrublineData
 from assets.run_clock import run_started
 from pipelines.certificate import scrub_certificates
 from pipelines.publish import LATEST, build_warehouse, publish_run, run_outputs
+from pipelines.registry_store import snapshot_lineage
 from pipelines.registry_versions import MANIFEST_KEY as REGISTRY_VERSIONS
 from pipelines.registry_versions import registry_versions
 from pipelines.scrub import number_outcomes, reconciliation
@@ -24,6 +25,7 @@ def published_run(
     normalised_crm_contacts: pl.DataFrame,
     suppression_list: pl.DataFrame,
     normalised_registry_entries: pl.DataFrame,
+    registry_snapshots: pl.DataFrame,
     dialler_leads: pl.DataFrame,
     calling_windows: pl.DataFrame,
     cli_days: pl.DataFrame,
@@ -52,10 +54,15 @@ def published_run(
         },
     )
     counts = reconciliation(dialler_leads, scrubbed_leads)
-    versions = registry_versions(normalised_registry_entries)
+    versions = registry_versions(normalised_registry_entries, registry_snapshots)
     lineage = pl.concat(
-        frame.select("source_file", "source_sha256")
-        for frame in (scrubbed_leads, normalised_crm_contacts, normalised_registry_entries)
+        [
+            *(
+                frame.select("source_file", "source_sha256")
+                for frame in (scrubbed_leads, normalised_crm_contacts, normalised_registry_entries)
+            ),
+            snapshot_lineage(registry_snapshots),
+        ]
     )
     run_dir = publish_run(
         outputs,

@@ -9,6 +9,7 @@ from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData
 from assets.run_clock import run_started
 from pipelines.masking import masked_e164
+from pipelines.registry_store import listed_in_snapshots
 from pipelines.relationships import EBR_INQUIRY, EBR_PURCHASE
 from pipelines.relationships import established_relationships as build_established_relationships
 from pipelines.scrub import canonical_leads, leaked_numbers, reconciliation, scrub_leads, suppressed_among_leads
@@ -57,18 +58,24 @@ def suppression_list(
     normalised_crm_contacts: pl.DataFrame,
     normalised_dialler_leads: pl.DataFrame,
     established_relationships: pl.DataFrame,
+    registry_snapshots: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
-    """One row per (number, source, file, opt-out time, campaign): registry numbers, blocks, CRM do-not-call flags."""
+    """One row per (number, source, file, opt-out time, campaign): registry numbers, blocks, CRM do-not-call flags.
+
+    Stored registries contribute the numbers of the CRM and the dialler lists they hold, joined on integers.
+    """
     config = scrubline.config()
     numbers = crm_numbers(normalised_crm_contacts, config.crm)
     leads = canonical_leads(
         normalised_dialler_leads, id_column=config.dialler.id_column, phone_column=config.dialler.phone_column
     )
+    known = known_numbers(numbers, leads)
     suppression = build_suppression_list(
         normalised_registry_entries,
         numbers,
+        stored_listings=listed_in_snapshots(known, registry_snapshots, data_dir=scrubline.root),
         registries=config.registries,
-        known_numbers=known_numbers(numbers, leads),
+        known_numbers=known,
         relationships=established_relationships,
     )
     counts = suppression.group_by("source_name").agg(pl.col("phone_e164").n_unique()).sort("source_name")
@@ -112,14 +119,21 @@ def suppression_list_expectations(scrubline: ScrublineData, suppression_list: pl
 @dg.asset_check(
     asset=suppression_list,
     blocking=True,
-    additional_ins={"normalised_registry_entries": dg.AssetIn("normalised_registry_entries")},
+    additional_ins={
+        "normalised_registry_entries": dg.AssetIn("normalised_registry_entries"),
+        "registry_snapshots": dg.AssetIn("registry_snapshots"),
+    },
 )
 def every_registry_contributes(
-    scrubline: ScrublineData, suppression_list: pl.DataFrame, normalised_registry_entries: pl.DataFrame
+    scrubline: ScrublineData,
+    suppression_list: pl.DataFrame,
+    normalised_registry_entries: pl.DataFrame,
+    registry_snapshots: pl.DataFrame,
 ) -> dg.AssetCheckResult:
     """A registry with no valid number in its jurisdiction and no block is a broken source, not an empty one."""
     configured = {registry.name for registry in scrubline.config().registries}
-    silent = sorted(configured - registries_with_entries(suppression_list, normalised_registry_entries))
+    contributing = registries_with_entries(suppression_list, normalised_registry_entries, registry_snapshots)
+    silent = sorted(configured - contributing)
     return dg.AssetCheckResult(
         passed=not silent,
         metadata={

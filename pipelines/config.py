@@ -71,6 +71,8 @@ class Registry(_Section):
     name: str
     format: Literal["plain", "us_dnc", "tps", "dncl", "wildcard"]
     path: str
+    # US change lists (additions and deletions), applied in file-name order to the full list's snapshot.
+    changes: str | None = None
     phone_column: str | None = None
     requested_at_column: str | None = None
     campaign_column: str | None = None
@@ -96,6 +98,10 @@ class Registry(_Section):
     def _fits_its_format(self) -> Registry:
         national = NATIONAL_FORMATS.get(self.format)
         where = f"registry '{self.name}' (format {self.format})"
+        if self.changes is not None and not self.is_stored:
+            raise ValueError(
+                f"{where}: changes applies only to format us_dnc, whose change lists Scrubline reads; remove it"
+            )
         if self.phone_column is not None and self.format != "plain":
             raise ValueError(f"{where}: phone_column applies only to format plain; remove it")
         if (self.requested_at_column or self.campaign_column) and self.phone_column is None:
@@ -117,6 +123,14 @@ class Registry(_Section):
         """The region numbers without a country code are read in: the format's own, or the configured one."""
         national = NATIONAL_FORMATS.get(self.format)
         return national.region if national is not None else str(self.region)
+
+    @property
+    def is_stored(self) -> bool:
+        """Kept as a versioned snapshot of E.164 integers (`pipelines.registry_store`), not read row by row.
+
+        The US registry is the one at national scale (about 250 million numbers) with change lists.
+        """
+        return self.format == "us_dnc"
 
     @property
     def covered_regions(self) -> list[str] | None:
@@ -322,9 +336,14 @@ def load_config(data_dir: Path) -> ScrublineConfig:
         raise ConfigError(f"{path}: {problems}") from error
 
 
+def matching_files(data_dir: Path, pattern: str) -> list[Path]:
+    """The files a config glob matches under the data directory, sorted by path; possibly none."""
+    return sorted(Path(match) for match in glob.glob(str(data_dir / pattern)) if Path(match).is_file())
+
+
 def resolve_files(data_dir: Path, pattern: str, *, key: str) -> list[Path]:
     """The files a config glob matches, sorted; matching nothing is an error naming the key."""
-    files = sorted(Path(match) for match in glob.glob(str(data_dir / pattern)) if Path(match).is_file())
+    files = matching_files(data_dir, pattern)
     if not files:
         raise ConfigError(
             f"{data_dir / CONFIG_FILE_NAME}: {key} '{pattern}' matches no file under {data_dir}; "

@@ -1,8 +1,9 @@
 """Registry versions and the shrink guard: a copy with far fewer numbers than the last published one is broken.
 
 A registry's version is the SHA-256 of its files' sorted SHA-256s (renaming a file does not change
-it). Each published run records every registry's version and count of valid numbers (blocks, for a
-wildcard list) in its `manifest.json`, inside the atomic publish; the last accepted version is the
+it); a stored registry's change lists chain onto it (`changed_version`). Each published run
+records every registry's version and count of valid numbers (blocks, for a wildcard list) in its
+`manifest.json`, inside the atomic publish; the last accepted version is the
 one the `latest` run recorded. An operator accepts a real drop with `accept_shrink: <version>`,
 which names one version and so cannot outlive the next download.
 """
@@ -26,8 +27,11 @@ _SHRINKAGE_COLUMNS = (
 _ACCEPTED_SCHEMA = {"registry": pl.String, "accepted_run_id": pl.String, "count_accepted": pl.Int64}
 
 
-def registry_versions(entries: pl.DataFrame) -> pl.DataFrame:
-    """One row per registry: its version, files with their SHA-256, and how many valid numbers or blocks it holds."""
+def registry_versions(entries: pl.DataFrame, snapshots: pl.DataFrame) -> pl.DataFrame:
+    """One row per registry: its version, files with their SHA-256, and how many valid numbers or blocks it holds.
+
+    Registries read row by row are versioned from their `entries`; stored ones by their `snapshots`.
+    """
     is_usable = pl.col("phone_valid").fill_null(False) | pl.col("block_prefix").is_not_null()
     versions = (
         entries.group_by("registry", maintain_order=True)
@@ -38,14 +42,22 @@ def registry_versions(entries: pl.DataFrame) -> pl.DataFrame:
         )
         .sort("registry")
     )
-    return versions.with_columns(
-        version=pl.Series([version_of(checksums) for checksums in versions.get_column("checksums").to_list()])
+    read = versions.with_columns(
+        version=pl.Series(
+            [version_of(checksums) for checksums in versions.get_column("checksums").to_list()], dtype=pl.String
+        )
     ).select("registry", "version", "count_numbers", "files")
+    return pl.concat([read, snapshots.select(read.columns)]).sort("registry")
 
 
 def version_of(checksums: Sequence[str]) -> str:
     """A registry version: the SHA-256 of its files' SHA-256s, sorted and one a line."""
     return hashlib.sha256("".join(f"{checksum}\n" for checksum in sorted(checksums)).encode()).hexdigest()
+
+
+def changed_version(parent: str, change_checksum: str) -> str:
+    """The version a change list makes of its parent version: the SHA-256 of both, in that order."""
+    return hashlib.sha256(f"{parent}\n{change_checksum}\n".encode()).hexdigest()
 
 
 def accepted_versions(manifest_path: Path) -> pl.DataFrame:

@@ -20,6 +20,17 @@ from pipelines.registry_formats import RECORD_LAYOUTS, read_line_registry
 
 REGISTRY_PHONE_COLUMN = "phone"
 REQUESTED_AT_TYPE = pl.Datetime("us", UTC)
+REGISTRY_ENTRY_SCHEMA = {
+    "registry": pl.String,
+    "phone": pl.String,
+    "block_prefix": pl.String,
+    "source_file": pl.String,
+    "source_row": pl.Int64,
+    "source_sha256": pl.String,
+    "downloaded_on": pl.Date,
+    "requested_at": REQUESTED_AT_TYPE,
+    "campaign_scope": pl.String,
+}
 _FALSE_FLAGS = ["", "0", "false", "f", "no", "n", "none", "null"]
 
 
@@ -41,6 +52,12 @@ def read_dialler(source: DiallerSource, *, data_dir: Path) -> pl.DataFrame:
     required = [source.id_column, source.phone_column, *_optional(source.country_column)]
     records = read_many(files, data_dir=data_dir, required_columns=required)
     return records.with_columns(campaign=pl.col("source_file").str.extract(r"([^/]+?)(?:\.[^./]*)?$"))
+
+
+def read_registries(registries: Sequence[Registry], *, data_dir: Path) -> pl.DataFrame:
+    """Every entry of the registries read row by row (all but the stored ones), in `REGISTRY_ENTRY_SCHEMA`."""
+    read = [read_registry(registry, data_dir=data_dir) for registry in registries if not registry.is_stored]
+    return pl.concat([pl.DataFrame(schema=REGISTRY_ENTRY_SCHEMA), *read])
 
 
 def read_registry(registry: Registry, *, data_dir: Path) -> pl.DataFrame:
@@ -97,19 +114,25 @@ def normalise_dialler(records: pl.DataFrame, source: DiallerSource, *, default_r
 def normalise_registries(entries: pl.DataFrame, registries: Sequence[Registry]) -> pl.DataFrame:
     """Every registry's entries with `phone_*` E.164 columns; blocks are prefixes already, so theirs stay null."""
     by_name = {registry.name: registry for registry in registries}
-    return pl.concat(
+    normalised = [
         normalise_registry(part, by_name[name]) for (name,), part in entries.group_by("registry", maintain_order=True)
-    )
+    ]
+    return pl.concat([_without_numbers(entries.clear()), *normalised])
 
 
 def normalise_registry(entries: pl.DataFrame, registry: Registry) -> pl.DataFrame:
     """Registry entries with `phone_*` E.164 columns, in the region the registry's numbers are written in."""
     if registry.format == "wildcard":
-        return entries.with_columns(
-            pl.lit(None, pl.Boolean if suffix == "valid" else pl.String).alias(f"{REGISTRY_PHONE_COLUMN}_{suffix}")
-            for suffix in RESULT_SUFFIXES
-        )
+        return _without_numbers(entries)
     return normalise_phones(entries, REGISTRY_PHONE_COLUMN, region=registry.number_region)
+
+
+def _without_numbers(entries: pl.DataFrame) -> pl.DataFrame:
+    """Entries with null `phone_*` columns: what blocks (prefixes, not numbers) carry."""
+    return entries.with_columns(
+        pl.lit(None, pl.Boolean if suffix == "valid" else pl.String).alias(f"{REGISTRY_PHONE_COLUMN}_{suffix}")
+        for suffix in RESULT_SUFFIXES
+    )
 
 
 def crm_numbers(crm: pl.DataFrame, source: CrmSource) -> pl.DataFrame:

@@ -19,9 +19,18 @@ from pipelines.duck import query_frames
 CRM_DO_NOT_CALL = "crm_do_not_call"
 
 _SUPPRESSION_LIST = """
-with entries as (
-    select registry_entries.*, registry_scopes.jurisdiction
+with read_and_stored as (
+    select registry, phone_e164, phone_valid, phone_region, block_prefix, source_file, source_sha256,
+           downloaded_on, requested_at, campaign_scope
     from registry_entries
+    union all by name
+    select registry, phone_e164, true as phone_valid, phone_region, source_file, source_sha256, downloaded_on
+    from stored_listings
+),
+
+entries as (
+    select read_and_stored.*, registry_scopes.jurisdiction
+    from read_and_stored
     join registry_scopes using (registry)
 ),
 
@@ -103,6 +112,7 @@ def build_suppression_list(
     registry_entries: pl.DataFrame,
     crm_numbers: pl.DataFrame,
     *,
+    stored_listings: pl.DataFrame,
     registries: Sequence[Registry],
     known_numbers: pl.DataFrame,
     relationships: pl.DataFrame,
@@ -110,6 +120,8 @@ def build_suppression_list(
     """One row per (number, source, source file, opt-out time and campaign): registry numbers and blocks in
     scope, and CRM do-not-call flags; `campaign_scope` null means every campaign.
 
+    `stored_listings` are the known numbers stored registries hold (`registry_store.listed_in_snapshots`):
+    a stored registry is too large to list whole, so it contributes only the numbers this run can dial.
     `known_numbers` (`phone_e164`, `phone_region`) are the numbers wildcard blocks are resolved against;
     a block's row names its most specific matching prefix. A national or state registry's row for a
     number with an established business relationship (`relationships`) names the `exemption`, the
@@ -119,6 +131,7 @@ def build_suppression_list(
         _SUPPRESSION_LIST,
         params={"crm_source": CRM_DO_NOT_CALL},
         registry_entries=registry_entries,
+        stored_listings=stored_listings,
         registry_scopes=registry_scopes(registries),
         crm_numbers=crm_numbers,
         known_numbers=known_numbers.select("phone_e164", "phone_region"),
@@ -158,11 +171,17 @@ def future_opt_outs(entries: pl.DataFrame, *, now: datetime) -> pl.DataFrame:
     return entries.filter(pl.col("requested_at") > now).select("registry", "source_file", "source_row", "requested_at")
 
 
-def registries_with_entries(suppression_list: pl.DataFrame, registry_entries: pl.DataFrame) -> set[str]:
-    """Registries that suppress a number in scope, or list a block (which may cover no number this run)."""
+def registries_with_entries(
+    suppression_list: pl.DataFrame, registry_entries: pl.DataFrame, snapshots: pl.DataFrame
+) -> set[str]:
+    """Registries that suppress a number in scope, list a block, or store a number in their jurisdiction.
+
+    Blocks and stored numbers count even when they cover no number this run.
+    """
     listed = suppression_list.get_column("source_name").unique().to_list()
     blocking = registry_entries.filter(pl.col("block_prefix").is_not_null()).get_column("registry").unique().to_list()
-    return set(listed) | set(blocking)
+    stored = snapshots.filter(pl.col("count_numbers") > 0).get_column("registry").to_list()
+    return set(listed) | set(blocking) | set(stored)
 
 
 def unknown_campaign_scopes(suppression_list: pl.DataFrame, *, campaigns: pl.Series) -> pl.DataFrame:

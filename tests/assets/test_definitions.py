@@ -8,7 +8,7 @@ from assets.constants import NIGHTLY_SCRUB_JOB
 from assets.definitions import build_definitions
 
 ASSETS = {
-    "crm_contacts", "dialler_leads", "registry_entries", "call_records", "number_estate",
+    "crm_contacts", "dialler_leads", "registry_entries", "registry_snapshots", "call_records", "number_estate",
     "normalised_crm_contacts", "normalised_dialler_leads", "normalised_registry_entries",
     "normalised_call_records", "normalised_number_estate",
     "established_relationships", "suppression_list", "scrubbed_leads",

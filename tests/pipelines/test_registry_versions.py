@@ -9,8 +9,10 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines.config import Registry
+from pipelines.registry_store import SNAPSHOTS_SCHEMA
 from pipelines.registry_versions import (
     accepted_versions,
+    changed_version,
     registry_shrinkage,
     registry_versions,
     shrink_problems,
@@ -29,6 +31,7 @@ ENTRIES = pl.DataFrame(
     }
 )
 NEW_VERSION = version_of(["b" * 64, "a" * 64])
+NO_SNAPSHOTS = pl.DataFrame(schema=SNAPSHOTS_SCHEMA)
 
 
 def dnc(**options: object) -> Registry:
@@ -47,8 +50,24 @@ def test_a_version_counts_distinct_valid_numbers_or_blocks_and_hashes_its_files_
             ],
         }
     )
-    assert_frame_equal(registry_versions(ENTRIES), expected)
+    assert_frame_equal(registry_versions(ENTRIES, NO_SNAPSHOTS), expected)
     assert NEW_VERSION == hashlib.sha256(f"{'a' * 64}\n{'b' * 64}\n".encode()).hexdigest()
+
+
+def test_a_stored_registry_brings_its_snapshot_s_version_files_and_count() -> None:
+    files = [{"file": "us/full.txt", "sha256": "d" * 64}, {"file": "us/changes.txt", "sha256": "e" * 64}]
+    version = changed_version(version_of(["d" * 64]), "e" * 64)
+    snapshots = pl.DataFrame(
+        [{"registry": "us_dnc", "version": version, "count_numbers": 250, "files": files}], schema=SNAPSHOTS_SCHEMA
+    )
+    versions = registry_versions(ENTRIES, snapshots)
+    assert versions.get_column("registry").to_list() == ["blocks", "dnc", "us_dnc"]
+    assert versions.row(2) == ("us_dnc", version, 250, files)
+
+
+def test_a_change_list_s_version_depends_on_its_parent_and_its_own_checksum_in_order() -> None:
+    assert changed_version("p" * 64, "e" * 64) == hashlib.sha256(f"{'p' * 64}\n{'e' * 64}\n".encode()).hexdigest()
+    assert changed_version("p" * 64, "e" * 64) != changed_version("e" * 64, "p" * 64)
 
 
 def test_the_accepted_counts_are_the_latest_manifest_s_and_none_before_the_first_run(tmp_path: Path) -> None:
@@ -74,7 +93,7 @@ def test_a_registry_may_shrink_by_at_most_its_max_shrink_unless_this_version_is_
     count_accepted: int, registry: Registry, is_within_limit: bool
 ) -> None:
     accepted = pl.DataFrame({"registry": ["dnc"], "accepted_run_id": ["r1"], "count_accepted": [count_accepted]})
-    shrinkage = registry_shrinkage(registry_versions(ENTRIES), accepted, [registry])
+    shrinkage = registry_shrinkage(registry_versions(ENTRIES, NO_SNAPSHOTS), accepted, [registry])
     assert shrinkage.select("count_accepted", "count_numbers", "is_within_limit").rows() == [
         (count_accepted, 2, is_within_limit)
     ]
@@ -82,7 +101,7 @@ def test_a_registry_may_shrink_by_at_most_its_max_shrink_unless_this_version_is_
 
 def test_a_shrunk_registry_is_named_with_old_and_new_counts_the_drop_and_what_to_do() -> None:
     accepted = pl.DataFrame({"registry": ["dnc", "new"], "accepted_run_id": ["r1"] * 2, "count_accepted": [100] * 2})
-    shrinkage = registry_shrinkage(registry_versions(ENTRIES), accepted, [dnc()])
+    shrinkage = registry_shrinkage(registry_versions(ENTRIES, NO_SNAPSHOTS), accepted, [dnc()])
     assert shrink_problems(shrinkage) == [
         "registry 'dnc' has 2 valid numbers, 98 (98.0%) fewer than the 100 of the last published run r1, more than "
         "its max_shrink 5.0%; a partial download is likely: download it again, or if the drop is real set "
@@ -91,6 +110,6 @@ def test_a_shrunk_registry_is_named_with_old_and_new_counts_the_drop_and_what_to
 
 
 def test_an_acceptance_of_a_version_the_registry_no_longer_has_is_reported_as_unused() -> None:
-    versions = registry_versions(ENTRIES)
+    versions = registry_versions(ENTRIES, NO_SNAPSHOTS)
     assert unused_acknowledgements(versions, [dnc(accept_shrink=NEW_VERSION)]) == []
     assert unused_acknowledgements(versions, [dnc(accept_shrink="f" * 64)]) == ["dnc"]

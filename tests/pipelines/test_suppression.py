@@ -8,8 +8,9 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines.config import Registry
+from pipelines.registry_store import listed_in_snapshots, registry_snapshots
 from pipelines.scrub import scrub_leads
-from pipelines.sources import normalise_registries, read_registry
+from pipelines.sources import normalise_registries, read_registries
 from pipelines.suppression import build_suppression_list, future_opt_outs, known_numbers, registries_with_entries
 
 DOWNLOADED_ON = date(2026, 11, 20)
@@ -23,14 +24,20 @@ NO_RELATIONSHIPS = pl.DataFrame(
 )
 
 
-def registry_entries(data_dir: Path, files: dict[str, str], registries: list[Registry]) -> pl.DataFrame:
-    """Write each registry's file under `inbox/<name>/` and read and normalise them all."""
+def read_all(data_dir: Path, files: dict[str, str], registries: list[Registry]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Write each registry's file under `inbox/<name>/`; the normalised entries read row by row, and the snapshots."""
     for registry in registries:
         path = data_dir / "inbox" / registry.name / "list.txt"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(files[registry.name], encoding="utf-8", newline="")
-    entries = pl.concat(read_registry(registry, data_dir=data_dir) for registry in registries)
-    return normalise_registries(entries, registries)
+    entries = normalise_registries(read_registries(registries, data_dir=data_dir), registries)
+    return entries, registry_snapshots(registries, data_dir=data_dir)
+
+
+def snapshot_file(data_dir: Path, registry: str = "us_dnc") -> str:
+    """The one snapshot a stored registry has in these tests, relative to the data directory."""
+    [path] = (data_dir / "registries" / registry).glob("*.parquet")
+    return path.relative_to(data_dir).as_posix()
 
 
 def leads(numbers: list[tuple[str, str, str]]) -> pl.DataFrame:
@@ -67,9 +74,15 @@ def scrub(
     crm: pl.DataFrame = NO_CRM,
     relationships: pl.DataFrame = NO_RELATIONSHIPS,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    entries = registry_entries(data_dir, files, registries)
+    entries, snapshots = read_all(data_dir, files, registries)
+    known = known_numbers(crm, dialler)
     suppression = build_suppression_list(
-        entries, crm, registries=registries, known_numbers=known_numbers(crm, dialler), relationships=relationships
+        entries,
+        crm,
+        stored_listings=listed_in_snapshots(known, snapshots, data_dir=data_dir),
+        registries=registries,
+        known_numbers=known,
+        relationships=relationships,
     )
     return suppression, scrub_leads(dialler, suppression)
 
@@ -128,7 +141,8 @@ def test_the_suppression_list_holds_each_registry_s_numbers_in_scope_with_downlo
             ],
             "source_name": ["us_dnc", "us_litigators", "dncl", "us_dnc", "tps", "internal"],
             "source_file": [
-                f"inbox/{name}/list.txt" for name in ("us_dnc", "us_litigators", "dncl", "us_dnc", "tps", "internal")
+                snapshot_file(tmp_path) if name == "us_dnc" else f"inbox/{name}/list.txt"
+                for name in ("us_dnc", "us_litigators", "dncl", "us_dnc", "tps", "internal")
             ],
             "downloaded_on": [DOWNLOADED_ON, None, DOWNLOADED_ON, DOWNLOADED_ON, DOWNLOADED_ON, None],
             "block_prefix": [None] * 6,
@@ -208,11 +222,9 @@ def test_a_registry_contributes_with_a_number_in_its_jurisdiction_or_any_block(
     tmp_path: Path, files: dict[str, str], contributing: set[str]
 ) -> None:
     registries = [NATIONAL_REGISTRIES[0], BLOCK_REGISTRIES[0]]
-    entries = registry_entries(tmp_path, files, registries)
-    suppression = build_suppression_list(
-        entries, NO_CRM, registries=registries, known_numbers=NATIONAL_LEADS, relationships=NO_RELATIONSHIPS
-    )
-    assert registries_with_entries(suppression, entries) == contributing
+    entries, snapshots = read_all(tmp_path, files, registries)
+    suppression, _ = scrub(tmp_path, files, registries, NATIONAL_LEADS)
+    assert registries_with_entries(suppression, entries, snapshots) == contributing
 
 
 def test_an_opt_out_dated_after_the_run_started_is_listed_for_correction() -> None:
@@ -274,7 +286,7 @@ def test_a_relationship_exempts_from_national_and_state_registries_only_and_stay
         for e in exemptions
     ] == [
         ("fl_state", "inbox/fl_state/list.txt", None, "ebr_purchase", "C1", date(2026, 1, 5)),
-        ("us_dnc", "inbox/us_dnc/list.txt", DOWNLOADED_ON, "ebr_purchase", "C1", date(2026, 1, 5)),
+        ("us_dnc", snapshot_file(tmp_path), DOWNLOADED_ON, "ebr_purchase", "C1", date(2026, 1, 5)),
     ]
     assert [s["source_name"] for s in scrubbed.get_column("suppression_sources").item(1).to_list()] == ["us_litigators"]
 

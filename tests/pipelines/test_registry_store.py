@@ -1,0 +1,153 @@
+"""A stored registry is kept as versioned, sorted E.164-integer snapshots, made once per download."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+from polars.testing import assert_frame_equal
+
+from pipelines.config import Registry
+from pipelines.errors import RegistryError
+from pipelines.ingest import file_sha256
+from pipelines.registry_store import (
+    e164_as_int,
+    listed_in_snapshots,
+    registry_snapshots,
+    snapshot_lineage,
+    snapshot_path,
+    stored_registry,
+)
+from pipelines.registry_versions import changed_version, version_of
+
+DOWNLOADED_ON = date(2026, 11, 20)
+FULL_LIST = "201,5550123\n2125550142\n416,2345678\n"
+
+
+def us_dnc(**settings: object) -> Registry:
+    return Registry(
+        name="us_dnc", format="us_dnc", path="inbox/dnc/full/*.txt", downloaded_on=DOWNLOADED_ON, **settings
+    )
+
+
+def write(data_dir: Path, relative: str, content: str) -> Path:
+    path = data_dir / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content)
+    return path
+
+
+def numbers(data_dir: Path, record: dict) -> list[int]:
+    return pl.read_parquet(data_dir / record["snapshot"]).get_column("e164_int").to_list()
+
+
+def test_a_full_list_is_stored_as_sorted_integers_of_its_jurisdiction_under_its_version(tmp_path: Path) -> None:
+    full = write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
+    record = stored_registry(us_dnc(), data_dir=tmp_path)
+    version = version_of([file_sha256(full)])
+    path = snapshot_path(tmp_path, registry="us_dnc", version=version)
+    assert record["snapshot"] == f"registries/us_dnc/{version}.parquet"
+    assert numbers(tmp_path, record) == [12015550123, 12125550142]  # 416 is Canadian: not the US registry's
+    assert record["count_numbers"] == 2
+    assert record["files"] == [{"file": "inbox/dnc/full/list.txt", "sha256": file_sha256(full)}]
+    assert record["snapshot_sha256"] == file_sha256(path)
+    assert pq.ParquetFile(path).metadata.row_group(0).column(0).compression == "ZSTD"
+    assert json.loads(path.with_suffix(".json").read_text()) == record
+    assert sorted(child.name for child in path.parent.iterdir()) == [f"{version}.json", f"{version}.parquet"]
+
+
+def test_an_unchanged_download_reuses_its_snapshot(tmp_path: Path) -> None:
+    write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
+    first = stored_registry(us_dnc(), data_dir=tmp_path)
+    made_at = (tmp_path / first["snapshot"]).stat().st_mtime_ns
+    assert stored_registry(us_dnc(), data_dir=tmp_path) == first
+    assert (tmp_path / first["snapshot"]).stat().st_mtime_ns == made_at
+
+
+def test_a_snapshot_without_its_record_is_incomplete_and_made_again(tmp_path: Path) -> None:
+    write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
+    first = stored_registry(us_dnc(), data_dir=tmp_path)
+    (tmp_path / first["snapshot"]).with_suffix(".json").unlink()
+    (tmp_path / first["snapshot"]).write_bytes(b"half a file")
+    assert stored_registry(us_dnc(), data_dir=tmp_path) == first
+    assert numbers(tmp_path, first) == [12015550123, 12125550142]
+
+
+def test_a_new_jurisdiction_makes_the_snapshot_again(tmp_path: Path) -> None:
+    write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
+    stored_registry(us_dnc(), data_dir=tmp_path)
+    record = stored_registry(us_dnc(jurisdiction=["US", "CA"]), data_dir=tmp_path)
+    assert numbers(tmp_path, record) == [12015550123, 12125550142, 14162345678]
+
+
+def test_change_lists_apply_in_file_name_order_each_making_a_version_once(tmp_path: Path) -> None:
+    full = write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
+    first = write(tmp_path, "inbox/dnc/changes/2026-11-21.txt", "718,5550100,A\n201,5550123,D\n")
+    registry = us_dnc(changes="inbox/dnc/changes/*.txt")
+    after_first = stored_registry(registry, data_dir=tmp_path)
+    made_at = (tmp_path / after_first["snapshot"]).stat().st_mtime_ns
+    second = write(tmp_path, "inbox/dnc/changes/2026-11-22.txt", "201,5550123,A\n")
+    record = stored_registry(registry, data_dir=tmp_path)
+    checksums = [file_sha256(path) for path in (full, first, second)]
+    assert record["version"] == changed_version(changed_version(version_of(checksums[:1]), checksums[1]), checksums[2])
+    assert [file["file"] for file in record["files"]] == [
+        "inbox/dnc/full/list.txt",
+        "inbox/dnc/changes/2026-11-21.txt",
+        "inbox/dnc/changes/2026-11-22.txt",
+    ]
+    assert numbers(tmp_path, after_first) == [12125550142, 17185550100]
+    assert numbers(tmp_path, record) == [12015550123, 12125550142, 17185550100]
+    assert (tmp_path / after_first["snapshot"]).stat().st_mtime_ns == made_at
+    assert len(list((tmp_path / "registries" / "us_dnc").glob("*.parquet"))) == 3
+
+
+def test_a_bad_download_names_the_registry_and_stores_nothing(tmp_path: Path) -> None:
+    write(tmp_path, "inbox/dnc/full/list.txt", "201,5550123\n201-555-0199\n")
+    with pytest.raises(RegistryError, match=r"^registry 'us_dnc': 1 unreadable record\(s\), first in .*list.txt row 2"):
+        stored_registry(us_dnc(), data_dir=tmp_path)
+    assert list((tmp_path / "registries" / "us_dnc").iterdir()) == []
+
+
+def test_only_stored_registries_get_snapshots(tmp_path: Path) -> None:
+    write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
+    litigators = Registry(name="litigators", format="plain", path="inbox/litigators.txt", region="US")
+    snapshots = registry_snapshots([litigators, us_dnc()], data_dir=tmp_path)
+    assert snapshots.select("registry", "count_numbers", "downloaded_on").rows() == [("us_dnc", 2, DOWNLOADED_ON)]
+
+
+def test_known_numbers_held_by_a_snapshot_are_listed_with_its_version(tmp_path: Path) -> None:
+    write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
+    snapshots = registry_snapshots([us_dnc()], data_dir=tmp_path)
+    known = pl.DataFrame({"phone_e164": ["+12125550142", "+12015550199", "+447911123456"], "phone_region": ["US"] * 3})
+    [snapshot] = snapshots.rows(named=True)
+    expected = pl.DataFrame(
+        {
+            "phone_e164": ["+12125550142"],
+            "phone_region": ["US"],
+            "registry": ["us_dnc"],
+            "source_file": [snapshot["snapshot"]],
+            "source_sha256": [snapshot["snapshot_sha256"]],
+            "downloaded_on": [DOWNLOADED_ON],
+        }
+    )
+    assert_frame_equal(listed_in_snapshots(known, snapshots, data_dir=tmp_path), expected)
+
+
+def test_the_lineage_of_a_snapshot_is_its_downloads_and_itself(tmp_path: Path) -> None:
+    full = write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
+    snapshots = registry_snapshots([us_dnc()], data_dir=tmp_path)
+    [snapshot] = snapshots.rows(named=True)
+    assert snapshot_lineage(snapshots).rows() == [
+        ("inbox/dnc/full/list.txt", file_sha256(full)),
+        (snapshot["snapshot"], snapshot["snapshot_sha256"]),
+    ]
+
+
+def test_an_e164_integer_gives_the_number_back_even_at_fifteen_digits() -> None:
+    numbers = pl.Series(["+12015550123", "+999999999999999", "+8001"])
+    integers = pl.select(e164_as_int(pl.lit(numbers))).to_series()
+    assert integers.to_list() == [12015550123, 999_999_999_999_999, 8001]
+    assert integers.dtype == pl.Int64
+    assert ("+" + integers.cast(pl.String)).to_list() == numbers.to_list()
