@@ -6,7 +6,8 @@ Run from the repository root (each workload runs in its own process, so peak mem
     .venv/bin/python -m benchmarks.normalise crm --rows 1000000
     .venv/bin/python -m benchmarks.normalise registry --rows 50000000
 
-Figures are wall-clock on whatever machine runs it; tests never assert them.
+Figures are wall-clock on whatever machine runs it; tests never assert them. Each result carries
+the 1-minute load average at its end: on a shared machine, figures are only comparable at like loads.
 """
 
 import argparse
@@ -73,6 +74,7 @@ def run_workload(name: str, rows: int) -> dict[str, object]:
         "baseline_rows_per_s": round(baseline_rows_per_s),
         "speedup": round(engine_rows_per_s / baseline_rows_per_s, 1),
         "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "load": round(os.getloadavg()[0], 2),
     }
 
 
@@ -101,7 +103,8 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"{result['workload']:>8}: {result['rows']:>11,} rows in {result['engine_s']:>6} s = "
             f"{result['engine_rows_per_s']:>10,} rows/s; baseline {result['baseline_rows_per_s']:>7,} rows/s "
-            f"(on {result['baseline_rows']:,} rows); {result['speedup']}x; peak {result['peak_memory_mb']:,} MB"
+            f"(on {result['baseline_rows']:,} rows); {result['speedup']}x; peak {result['peak_memory_mb']:,} MB; "
+            f"load {result['load']}"
         )
 
 

@@ -14,11 +14,14 @@ Everything else phonenumbers handles itself: `tel:` URIs, `011`/`00` prefixes of
 in international form, extensions, fullwidth and other Unicode digits, vanity letters.
 After pre-cleaning, the answer is `phonenumbers.parse` + `is_valid_number` + `format_number(E164)`.
 
-How it is fast: each distinct (value, region) is handled once; plainly punctuated values (digits with
-spaces, `-`, `.`, `(`, `)`, `/`, an optional leading `+`, and optionally a simple `x`/`ext`/`;ext=`
-extension) reduce to a canonical key of (region, leading plus, digits), whose parse depends on
-nothing else, and go through a vectorised port of libphonenumber (`pipelines.phone_parse`). The few
-shapes and branches the port does not cover go to `phonenumbers` itself, once per distinct value.
+How it is fast: each distinct (value, region) is handled once, and rows meet their pair's answer
+again through a hash of the pair; plainly punctuated values (digits with spaces, `-`, `.`, `(`, `)`,
+`/`, an optional leading `+`, and optionally a simple `x`/`ext`/`;ext=` extension) reduce to a
+canonical key of (region, leading plus, digits), whose parse depends on nothing else, and go through
+a vectorised port of libphonenumber (`pipelines.phone_parse`). The few shapes and branches the port
+does not cover go to `phonenumbers` itself, once per distinct value. A frame of bare national numbers
+of one region, the shape of a national registry download, skips even the distinct values: its rows
+go straight to the port's validation.
 """
 
 from __future__ import annotations
@@ -63,9 +66,12 @@ _PLAIN_NUMBER = (
 )
 # Whitespace, quotes and Excel's leading apostrophe, in any mix, around a value.
 _SURROUNDING = " \t\r\n\u00a0\"'"
+# The common plain number: punctuated digits and nothing else, so the number is the whole value.
+_PUNCTUATED_DIGITS = r"^\+?[0-9 ().\-/]*[0-9]$"
 _NANPA_REGIONS = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
 _SUPPORTED_REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 _LONGEST_PLAIN_VALUE = 64
+_DIRECT_SAMPLE_ROWS = 1000
 
 
 def normalise_phones(
@@ -76,49 +82,39 @@ def normalise_phones(
     region_column: str | None = None,
 ) -> pl.DataFrame:
     """Add the six `<column>_*` E.164 columns; `region_column` overrides `region` row by row."""
-    keyed = frame.with_row_index("_row").with_columns(
-        _raw=pl.col(column), _parse_region=_row_region(region, region_column)
-    )
-    regions = [region] if region_column is None else keyed.get_column("_parse_region").unique().drop_nulls().to_list()
-    is_direct = keyed.select(is_direct_national(pl.col("_raw"), pl.col("_parse_region"), regions=regions)).to_series()
-    if keyed.height and is_direct.all():
-        answered = validate_direct_national(keyed, regions=regions)
+    keyed = frame.lazy().with_columns(_raw=pl.col(column), _parse_region=_row_region(region, region_column)).collect()
+    regions = [region] if region_column is None else keyed.get_column("_parse_region").unique().to_list()
+    if len(regions) == 1 and _all_direct_national(keyed, regions[0]):
+        answered = validate_direct_national(keyed, region=regions[0])
     else:
-        others = keyed.filter(~is_direct)
-        results = parse_values(others.select("_raw", "_parse_region").unique())
-        answered = pl.concat(
-            [
-                validate_direct_national(keyed.filter(is_direct), regions=regions).select(
-                    *keyed.columns, *RESULT_SUFFIXES
-                ),
-                others.join(results, on=["_raw", "_parse_region"], how="left", nulls_equal=True),
-            ]
-        ).sort("_row")
+        answered = _answer_each_distinct_value(keyed)
     return (
         answered.select(*keyed.columns, *RESULT_SUFFIXES)
         .rename({suffix: f"{column}_{suffix}" for suffix in RESULT_SUFFIXES})
-        .drop("_row", "_raw", "_parse_region")
+        .drop("_raw", "_parse_region")
     )
 
 
 def cleaned_phone(raw: pl.Expr, region: pl.Expr) -> pl.Expr:
     """The raw value after the pre-cleaning rules; null when nothing is left."""
     cleaned = raw.str.strip_chars(_SURROUNDING).str.strip_suffix(".0")
-    in_nanpa = region.is_in(_NANPA_REGIONS)
-    international = pl.when(in_nanpa).then(cleaned.str.replace("^00", "+")).otherwise(cleaned)
+    european = region.is_in(_NANPA_REGIONS) & cleaned.str.starts_with("00")
+    international = pl.when(european).then(pl.concat_str(pl.lit("+"), cleaned.str.slice(2))).otherwise(cleaned)
     return pl.when(cleaned.str.len_bytes() > 0).then(international)
 
 
 def parse_values(values: pl.DataFrame) -> pl.DataFrame:
     """phonenumbers' answer for each distinct (`_raw`, `_parse_region`) pair, pre-cleaning included."""
-    cleaned = values.with_columns(_cleaned=cleaned_phone(pl.col("_raw"), pl.col("_parse_region"))).with_columns(
-        _unparsable=_unparsable_reason(pl.col("_cleaned"))
+    cleaned = (
+        values.lazy()
+        .with_columns(_cleaned=cleaned_phone(pl.col("_raw"), pl.col("_parse_region")))
+        .with_columns(_unparsable=_unparsable_reason(pl.col("_cleaned")))
+        .collect()
     )
     keyed = _canonical_keys(cleaned.filter(pl.col("_unparsable").is_null()))
-    canonical = ["_parse_region", "_plus", "_digits"]
-    decided = parse_canonical(keyed.filter("_is_plain").select(canonical).unique()).filter("_decided")
-    answered = keyed.join(decided, on=canonical, how="left", nulls_equal=True)
-    is_answered = pl.col("_decided").fill_null(False)
+    answered = parse_canonical(
+        keyed.filter("_is_plain").select("_raw", "_parse_region", "_cleaned", "_plus", "_digits", "extension")
+    )
     nothing = pl.lit(None, pl.String)
     unparsable = cleaned.filter(pl.col("_unparsable").is_not_null()).select(
         "_raw", "_parse_region", e164=nothing, valid=pl.lit(False), type=nothing, region=nothing,
@@ -127,8 +123,12 @@ def parse_values(values: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(
         [
             unparsable,
-            answered.filter(is_answered).select(list(_RESULT_SCHEMA)),
-            _parse_with_phonenumbers(answered.filter(~is_answered)),
+            answered.filter("_decided").select(list(_RESULT_SCHEMA)),
+            _parse_with_phonenumbers(
+                pl.concat(
+                    [keyed.filter(~pl.col("_is_plain")), answered.filter(~pl.col("_decided"))], how="diagonal_relaxed"
+                )
+            ),
         ]
     )
 
@@ -160,6 +160,42 @@ def _row_region(region: str, region_column: str | None) -> pl.Expr:
     return pl.when(row_region.str.len_chars() > 0).then(row_region).otherwise(pl.lit(region))
 
 
+def _answer_each_distinct_value(keyed: pl.DataFrame) -> pl.DataFrame:
+    """Rows with the answer of their (`_raw`, `_parse_region`) pair, each distinct pair parsed once.
+
+    Pairs are told apart and met again by a 64-bit hash of the pair, far cheaper than by the
+    strings; each row's answer is checked to be its own pair's, and a hash collision, should one
+    ever occur, falls back to matching on the strings themselves.
+    """
+    pair = ["_raw", "_parse_region"]
+    hashed = keyed.with_columns(_hash=pl.struct(pair).hash())
+    answers = parse_values(hashed.filter(pl.col("_hash").is_first_distinct()).select(pair))
+    # The in-memory engine keeps the rows' order at about the cost of an unordered join.
+    answered = (
+        hashed.lazy()
+        .join(
+            answers.lazy().with_columns(_hash=pl.struct(pair).hash()), on="_hash", how="left", suffix="_answer",
+            maintain_order="left",
+        )
+        .collect(engine="in-memory")
+    )  # fmt: skip
+    own = pl.col("_raw").eq_missing(pl.col("_raw_answer")) & pl.col("_parse_region").eq_missing(
+        pl.col("_parse_region_answer")
+    )
+    if answered.select(own.all()).item():
+        return answered
+    exact = parse_values(keyed.select(pair).unique())
+    return keyed.join(exact, on=pair, how="left", nulls_equal=True, maintain_order="left")
+
+
+def _all_direct_national(keyed: pl.DataFrame, region: str) -> bool:
+    """Whether every value is a bare national number: a first handful rules most other frames out cheaply."""
+    is_direct = is_direct_national(pl.col("_raw"), pl.col("_parse_region"), regions=[region]).all()
+    return bool(keyed.height) and all(
+        frame.lazy().select(is_direct).collect().item() for frame in (keyed.head(_DIRECT_SAMPLE_ROWS), keyed)
+    )
+
+
 def _unparsable_reason(cleaned: pl.Expr) -> pl.Expr:
     """The pre-cleaning rules' own answers: nothing left (`empty`) or Excel's lost digits."""
     return (
@@ -174,21 +210,33 @@ def _canonical_keys(cleaned: pl.DataFrame) -> pl.DataFrame:
     """(region, leading plus, digits) and extension of plainly punctuated values; `_is_plain` marks them.
 
     With three or more digits such a value is always viable, and its parse depends only on the key.
-    Other values get no key, so they can never pick up a plain value's answer.
+    Other values get no key, so they can never pick up a plain value's answer. Values that are
+    punctuated digits and nothing else, the most common, skip the full pattern's extraction.
     """
-    parts = pl.col("_cleaned").str.extract_groups(_PLAIN_NUMBER)
-    number = parts.struct.field("number")
-    digits = number.str.replace_all(r"[^0-9]", "")
+    value = pl.col("_cleaned")
+    parts = pl.when(~pl.col("_punctuated")).then(value).str.extract_groups(_PLAIN_NUMBER)
+    number = pl.col("_number")
     is_plain = (
         number.is_not_null()
-        & (digits.str.len_chars() >= 3)
-        & (pl.col("_cleaned").str.len_chars() <= _LONGEST_PLAIN_VALUE)
+        & (pl.col("_digits").str.len_bytes() >= 3)
+        & (value.str.len_chars() <= _LONGEST_PLAIN_VALUE)
         & pl.col("_parse_region").is_in(_SUPPORTED_REGIONS)
     )
-    return cleaned.with_columns(_is_plain=is_plain).with_columns(
-        _plus=pl.when("_is_plain").then(number.str.starts_with("+")),
-        _digits=pl.when("_is_plain").then(digits),
-        extension=parts.struct.field("extension"),
+    return (
+        cleaned.lazy()
+        .with_columns(_punctuated=value.str.contains(_PUNCTUATED_DIGITS))
+        .with_columns(_parts=parts)
+        .with_columns(
+            _number=pl.when("_punctuated").then(value).otherwise(pl.col("_parts").struct.field("number")),
+            extension=pl.col("_parts").struct.field("extension"),
+        )
+        .with_columns(_digits=number.str.replace_all(r"[^0-9]", ""))
+        .with_columns(_is_plain=is_plain)
+        .with_columns(
+            _plus=pl.when("_is_plain").then(number.str.starts_with("+")), _digits=pl.when("_is_plain").then("_digits")
+        )
+        .drop("_punctuated", "_parts", "_number")
+        .collect()
     )
 
 

@@ -109,16 +109,18 @@ class RegionRules:
     def number_type(self, number: pl.Expr) -> pl.Expr:
         """libphonenumber's `_number_type_helper` as a lower-case type name; null for UNKNOWN."""
         result = pl.lit(None, pl.String)
-        if self.fixed_line is not None or self.mobile is not None:
+        fixed = self.fixed_line.matches(number) if self.fixed_line else pl.lit(False)
+        if self.same_mobile_and_fixed_line_pattern:
+            # The mobile pattern is the fixed-line one: never run it a second time.
+            result = pl.when(fixed).then(pl.lit("fixed_line_or_mobile")).otherwise(result)
+        elif self.fixed_line is not None or self.mobile is not None:
             mobile = self.mobile.matches(number) if self.mobile else pl.lit(False)
-            fixed = self.fixed_line.matches(number) if self.fixed_line else pl.lit(False)
-            both = pl.lit(True) if self.same_mobile_and_fixed_line_pattern else mobile
             result = (
-                pl.when(fixed & both)
+                pl.when(fixed & mobile)
                 .then(pl.lit("fixed_line_or_mobile"))
                 .when(fixed)
                 .then(pl.lit("fixed_line"))
-                .when(pl.lit(not self.same_mobile_and_fixed_line_pattern) & mobile)
+                .when(mobile)
                 .then(pl.lit("mobile"))
                 .otherwise(result)
             )

@@ -43,34 +43,41 @@ _REGION_COUNTRY_CODES = {
 
 
 def parse_canonical(keys: pl.DataFrame) -> pl.DataFrame:
-    """phonenumbers' answer for each (`_parse_region`, `_plus`, `_digits`) key.
+    """phonenumbers' answer added to each row's (`_parse_region`, `_plus`, `_digits`) key.
 
-    `_decided` is false for keys phonenumbers itself must answer.
+    `_decided` is false for keys phonenumbers itself must answer. The steps work on the keys
+    alone and put the answers back in row order, so other columns never travel through them.
     """
     regions = keys.get_column("_parse_region").unique().to_list()
     is_direct = ~pl.col("_plus") & is_direct_national(pl.col("_digits"), pl.col("_parse_region"), regions=regions)
-    direct = keys.filter(is_direct).with_columns(
-        _cc=pl.col("_parse_region").replace_strict(_REGION_COUNTRY_CODES), _nsn=pl.col("_digits"), _status=pl.lit(OK)
+    narrow = keys.select("_parse_region", "_plus", "_digits", _direct=is_direct).with_row_index("_index")
+    direct = narrow.filter("_direct").select(
+        "_index", _cc=pl.col("_parse_region").replace_strict(_REGION_COUNTRY_CODES), _nsn=pl.col("_digits")
     )
-    located = _per_group(keys.filter(~is_direct), "_parse_region", _locate)
-    stripped = _per_group(located.filter(pl.col("_status") == OK), "_main_region", _strip_national_prefix)
-    to_validate = pl.concat([direct, stripped.filter(pl.col("_status") == OK)], how="diagonal_relaxed")
-    validated = _per_group(to_validate, "_cc", _validate)
+    ok, unfinished = pl.col("_status") == OK, ["_index", "_status", "reason"]
+    located = _per_group(narrow.filter(~pl.col("_direct")), "_parse_region", _locate)
+    to_strip = located.select(*unfinished, "_cc", "_national", "_main_region").filter(ok)
+    stripped = _per_group(to_strip, "_main_region", _strip_national_prefix)
+    to_validate = pl.concat([direct, stripped.select("_index", "_status", "_cc", "_nsn").filter(ok).drop("_status")])
+    validated = _per_group(to_validate, "_cc", _validate).with_columns(_status=pl.lit(OK))
     finished = pl.concat(
-        [located.filter(pl.col("_status") != OK), stripped.filter(pl.col("_status") != OK), validated],
+        [located.select(unfinished).filter(~ok), stripped.select(unfinished).filter(~ok), validated],
         how="diagonal_relaxed",
     )
-    return finished.select(
-        "_parse_region",
-        "_plus",
-        "_digits",
-        "e164",
-        _decided=pl.col("_status") != FALLBACK,
-        valid=pl.col("valid").fill_null(False),
-        type="type",
-        region="region",
-        reason="reason",
+    answers = (
+        finished.select(
+            "_index",
+            "e164",
+            _decided=pl.col("_status") != FALLBACK,
+            valid=pl.col("valid").fill_null(False),
+            type="type",
+            region="region",
+            reason="reason",
+        )
+        .sort("_index")
+        .drop("_index")
     )
+    return pl.concat([keys, answers], how="horizontal")
 
 
 def is_direct_national(raw: pl.Expr, region: pl.Expr, *, regions: Iterable[str]) -> pl.Expr:
@@ -80,44 +87,35 @@ def is_direct_national(raw: pl.Expr, region: pl.Expr, *, regions: Iterable[str])
     the shape of a national registry download, and of most national-format CRM numbers.
     `regions` lists the regions present, so the test is built for those alone.
     """
-    first_digit = raw.str.slice(0, 1)
     allowed = {
-        name: sorted(direct_national_starts(name)) if name in phonenumbers.SUPPORTED_REGIONS else [] for name in regions
+        name: "".join(sorted(direct_national_starts(name))) if name in phonenumbers.SUPPORTED_REGIONS else ""
+        for name in regions
     }
     if len(allowed) == 1:
-        starts = first_digit.is_in(*allowed.values())
-    else:
-        starts = pl.lit(False)
-        for name, digits in allowed.items():
-            starts = pl.when(region == name).then(first_digit.is_in(digits)).otherwise(starts)
-    return (raw.str.contains(r"^[0-9]{3,17}$") & starts).fill_null(False)
+        (starts,) = allowed.values()
+        return raw.str.contains(f"^[{starts}][0-9]{{2,16}}$").fill_null(False) if starts else pl.lit(False)
+    pairs = [f"{name}{digit}" for name, starts in allowed.items() for digit in starts]
+    first = pl.concat_str(region, raw.str.head(1))
+    return (raw.str.contains(r"^[0-9]{3,17}$") & first.is_in(pairs)).fill_null(False)
 
 
-def validate_direct_national(rows: pl.DataFrame, *, regions: Iterable[str]) -> pl.DataFrame:
-    """phonenumbers' answer for rows `is_direct_national` accepts, in `_raw` and `_parse_region`."""
-    names = [name for name in regions if name in _REGION_COUNTRY_CODES and direct_national_starts(name)]
-    parts = [
-        _validate(
-            (rows if len(names) == 1 else rows.filter(pl.col("_parse_region") == name)).with_columns(_nsn="_raw"),
-            _REGION_COUNTRY_CODES[name],
-        )
-        for name in names
-    ]
-    return pl.concat([rows.clear(), *parts, _ANSWER_TEMPLATE], how="diagonal_relaxed").with_columns(
-        extension=pl.lit(None, pl.String)
-    )
+def validate_direct_national(rows: pl.DataFrame, *, region: str) -> pl.DataFrame:
+    """phonenumbers' answer for rows of one region that `is_direct_national` accepts, in `_raw`."""
+    validated = _validate(rows.lazy().with_columns(_nsn="_raw"), _REGION_COUNTRY_CODES[region])
+    return validated.drop("_nsn").with_columns(extension=pl.lit(None, pl.String)).collect()
 
 
-def _per_group(frame: pl.DataFrame, key: str, step: Callable[[pl.DataFrame, str], pl.DataFrame]) -> pl.DataFrame:
+def _per_group(frame: pl.DataFrame, key: str, step: Callable[[pl.LazyFrame, str], pl.LazyFrame]) -> pl.DataFrame:
     """Apply `step` to each group of rows sharing `key`: the metadata differs per group, not per row.
 
+    The groups' plans run as one query, in parallel and with repeated expressions computed once.
     The result always has the answer columns, typed, even when there was no group to answer.
     """
-    parts = [step(group, name) for (name,), group in frame.partition_by(key, as_dict=True).items()]
-    return pl.concat([frame.clear(), *parts, _ANSWER_TEMPLATE], how="diagonal_relaxed")
+    parts = [step(group.lazy(), name) for (name,), group in frame.partition_by(key, as_dict=True).items()]
+    return pl.concat([frame.clear().lazy(), *parts, _ANSWER_TEMPLATE.lazy()], how="diagonal_relaxed").collect()
 
 
-def _locate(keys: pl.DataFrame, region: str) -> pl.DataFrame:
+def _locate(keys: pl.LazyFrame, region: str) -> pl.LazyFrame:
     """Country code and national number, as `_maybe_extract_country_code` finds them from `region`."""
     rules = region_rules(region)
     digits = pl.col("_digits")
@@ -135,7 +133,7 @@ def _locate(keys: pl.DataFrame, region: str) -> pl.DataFrame:
     return pl.concat([_after_international_prefix(international), _in_region(national, rules)], how="diagonal_relaxed")
 
 
-def _after_international_prefix(keys: pl.DataFrame) -> pl.DataFrame:
+def _after_international_prefix(keys: pl.LazyFrame) -> pl.LazyFrame:
     """Numbers written with `+` or an IDD: the country code comes next."""
     rest = pl.col("_after_prefix")
     country_code = _leading_country_code(rest)
@@ -152,7 +150,7 @@ def _after_international_prefix(keys: pl.DataFrame) -> pl.DataFrame:
     return located.with_columns(_main_region=_main_region_of(pl.col("_cc"))).drop("_after_prefix")
 
 
-def _in_region(keys: pl.DataFrame, rules: RegionRules) -> pl.DataFrame:
+def _in_region(keys: pl.LazyFrame, rules: RegionRules) -> pl.LazyFrame:
     """National-format numbers; one that starts with the region's own country code is read as
     international when only then does it fit the region's pattern, or when it is too long."""
     own_code = str(rules.country_code)
@@ -185,7 +183,7 @@ def _in_region(keys: pl.DataFrame, rules: RegionRules) -> pl.DataFrame:
     )
 
 
-def _strip_national_prefix(located: pl.DataFrame, main_region: str) -> pl.DataFrame:
+def _strip_national_prefix(located: pl.LazyFrame, main_region: str) -> pl.LazyFrame:
     """The national significant number: the national prefix stripped where libphonenumber strips it."""
     rules = region_rules(main_region)
     if rules.has_transform_rule:
@@ -210,20 +208,21 @@ def _strip_national_prefix(located: pl.DataFrame, main_region: str) -> pl.DataFr
     )
 
 
-def _validate(numbers: pl.DataFrame, country_code: str) -> pl.DataFrame:
+def _validate(numbers: pl.LazyFrame, country_code: str) -> pl.LazyFrame:
     """Region, type, validity, reason and E.164; numbers alike in their decisive digits are classified once."""
     nsn = pl.col("_nsn")
     width = decisive_width(country_code)
-    keyed = numbers.with_columns(_key=_decisive_key(nsn, width))
-    distinct = keyed.select(pl.col("_key").unique()).with_columns(_nsn=_representative(pl.col("_key"), width))
+    keyed = numbers.with_columns(_key=_decisive_key(nsn, width)).collect()
+    keys = keyed.get_column("_key")
+    distinct = _distinct(keys).to_frame("_key").with_columns(_nsn=_representative(pl.col("_key"), width))
     classified = _classify(distinct, country_code)
     outcomes = classified.select(_OUTCOME_COLUMNS).unique(maintain_order=True).with_row_index("_outcome")
     codes = classified.join(outcomes, on=_OUTCOME_COLUMNS, nulls_equal=True)
     # Few outcomes, many numbers: map each number to its outcome's index, then the index to each column.
-    outcome = pl.col("_key").replace_strict(codes["_key"], codes["_outcome"])
     return (
-        keyed.drop("reason", strict=False)
-        .with_columns(_outcome=outcome)
+        keyed.lazy()
+        .drop("reason", strict=False)
+        .with_columns(_outcome=_looked_up(keys, codes["_key"], codes["_outcome"]))
         .with_columns(pl.lit(outcomes[name]).gather(pl.col("_outcome")).alias(name) for name in _OUTCOME_COLUMNS)
         .with_columns(e164=pl.when("valid").then(pl.concat_str(pl.lit(f"+{country_code}"), nsn)))
         .drop("_key", "_outcome")
@@ -231,23 +230,50 @@ def _validate(numbers: pl.DataFrame, country_code: str) -> pl.DataFrame:
 
 
 def _decisive_key(nsn: pl.Expr, width: int | None) -> pl.Expr:
-    """Equal for numbers of one length sharing their first `width` digits: their length and those digits.
+    """Equal for numbers of one length sharing their first `width` digits: `length * 10**width + digits`.
 
     Without a bound the number itself is the key.
     """
     if width is None:
         return nsn
-    length = nsn.str.len_chars().cast(pl.Int64)
-    return length if width == 0 else nsn.str.slice(0, width).cast(pl.Int64) * 100 + length
+    length = nsn.str.len_bytes().cast(pl.Int64) * 10**width
+    return length if width == 0 else length + nsn.str.head(width).cast(pl.Int64)
 
 
 def _representative(key: pl.Expr, width: int | None) -> pl.Expr:
     """A number with the key's length and decisive digits, zeros after them: it classifies as all its kind."""
     if width is None:
         return key
-    length = key % 100
-    head = pl.lit("") if width == 0 else (key // 100).cast(pl.String).str.zfill(pl.min_horizontal(length, width))
+    length = key // 10**width
+    head = pl.lit("") if width == 0 else (key % 10**width).cast(pl.String).str.zfill(pl.min_horizontal(length, width))
     return head.str.pad_end(length, "0")
+
+
+def _dense_range(keys: pl.Series) -> int | None:
+    """The smallest key when integer keys span no more values than there are keys, so a table indexed by
+    key is no bigger than the keys themselves and beats hashing them (a national registry's shape)."""
+    if not keys.dtype.is_integer() or keys.is_empty():
+        return None
+    low, high = keys.min(), keys.max()
+    return low if high - low < keys.len() else None
+
+
+def _distinct(keys: pl.Series) -> pl.Series:
+    """The distinct keys; in a dense range, by marking each key's slot in a table."""
+    low = _dense_range(keys)
+    if low is None:
+        return keys.unique()
+    seen = pl.zeros(keys.max() - low + 1, pl.Boolean, eager=True).scatter(keys - low, True)
+    return seen.arg_true().cast(pl.Int64) + low
+
+
+def _looked_up(keys: pl.Series, known: pl.Series, values: pl.Series) -> pl.Expr:
+    """`values` of each of `keys` (all among `known`); in a dense range, by indexing a table."""
+    low = _dense_range(keys)
+    if low is None:
+        return pl.lit(keys).replace_strict(known, values)
+    table = pl.zeros(keys.max() - low + 1, values.dtype, eager=True).scatter(known - low, values)
+    return pl.lit(table).gather(pl.lit(keys - low))
 
 
 def _classify(numbers: pl.DataFrame, country_code: str) -> pl.DataFrame:
@@ -256,16 +282,18 @@ def _classify(numbers: pl.DataFrame, country_code: str) -> pl.DataFrame:
     nsn = pl.col("_nsn")
     remaining, resolved = numbers, []
     for region in regions:
+        if remaining.is_empty():
+            break
         rules = region_rules(region)
-        typed = remaining.with_columns(type=rules.number_type(nsn))
-        if len(regions) == 1:
-            belongs = pl.lit(True)
-        elif rules.leading_digits:
-            belongs = nsn.str.contains(f"^(?:{rules.leading_digits})")
+        if len(regions) == 1 or rules.leading_digits:
+            # Leading digits tell the region's own numbers apart: only they meet its type patterns.
+            belongs = pl.lit(True) if len(regions) == 1 else nsn.str.contains(f"^(?:{rules.leading_digits})")
+            own, remaining = _typed(remaining.filter(belongs), rules), remaining.filter(~belongs)
         else:
-            belongs = pl.col("type").is_not_null()
-        resolved.append(typed.filter(belongs).with_columns(region=pl.lit(region.split(":")[0])))
-        remaining = typed.filter(~belongs).drop("type")
+            typed = _typed(remaining, rules)
+            own, remaining = typed.filter(pl.col("type").is_not_null()), typed.filter(pl.col("type").is_null())
+            remaining = remaining.drop("type")
+        resolved.append(own.with_columns(region=pl.lit(region.split(":")[0])))
     resolved.append(remaining.with_columns(region=pl.lit(None, pl.String), type=pl.lit(None, pl.String)))
     length = region_rules(regions[0]).length_check(nsn)
     is_valid = pl.col("type").is_not_null()
@@ -278,6 +306,13 @@ def _classify(numbers: pl.DataFrame, country_code: str) -> pl.DataFrame:
         .then(length)
         .otherwise(pl.lit("invalid_number")),
     )
+
+
+def _typed(numbers: pl.DataFrame, rules: RegionRules) -> pl.DataFrame:
+    """`numbers` with their type in the region; no numbers need no patterns, whose building is not free."""
+    if numbers.is_empty():
+        return numbers.with_columns(type=pl.lit(None, pl.String))
+    return numbers.with_columns(type=rules.number_type(pl.col("_nsn")))
 
 
 def _prefix_match(digits: pl.Expr, pattern: str | None) -> pl.Expr:

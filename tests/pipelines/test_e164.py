@@ -123,3 +123,29 @@ def test_phonenumbers_answers_each_distinct_unusual_value_once(monkeypatch: pyte
         ("+12015550123", "12"),
         ("+12015550123", None),
     ]
+
+
+def test_rows_keep_their_order_when_every_value_is_a_bare_national_number_of_several_regions() -> None:
+    frame = pl.DataFrame({"phone": ["2015550123", "7400123456", "2015550124"], "country": ["US", "GB", "US"]})
+    result = normalise_phones(frame, "phone", region="US", region_column="country")
+    assert result.get_column("phone_e164").to_list() == ["+12015550123", "+447400123456", "+12015550124"]
+
+
+def test_a_hash_collision_between_values_never_mixes_their_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pl.Expr, "hash", lambda self, *args, **kwargs: pl.lit(0, pl.UInt64))
+    frame = pl.DataFrame({"phone": ["+44 20 7946 0018", None, "(201) 555-0123"], "country": ["US", "US", "CA"]})
+    result = normalise_phones(frame, "phone", region="US", region_column="country")
+    assert result.select("phone_e164", "phone_reason").rows() == [
+        ("+442079460018", None),
+        (None, "empty"),
+        ("+12015550123", None),
+    ]
+
+
+@pytest.mark.parametrize("exchange_block", ["2684", "6842", "7874", "8005"])
+def test_bare_national_numbers_of_one_block_agree_with_phonenumbers(exchange_block: str) -> None:
+    phones = [str(number) for number in range(int(exchange_block) * 10**6, (int(exchange_block) + 1) * 10**6, 61)]
+    result = normalise_phones(pl.DataFrame({"phone": phones}), "phone", region="US")
+    expected = [reference(phone, "US") for phone in phones]
+    got = result.select("phone_e164", "phone_valid", "phone_type", "phone_region", "phone_extension").rows()
+    assert got == expected
