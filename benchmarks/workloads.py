@@ -1,5 +1,8 @@
 """Seeded, vectorised generators of the inputs the benchmarks time."""
 
+from pathlib import Path
+
+import duckdb
 import numpy as np
 import phonenumbers
 import polars as pl
@@ -76,3 +79,52 @@ def _us_area_codes() -> list[str]:
     pattern = phonenumbers.PhoneMetadata.metadata_for_region("US").fixed_line.national_number_pattern
     codes = pl.Series([f"{code}2345678" for code in range(200, 1000)])
     return codes.filter(codes.str.contains(f"^(?:{pattern})$")).str.slice(0, 3).to_list()
+
+
+def write_us_download(path: Path, rows: int, *, seed: int) -> None:
+    """A US full-list download of `rows` lines in random order, half `NPA,NXXXXXX` and half ten digits.
+
+    Area codes are ones the US metadata accepts; the seven digits after them are uniform, so about
+    a fifth of the numbers have an exchange starting 0 or 1, which the engine calls invalid.
+    """
+    _write_us_lines(path, rows, seed=seed, record=_FULL_LIST_RECORD)
+
+
+def write_us_changes(path: Path, rows: int, *, seed: int) -> None:
+    """A US change list of `rows` lines, `NPA,NXXXXXX,A` and `NPA,NXXXXXX,D` alternately."""
+    _write_us_lines(path, rows, seed=seed, record=_CHANGE_RECORD)
+
+
+def _write_us_lines(path: Path, rows: int, *, seed: int, record: str) -> None:
+    """`rows` random US numbers written one `record` a line by DuckDB, without holding them in memory."""
+    with duckdb.connect() as connection:
+        connection.execute("select setseed($seed)", {"seed": (seed % 1000) / 1000}).fetchall()
+        connection.register("area_codes", pl.DataFrame({"area_code": [int(code) for code in _us_area_codes()]}))
+        # COPY takes no bound target: the path is the benchmark's own temporary file, quoted as a literal.
+        target = str(path).replace("'", "''")
+        connection.execute(_US_LINES.format(record=record, path=target), {"rows": rows}).fetchall()
+
+
+_FULL_LIST_RECORD = """
+case when line % 2 = 0 then area_code || ',' || lpad(subscriber::varchar, 7, '0')
+     else area_code || lpad(subscriber::varchar, 7, '0') end
+"""
+_CHANGE_RECORD = """
+area_code || ',' || lpad(subscriber::varchar, 7, '0') || case when line % 2 = 0 then ',A' else ',D' end
+"""
+_US_LINES = """
+copy (
+    with codes as (
+        select list(area_code) as area_codes from area_codes
+    ),
+    numbers as (
+        select
+            range as line,
+            list_extract(area_codes, 1 + floor(random() * len(area_codes))::bigint) as area_code,
+            floor(random() * 10000000)::bigint as subscriber
+        from range($rows), codes
+    )
+    select {record} as record
+    from numbers
+) to '{path}' (header false, quote '', delimiter '|')
+"""

@@ -25,66 +25,10 @@ SCRUB_COLUMNS = (
     "source_file", "source_row", "source_sha256", "quarantine_reason", "raw_record",
 )  # fmt: skip
 
-_SCRUB = """
-with lead_numbers as (
-    select distinct campaign, phone_e164 from leads where phone_e164 is not null
-),
-
-applicable as (
-    select lead_numbers.campaign, suppression_list.*
-    from lead_numbers
-    join suppression_list using (phone_e164)
-    where suppression_list.campaign_scope is null or suppression_list.campaign_scope = lead_numbers.campaign
-),
-
-matches as (
-    select campaign, phone_e164,
-           list(struct_pack(source_name, source_file, source_sha256, downloaded_on, block_prefix, requested_at,
-                            campaign_scope)
-                order by source_name, source_file, requested_at) filter (exemption is null) as suppression_sources,
-           string_agg(distinct source_name, ',' order by source_name) filter (exemption is null) as source_names,
-           list(struct_pack(source_name, source_file, source_sha256, downloaded_on, block_prefix, exemption,
-                            ebr_contact_id, ebr_date)
-                order by source_name, source_file) filter (exemption is not null) as exemptions,
-           string_agg(distinct source_name || ':' || exemption, ',' order by source_name || ':' || exemption)
-               filter (exemption is not null) as exemption_reason
-    from applicable
-    group by campaign, phone_e164
-),
-
-ranked as (
-    select leads.*,
-           matches.suppression_sources,
-           matches.source_names,
-           matches.exemptions,
-           matches.exemption_reason,
-           row_number() over (partition by leads.campaign, leads.phone_e164
-                              order by leads.source_file, leads.source_row) as nth_in_campaign
-    from leads
-    left join matches using (campaign, phone_e164)
-),
-
-classified as (
-    select *,
-           case
-               when quarantine_reason is not null then 'quarantined'
-               when not phone_valid then 'invalid'
-               when suppression_sources is not null or nth_in_campaign > 1 then 'suppressed'
-               else 'clean'
-           end as outcome,
-           case
-               when quarantine_reason is not null then quarantine_reason
-               when not phone_valid then phone_reason
-               when suppression_sources is not null then source_names
-               when nth_in_campaign > 1 then $duplicate
-           end as reason
-    from ranked
-)
-
-select * exclude (nth_in_campaign, source_names)
-from classified
-order by campaign, source_file, source_row
-"""
+SOURCE_FIELDS = ("source_name", "source_file", "source_sha256", "downloaded_on", "block_prefix")
+SUPPRESSION_SOURCE_FIELDS = (*SOURCE_FIELDS, "requested_at", "campaign_scope")
+EXEMPTION_FIELDS = (*SOURCE_FIELDS, "exemption", "ebr_contact_id", "ebr_date")
+_NUMBER = ("campaign", "phone_e164")
 
 _RECONCILIATION = """
 with rows_in as (
@@ -135,12 +79,79 @@ def canonical_leads(dialler: pl.DataFrame, *, id_column: str, phone_column: str)
 
 
 def scrub_leads(leads: pl.DataFrame, suppression_list: pl.DataFrame) -> pl.DataFrame:
-    """Classify every canonical lead row; one output row per input row, in input order."""
-    return query_frames(
-        _SCRUB,
-        params={"duplicate": DUPLICATE_IN_CAMPAIGN},
-        leads=leads.select(SCRUB_COLUMNS),
-        suppression_list=suppression_list,
+    """Classify every canonical lead row; one output row per input row, ordered by campaign, file and row."""
+    ranked = (
+        leads.select(SCRUB_COLUMNS)
+        .sort("campaign", "source_file", "source_row")
+        .join(matches(leads, suppression_list), on=_NUMBER, how="left", maintain_order="left")
+        .with_columns(is_repeat=~pl.struct(*_NUMBER).is_first_distinct())
+    )
+    return ranked.with_columns(outcome=_outcome(), reason=_reason()).drop("is_repeat", "source_names")
+
+
+def matches(leads: pl.DataFrame, suppression_list: pl.DataFrame) -> pl.DataFrame:
+    """Per (campaign, number) of the leads: the entries binding in that campaign and those an exemption lifts.
+
+    `suppression_sources` (ordered by source, file, time) and `source_names` are null when nothing binds;
+    `exemptions` and `exemption_reason` (e.g. `us_dnc:ebr_purchase`) are null when nothing is lifted.
+    """
+    numbers = leads.select(*_NUMBER).unique().join(suppression_list, on="phone_e164")
+    applicable = numbers.filter(
+        pl.col("campaign_scope").is_null() | (pl.col("campaign_scope") == pl.col("campaign"))
+    ).sort("source_name", "source_file", "requested_at", nulls_last=True)
+    is_binding = pl.col("exemption").is_null()
+    binding = (
+        applicable.filter(is_binding)
+        .group_by(*_NUMBER)
+        .agg(suppression_sources=pl.struct(*SUPPRESSION_SOURCE_FIELDS), source_names="source_name")
+    )
+    lifted = (
+        applicable.filter(~is_binding)
+        .group_by(*_NUMBER)
+        .agg(
+            exemptions=pl.struct(*EXEMPTION_FIELDS),
+            exemption_reason=pl.concat_str("source_name", pl.lit(":"), "exemption"),
+        )
+    )
+    return binding.join(lifted, on=_NUMBER, how="full", coalesce=True).with_columns(
+        _distinct_joined("source_names"), _distinct_joined("exemption_reason")
+    )
+
+
+def _distinct_joined(column: str) -> pl.Expr:
+    """A list of names as its distinct names, sorted and joined by commas (`internal,litigators`).
+
+    Most numbers have one name; only longer lists are de-duplicated and sorted, which is the costly part.
+    """
+    names = pl.col(column)
+    several = pl.when(names.list.len() > 1).then(names)
+    return pl.coalesce(several.list.unique().list.sort().list.join(","), names.list.first())
+
+
+def _outcome() -> pl.Expr:
+    """Quarantined before invalid before suppressed (a listed number, or a repeat in its campaign) before clean."""
+    return (
+        pl.when(pl.col("quarantine_reason").is_not_null())
+        .then(pl.lit("quarantined"))
+        .when(~pl.col("phone_valid"))
+        .then(pl.lit("invalid"))
+        .when(pl.col("suppression_sources").is_not_null() | pl.col("is_repeat"))
+        .then(pl.lit("suppressed"))
+        .otherwise(pl.lit("clean"))
+    )
+
+
+def _reason() -> pl.Expr:
+    """Why a row is not clean: the quarantine or parse reason, the suppressing sources, or a repeat."""
+    return (
+        pl.when(pl.col("quarantine_reason").is_not_null())
+        .then("quarantine_reason")
+        .when(~pl.col("phone_valid"))
+        .then("phone_reason")
+        .when(pl.col("suppression_sources").is_not_null())
+        .then("source_names")
+        .when("is_repeat")
+        .then(pl.lit(DUPLICATE_IN_CAMPAIGN))
     )
 
 
