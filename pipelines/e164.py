@@ -95,6 +95,11 @@ def normalise_phones(
     )
 
 
+def e164_as_int(phone_e164: pl.Expr) -> pl.Expr:
+    """`+12015550123` as 12015550123: the digits after the plus, as a signed 64-bit integer."""
+    return phone_e164.str.strip_prefix("+").cast(pl.Int64)
+
+
 def cleaned_phone(raw: pl.Expr, region: pl.Expr) -> pl.Expr:
     """The raw value after the pre-cleaning rules; null when nothing is left."""
     cleaned = raw.str.strip_chars(_SURROUNDING).str.strip_suffix(".0")

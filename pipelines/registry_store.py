@@ -25,6 +25,7 @@ import polars as pl
 
 from pipelines.config import Registry, matching_files, resolve_files
 from pipelines.duck import query_frames
+from pipelines.e164 import e164_as_int
 from pipelines.errors import RegistryError
 from pipelines.ingest import file_sha256
 from pipelines.registry_versions import changed_version, version_of
@@ -51,11 +52,10 @@ LISTED_SCHEMA = {
     "source_sha256": pl.String,
     "downloaded_on": pl.Date,
 }
-_LISTED = """
-select known_numbers.phone_e164, known_numbers.phone_region
-from known_numbers
-semi join read_parquet($snapshot) as snapshot
-    on snapshot.e164_int = known_numbers.e164_int
+_HELD = """
+select keys.e164_int
+from keys
+semi join read_parquet($snapshot) as snapshot using (e164_int)
 """
 
 
@@ -97,9 +97,12 @@ def listed_in_snapshots(known_numbers: pl.DataFrame, snapshots: pl.DataFrame, *,
 
     The join is DuckDB's, on 64-bit integers, reading the snapshot's Parquet directly.
     """
-    known = known_numbers.select("phone_e164", "phone_region", e164_as_int(pl.col("phone_e164")).alias("e164_int"))
+    known = known_numbers.select("phone_e164", "phone_region", e164_int=e164_as_int(pl.col("phone_e164")))
+    keys = known.select("e164_int")
     listed = [
-        query_frames(_LISTED, params={"snapshot": str(data_dir / snapshot)}, known_numbers=known).with_columns(
+        known.filter(pl.col("e164_int").is_in(_held(keys, data_dir / snapshot).implode()))
+        .drop("e164_int")
+        .with_columns(
             registry=pl.lit(registry),
             source_file=pl.lit(snapshot),
             source_sha256=pl.lit(snapshot_sha256),
@@ -112,17 +115,17 @@ def listed_in_snapshots(known_numbers: pl.DataFrame, snapshots: pl.DataFrame, *,
     return pl.concat([pl.DataFrame(schema=LISTED_SCHEMA), *listed])
 
 
+def _held(keys: pl.DataFrame, snapshot: Path) -> pl.Series:
+    """The `e164_int` keys a snapshot holds: a DuckDB semi-join on integers, streaming the Parquet."""
+    return query_frames(_HELD, params={"snapshot": str(snapshot)}, keys=keys).get_column("e164_int")
+
+
 def snapshot_lineage(snapshots: pl.DataFrame) -> pl.DataFrame:
     """(`source_file`, `source_sha256`) of every stored registry's downloads and of its snapshot itself."""
     downloads = snapshots.select(pl.col("files").explode().struct.unnest()).rename(
         {"file": "source_file", "sha256": "source_sha256"}
     )
     return pl.concat([downloads, snapshots.select(source_file="snapshot", source_sha256="snapshot_sha256")])
-
-
-def e164_as_int(phone_e164: pl.Expr) -> pl.Expr:
-    """`+12015550123` as 12015550123: the digits after the plus, as a signed 64-bit integer."""
-    return phone_e164.str.strip_prefix("+").cast(pl.Int64)
 
 
 def snapshot_path(data_dir: Path, *, registry: str, version: str) -> Path:

@@ -10,10 +10,10 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines.config import Registry
+from pipelines.e164 import e164_as_int
 from pipelines.errors import RegistryError
 from pipelines.ingest import file_sha256
 from pipelines.registry_store import (
-    e164_as_int,
     listed_in_snapshots,
     registry_snapshots,
     snapshot_lineage,
