@@ -6,7 +6,7 @@
 import subprocess
 import sys
 
-BENCHMARKS = ("benchmarks.normalise", "benchmarks.call_analytics")
+BENCHMARKS = ("benchmarks.normalise", "benchmarks.call_analytics", "benchmarks.registry")
 
 for module in BENCHMARKS:
     print(f"== {module}", flush=True)
