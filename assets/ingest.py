@@ -83,7 +83,7 @@ def registry_entries(context: dg.AssetExecutionContext, scrubline: ScrublineData
 
 
 # After registry_entries, so a stale registry (its blocking freshness check) stops the run before a long ingest.
-@dg.asset(group_name=INGEST, kinds={"duckdb", "parquet"}, deps=["registry_entries"])
+@dg.asset(group_name=INGEST, kinds={"polars", "parquet"}, deps=["registry_entries"])
 def registry_snapshots(scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
     """One row per stored (US national) registry: its sorted E.164-integer snapshot, made only for new downloads."""
     snapshots = build_registry_snapshots(scrubline.config().registries, data_dir=scrubline.root)
@@ -95,6 +95,9 @@ def registry_snapshots(scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
                 f"count_numbers/{name}": count
                 for name, count in snapshots.select("registry", "count_numbers").iter_rows()
             },
+            "snapshots": dg.MetadataValue.json(
+                snapshots.select("registry", "version", "count_numbers", "snapshot", "files").to_dicts()
+            ),
         },
     )
 

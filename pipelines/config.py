@@ -71,7 +71,7 @@ class Registry(_Section):
     name: str
     format: Literal["plain", "us_dnc", "tps", "dncl", "wildcard"]
     path: str
-    # US change lists (additions and deletions), applied in file-name order to the full list's snapshot.
+    # US change lists (additions and deletions), applied in the order of the date in their names.
     changes: str | None = None
     phone_column: str | None = None
     requested_at_column: str | None = None

@@ -23,7 +23,7 @@ ZIP_SUFFIX = ".zip"
 ZIP_MEMBER_SUFFIX = ".txt"
 TPS_RECORD_CHARS = 12
 # A character no registry line holds, so each line is read whole as one field.
-_NO_SEPARATOR = "\x1f"
+NO_SEPARATOR = "\x1f"
 _US_DNC = r"^[0-9]{3},?[0-9]{7}$"
 _DNCL = r"^[0-9]{3},[0-9]{7}$"
 _TPS_DIALLING_CODE = r"^0[0-9]{2,4} *$"
@@ -56,7 +56,9 @@ NATIONAL_FORMATS = {
 def read_line_registry(path: Path, *, registry_format: str, region: str) -> pl.DataFrame:
     """One row per non-blank record of a line-based registry file, or of each `.txt` in a zipped one."""
     frames = [
-        _lines(source, where=f"{path}{'!' + member if member else ''}").with_columns(member=pl.lit(member, pl.String))
+        read_lines(source, where=f"{path}{'!' + member if member else ''}").with_columns(
+            member=pl.lit(member, pl.String)
+        )
         for member, source in _sources(path)
     ]
     records = pl.concat(frames).filter(~is_blank(pl.col("raw_record")))
@@ -127,13 +129,13 @@ def _sources(path: Path) -> list[tuple[str | None, Path | bytes]]:
         return [(name, archive.read(name)) for name in names]
 
 
-def _lines(source: Path | bytes, *, where: str) -> pl.DataFrame:
+def read_lines(source: Path | bytes, *, where: str) -> pl.DataFrame:
     """Every line of a file as `raw_record`, numbered from 1; CR/LF or LF line ends."""
     try:
         lines = pl.read_csv(
             source,
             has_header=False,
-            separator=_NO_SEPARATOR,
+            separator=NO_SEPARATOR,
             quote_char=None,
             schema={"raw_record": pl.String},
             encoding="utf8-lossy",

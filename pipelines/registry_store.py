@@ -1,39 +1,49 @@
 """Versioned registry snapshots: a stored registry's numbers as sorted 64-bit E.164 integers.
 
-A snapshot lives under the data directory at `registries/<registry>/<version>.parquet` (zstd, one
-column `e164_int`, unique and ascending: `+12015550123` is 12015550123; E.164 has at most 15 digits
-and never a leading 0, so `"+" + str(n)` gives the number back). Beside it, `<version>.json` records
-how it was made: files with their SHA-256, count, jurisdiction and the Parquet's own SHA-256. The
-record is written last, so a snapshot without one is incomplete and is made again.
+A snapshot lives under the data directory at `registries/<registry>/<version>-<build>.parquet`
+(zstd, one column `e164_int`, unique and ascending: `+12015550123` is 12015550123; E.164 has at most
+15 digits and never a leading 0, so `"+" + str(n)` gives the number back). Beside it, a `.json`
+record says how it was made: files with their SHA-256, count, jurisdiction and the Parquet's own
+SHA-256. The record is written last, so a snapshot without one is incomplete and is made again; a
+snapshot whose Parquet no longer has the recorded SHA-256 is made again too.
 
-A full list's version is `version_of` its files' checksums; each change list applied, in file-name
-order, makes `changed_version(parent, its checksum)`. A version therefore names exactly the downloads
-it holds: a nightly run with no new file reuses its snapshot, and a new change list costs one apply.
+A full list's version is `version_of` its files' checksums; each change list applied, in the order
+of the ISO date in its name, makes `changed_version(parent, its checksum)`. A version names exactly
+the downloads it holds. The build names what else decides which numbers are kept — the installed
+phonenumbers (validity) and the jurisdiction — so an upgrade or a new jurisdiction makes a new file
+rather than reusing or overwriting one. A nightly run with no new file reuses its snapshot, and a
+new change list costs one apply.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
 import polars as pl
 
-from pipelines.config import Registry, matching_files, resolve_files
+from pipelines.config import Registry, resolve_files
 from pipelines.duck import query_frames
 from pipelines.e164 import e164_as_int
-from pipelines.errors import RegistryError
+from pipelines.errors import ConfigError, RegistryError
 from pipelines.ingest import file_sha256
 from pipelines.registry_versions import changed_version, version_of
 from pipelines.us_registry_ingest import apply_us_changes, ingest_us_download
 
 REGISTRIES_DIR = "registries"
-SNAPSHOT_COLUMN = "e164_int"
 SNAPSHOT_SUFFIX = ".parquet"
+# Bump when the way a snapshot is made changes, so no snapshot made the old way is reused.
+SNAPSHOT_FORMAT = 1
+_CHANGE_DATE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 RECORD_SUFFIX = ".json"
 SNAPSHOTS_SCHEMA = {
     "registry": pl.String,
@@ -71,11 +81,11 @@ def registry_snapshots(registries: Sequence[Registry], *, data_dir: Path) -> pl.
 
 def stored_registry(registry: Registry, *, data_dir: Path) -> dict[str, Any]:
     """The record of a registry's snapshot after its full list and every change list, made where missing."""
-    regions = registry.covered_regions or []
     full = resolve_files(data_dir, registry.path, key=f"registries[{registry.name}].path")
-    # Change lists arrive after the full list: none yet is normal.
-    changes = matching_files(data_dir, registry.changes) if registry.changes else []
+    changes = change_lists(registry, data_dir=data_dir)
     files = [_file_record(path, data_dir) for path in full]
+    # A national format always has a jurisdiction; the snapshot keeps its valid numbers there.
+    regions = list(registry.covered_regions or [])
     make = partial(_snapshot, data_dir=data_dir, registry=registry.name, regions=regions)
     try:
         record = make(version_of([file["sha256"] for file in files]), files, partial(ingest_us_download, full))
@@ -90,6 +100,27 @@ def stored_registry(registry: Registry, *, data_dir: Path) -> dict[str, Any]:
     except RegistryError as error:
         raise RegistryError(f"registry '{registry.name}': {error}") from error
     return record
+
+
+def change_lists(registry: Registry, *, data_dir: Path) -> list[Path]:
+    """A registry's change lists in the order of the date in their names (`2026-11-21` or `20261121`).
+
+    A path sort would apply `changes-10` before `changes-9`; an undated or twice-dated name is an
+    error, because applying change lists out of order can drop a number that was added again.
+    """
+    if registry.changes is None:
+        return []
+    key = f"registries[{registry.name}].changes"
+    paths = resolve_files(data_dir, registry.changes, key=key)
+    dates = [_CHANGE_DATE.search(path.name) for path in paths]
+    undated = [path.name for path, date in zip(paths, dates, strict=True) if date is None]
+    if undated:
+        raise ConfigError(f"{key}: {', '.join(undated)} carry no date (YYYY-MM-DD) in their names; rename them")
+    ordered = sorted(zip(["".join(date.groups()) for date in dates if date], paths, strict=True))
+    repeated = sorted(day for day, count in Counter(day for day, _ in ordered).items() if count > 1)
+    if repeated:
+        raise ConfigError(f"{key}: more than one change list dated {', '.join(repeated)}; keep one per date")
+    return [path for _, path in ordered]
 
 
 def listed_in_snapshots(known_numbers: pl.DataFrame, snapshots: pl.DataFrame, *, data_dir: Path) -> pl.DataFrame:
@@ -128,9 +159,15 @@ def snapshot_lineage(snapshots: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([downloads, snapshots.select(source_file="snapshot", source_sha256="snapshot_sha256")])
 
 
-def snapshot_path(data_dir: Path, *, registry: str, version: str) -> Path:
-    """Where a registry version's snapshot is kept under the data directory."""
-    return data_dir / REGISTRIES_DIR / registry / f"{version}{SNAPSHOT_SUFFIX}"
+def snapshot_path(data_dir: Path, *, registry: str, version: str, regions: Sequence[str]) -> Path:
+    """Where a registry version's snapshot, built for `regions` by this phonenumbers, is kept."""
+    return data_dir / REGISTRIES_DIR / registry / f"{version}-{build_key(regions)}{SNAPSHOT_SUFFIX}"
+
+
+def build_key(regions: Sequence[str]) -> str:
+    """What besides the downloads decides a snapshot's numbers: phonenumbers' version, jurisdiction, format."""
+    build = json.dumps([phonenumbers.__version__, sorted(regions), SNAPSHOT_FORMAT])
+    return hashlib.sha256(build.encode()).hexdigest()[:16]
 
 
 def staging_path(path: Path) -> Path:
@@ -147,12 +184,12 @@ def _snapshot(
     registry: str,
     regions: list[str],
 ) -> dict[str, Any]:
-    """The record of a snapshot version: read when already made for these regions, else built and recorded."""
-    path = snapshot_path(data_dir, registry=registry, version=version)
+    """The record of a snapshot version: reused when complete and intact, else built and recorded."""
+    path = snapshot_path(data_dir, registry=registry, version=version, regions=regions)
     record_path = path.with_suffix(RECORD_SUFFIX)
-    if record_path.is_file():
+    if record_path.is_file() and path.is_file():
         record = json.loads(record_path.read_text(encoding="utf-8"))
-        if record["jurisdiction"] == regions:
+        if record["snapshot_sha256"] == file_sha256(path):
             return record
     count_numbers = build(snapshot=path, regions=regions)
     record = {

@@ -32,7 +32,15 @@ import pyarrow.parquet as pq
 from pipelines.e164 import normalise_phones
 from pipelines.errors import RegistryError
 from pipelines.phone_metadata import decisive_width, direct_national_starts
-from pipelines.registry_formats import RECORD_LAYOUTS, ZIP_MEMBER_SUFFIX, ZIP_SUFFIX, registry_zip
+from pipelines.registry_formats import (
+    NO_SEPARATOR,
+    RECORD_LAYOUTS,
+    ZIP_MEMBER_SUFFIX,
+    ZIP_SUFFIX,
+    is_blank,
+    read_lines,
+    registry_zip,
+)
 
 US_REGION = "US"
 US_COUNTRY_CODE = "1"
@@ -42,7 +50,6 @@ SNAPSHOT_COMPRESSION = "zstd"
 FULL_LIST = r"\s*[0-9]{3},?[0-9]{7}\s*"
 CHANGE_LIST = r"\s*([0-9]{3}),?([0-9]{7}),([AD])\s*"
 CHANGE_LAYOUT = "a US DNC change-list record (NPA,NXXXXXX,A to add or NPA,NXXXXXX,D to delete, e.g. 201,5550123,A)"
-_NO_SEPARATOR = "\x1f"
 _E164_OFFSET = 10**US_NATIONAL_DIGITS  # +1 before ten national digits
 _LEADING_UNIT = 10 ** (US_NATIONAL_DIGITS - 1)  # national // _LEADING_UNIT is its first digit
 _SNAPSHOT_SCHEMA = pa.schema([("e164_int", pa.int64())])
@@ -81,35 +88,45 @@ def apply_us_changes(parent: Path, changes: Path, *, snapshot: Path, regions: Se
 def read_nationals(texts: Sequence[tuple[str, Path]]) -> pl.Series:
     """Every line of a full list as its ten-digit national number, null for a blank one.
 
-    A line out of layout fails the download. Nulls are kept rather than dropped: a copy of 250
-    million numbers would double the memory, and no leading digit selects them.
+    A line out of layout, or a file without records, fails the download. Nulls are kept rather than
+    dropped: a copy of 250 million numbers would double the memory, and no leading digit selects them.
     """
+    for name, path in texts:
+        if _scan_lines([path]).filter(~is_blank(pl.col("record"))).head(1).collect().height == 0:
+            raise RegistryError(f"{name}: file holds no records; download it again or remove it from the inbox")
     record = pl.col("record")
-    lines = pl.scan_csv(
-        [path for _, path in texts],
+    is_record = record.str.contains(f"^{FULL_LIST}$")
+    national = record.str.replace(",", "", literal=True).str.strip_chars().cast(pl.Int64)
+    lines = _scan_lines([path for _, path in texts]).select(
+        national=pl.when(is_record).then(national), is_malformed=~is_record & ~is_blank(record)
+    )
+    try:
+        nationals = lines.collect(engine="streaming")
+    except pl.exceptions.PolarsError as error:
+        names = ", ".join(name for name, _ in texts)
+        raise RegistryError(f"{names}: cannot be read as one record per line ({error})") from error
+    # Only a download holding a bad line is read again, line by line, to say where.
+    if nationals.get_column("is_malformed").any():
+        raise RegistryError(_malformed(texts, FULL_LIST, RECORD_LAYOUTS["us_dnc"]))
+    return nationals.get_column("national")
+
+
+def _scan_lines(paths: Sequence[Path]) -> pl.LazyFrame:
+    """Flat texts as one `record` a line, lazily: polars' streaming CSV reader with no separator or quotes."""
+    return pl.scan_csv(
+        list(paths),
         has_header=False,
-        separator=_NO_SEPARATOR,
+        separator=NO_SEPARATOR,
         quote_char=None,
         schema={"record": pl.String},
         encoding="utf8-lossy",
     )
-    national = record.str.replace(",", "", literal=True).str.strip_chars().cast(pl.Int64)
-    nationals = lines.select(pl.when(record.str.contains(f"^{FULL_LIST}$")).then(national).alias("national"))
-    try:
-        nationals = nationals.collect(engine="streaming").get_column("national")
-    except pl.exceptions.PolarsError as error:
-        names = ", ".join(name for name, _ in texts)
-        raise RegistryError(f"{names}: cannot be read as one record per line ({error})") from error
-    # Nulls are blank lines or lines out of layout; only the rare download holding one is read again, to tell.
-    if nationals.null_count() and (problem := _malformed(texts, FULL_LIST, RECORD_LAYOUTS["us_dnc"])):
-        raise RegistryError(problem)
-    return nationals
 
 
 def change_records(texts: Sequence[tuple[str, Path]]) -> pl.DataFrame:
     """A change list's records: `national` (ten digits as an integer) and `change` (A or D)."""
     parts = pl.col("record").str.extract_groups(f"^{CHANGE_LIST}$")
-    records = pl.concat([_lines(path) for _, path in texts]).select(
+    records = pl.concat([_records(name, path) for name, path in texts]).select(
         national=pl.concat_str(parts.struct.field("1"), parts.struct.field("2")).cast(pl.Int64),
         change=parts.struct.field("3"),
     )
@@ -153,7 +170,10 @@ def _valid(numbers: pl.DataFrame, regions: Sequence[str]) -> pl.Series:
     """The `national` numbers the engine calls valid, in `regions`, written as ten digits in the US."""
     phones = numbers.with_columns(phone=pl.col("national").cast(pl.String).str.zfill(US_NATIONAL_DIGITS))
     judged = normalise_phones(phones, "phone", region=US_REGION)
-    return judged.filter(pl.col("phone_valid") & pl.col("phone_region").is_in(list(regions))).get_column("national")
+    # A line is the number +1 and its ten digits; one the engine reads otherwise (e.g. dialled via 011) is not.
+    is_itself = pl.col("phone_e164") == pl.concat_str(pl.lit(f"+{US_COUNTRY_CODE}"), "phone")
+    in_scope = pl.col("phone_valid") & pl.col("phone_region").is_in(list(regions)) & is_itself
+    return judged.filter(in_scope).get_column("national")
 
 
 def _has_leading_digit(nationals: pl.Series | pl.Expr, digit: int) -> pl.Series | pl.Expr:
@@ -182,12 +202,10 @@ def _write_parts(part: Callable[[int], pl.Series], *, snapshot: Path, scratch: P
     return count
 
 
-def _malformed(texts: Sequence[tuple[str, Path]], layout: str, description: str) -> str | None:
+def _malformed(texts: Sequence[tuple[str, Path]], layout: str, description: str) -> str:
     """Where the first line out of `layout` is, and how many there are: file and line, never the number."""
-    found = [(name, _lines(path).filter(~pl.col("record").str.contains(f"^{layout}$"))) for name, path in texts]
+    found = [(name, _records(name, path).filter(~pl.col("record").str.contains(f"^{layout}$"))) for name, path in texts]
     bad = [(name, rows) for name, rows in found if rows.height]
-    if not bad:
-        return None
     name, rows = bad[0]
     return (
         f"{sum(rows.height for _, rows in bad)} unreadable record(s), first in {name} row "
@@ -196,19 +214,15 @@ def _malformed(texts: Sequence[tuple[str, Path]], layout: str, description: str)
     )
 
 
-def _lines(path: Path) -> pl.DataFrame:
-    """A flat text's non-blank lines with their 1-based line numbers."""
-    lines = pl.read_csv(
-        path,
-        has_header=False,
-        separator=_NO_SEPARATOR,
-        quote_char=None,
-        schema={"record": pl.String},
-        encoding="utf8-lossy",
-        row_index_name="source_row",
-        row_index_offset=1,
-    )
-    return lines.filter(pl.col("record").str.strip_chars().fill_null("") != "")
+def _records(name: str, path: Path) -> pl.DataFrame:
+    """A flat text's non-blank lines as `record`, with their 1-based `source_row`; a file with none is an error.
+
+    An empty file among several is a partial download: the list would silently lack its numbers.
+    """
+    lines = read_lines(path, where=name).filter(~is_blank(pl.col("raw_record")))
+    if lines.height == 0:
+        raise RegistryError(f"{name}: file holds no records; download it again or remove it from the inbox")
+    return lines.select("source_row", record=pl.col("raw_record").str.strip_chars())
 
 
 @contextmanager

@@ -7,20 +7,25 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.ingest import file_sha256
+from pipelines.registry_formats import NATIONAL_FORMATS
+from pipelines.registry_store import snapshot_path
 from pipelines.registry_versions import changed_version, version_of
 from tests.assets.test_nightly_scrub import failed_evaluations, run_nightly
 from tests.handmade import INBOX, SCRUBLINE_YAML, write_data_dir
 
 FULL_LIST = "201,5550123\n2125550142\n"  # L1 (also L5 and W1) and L7
 DELETE_L1 = "201,5550123,D\n"
+US_JURISDICTION = list(NATIONAL_FORMATS["us_dnc"].jurisdiction)
 
 
 def with_us_dnc(root: Path, downloaded_on: date, changes: dict[str, str] | None = None) -> Path:
     """The hand-made data directory plus a US registry download and, optionally, its change lists."""
     config = SCRUBLINE_YAML + (
         f"  - name: us_dnc\n    format: us_dnc\n    path: inbox/registries/us/full/*.txt\n"
-        f"    changes: inbox/registries/us/changes/*.txt\n    downloaded_on: {downloaded_on}\n"
+        f"    downloaded_on: {downloaded_on}\n"
     )
+    if changes is not None:
+        config += "    changes: inbox/registries/us/changes/*.txt\n"
     files = {f"registries/us/changes/{name}": text for name, text in (changes or {}).items()}
     return write_data_dir(root, {**INBOX, "registries/us/full/list.txt": FULL_LIST, **files}, config)
 
@@ -41,7 +46,8 @@ def test_a_us_number_is_suppressed_by_the_snapshot_that_is_named_with_its_checks
     full = data_dir / "inbox/registries/us/full/list.txt"
     change = data_dir / "inbox/registries/us/changes/2026-11-21.txt"
     version = changed_version(version_of([file_sha256(full)]), file_sha256(change))
-    snapshot = f"registries/us_dnc/{version}.parquet"
+    snapshot = snapshot_path(data_dir, registry="us_dnc", version=version, regions=US_JURISDICTION)
+    snapshot = snapshot.relative_to(data_dir).as_posix()
     assert sources_of(published, "L5") == [
         {
             "source_name": "us_dnc",
@@ -75,9 +81,7 @@ def test_the_next_run_reuses_the_snapshot_and_a_new_change_list_adds_one(tmp_pat
     made_at = first.stat().st_mtime_ns
     assert run_nightly(data_dir).success
     assert first.stat().st_mtime_ns == made_at
-    change = data_dir / "inbox/registries/us/changes/2026-11-21.txt"
-    change.parent.mkdir(parents=True)
-    change.write_text("718,5550100,A\n")
+    with_us_dnc(tmp_path / "data", today(), changes={"2026-11-21.txt": "718,5550100,A\n"})
     assert run_nightly(data_dir).success
     assert first.stat().st_mtime_ns == made_at
     assert len(list((data_dir / "registries/us_dnc").glob("*.parquet"))) == 2
@@ -86,9 +90,7 @@ def test_the_next_run_reuses_the_snapshot_and_a_new_change_list_adds_one(tmp_pat
 def test_a_change_list_deleting_more_than_max_shrink_stops_the_run(tmp_path: Path) -> None:
     data_dir = with_us_dnc(tmp_path / "data", today())
     assert run_nightly(data_dir).success
-    change = data_dir / "inbox/registries/us/changes/2026-11-21.txt"
-    change.parent.mkdir(parents=True)
-    change.write_text(DELETE_L1)
+    with_us_dnc(tmp_path / "data", today(), changes={"2026-11-21.txt": DELETE_L1})
     result = run_nightly(data_dir)
     [evaluation] = failed_evaluations(result)
     assert evaluation.check_name == "registries_have_not_shrunk"

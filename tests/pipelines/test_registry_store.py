@@ -1,9 +1,11 @@
 """A stored registry is kept as versioned, sorted E.164-integer snapshots, made once per download."""
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
+import phonenumbers
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
@@ -11,9 +13,11 @@ from polars.testing import assert_frame_equal
 
 from pipelines.config import Registry
 from pipelines.e164 import e164_as_int
-from pipelines.errors import RegistryError
+from pipelines.errors import ConfigError, RegistryError
 from pipelines.ingest import file_sha256
+from pipelines.registry_formats import NATIONAL_FORMATS
 from pipelines.registry_store import (
+    build_key,
     listed_in_snapshots,
     registry_snapshots,
     snapshot_lineage,
@@ -23,6 +27,7 @@ from pipelines.registry_store import (
 from pipelines.registry_versions import changed_version, version_of
 
 DOWNLOADED_ON = date(2026, 11, 20)
+US_JURISDICTION = list(NATIONAL_FORMATS["us_dnc"].jurisdiction)
 FULL_LIST = "201,5550123\n2125550142\n416,2345678\n"
 
 
@@ -47,15 +52,15 @@ def test_a_full_list_is_stored_as_sorted_integers_of_its_jurisdiction_under_its_
     full = write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
     record = stored_registry(us_dnc(), data_dir=tmp_path)
     version = version_of([file_sha256(full)])
-    path = snapshot_path(tmp_path, registry="us_dnc", version=version)
-    assert record["snapshot"] == f"registries/us_dnc/{version}.parquet"
+    path = snapshot_path(tmp_path, registry="us_dnc", version=version, regions=US_JURISDICTION)
+    assert record["snapshot"] == f"registries/us_dnc/{version}-{build_key(US_JURISDICTION)}.parquet"
     assert numbers(tmp_path, record) == [12015550123, 12125550142]  # 416 is Canadian: not the US registry's
     assert record["count_numbers"] == 2
     assert record["files"] == [{"file": "inbox/dnc/full/list.txt", "sha256": file_sha256(full)}]
     assert record["snapshot_sha256"] == file_sha256(path)
     assert pq.ParquetFile(path).metadata.row_group(0).column(0).compression == "ZSTD"
     assert json.loads(path.with_suffix(".json").read_text()) == record
-    assert sorted(child.name for child in path.parent.iterdir()) == [f"{version}.json", f"{version}.parquet"]
+    assert sorted(child.name for child in path.parent.iterdir()) == [path.with_suffix(".json").name, path.name]
 
 
 def test_an_unchanged_download_reuses_its_snapshot(tmp_path: Path) -> None:
@@ -75,11 +80,31 @@ def test_a_snapshot_without_its_record_is_incomplete_and_made_again(tmp_path: Pa
     assert numbers(tmp_path, first) == [12015550123, 12125550142]
 
 
-def test_a_new_jurisdiction_makes_the_snapshot_again(tmp_path: Path) -> None:
+def test_a_snapshot_whose_parquet_changed_is_made_again(tmp_path: Path) -> None:
     write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
-    stored_registry(us_dnc(), data_dir=tmp_path)
+    first = stored_registry(us_dnc(), data_dir=tmp_path)
+    pl.DataFrame({"e164_int": [12015550123]}).write_parquet(tmp_path / first["snapshot"])
+    assert stored_registry(us_dnc(), data_dir=tmp_path) == first
+    assert numbers(tmp_path, first) == [12015550123, 12125550142]
+
+
+def test_a_new_jurisdiction_makes_a_snapshot_of_its_own_beside_the_first(tmp_path: Path) -> None:
+    write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
+    first = stored_registry(us_dnc(), data_dir=tmp_path)
     record = stored_registry(us_dnc(jurisdiction=["US", "CA"]), data_dir=tmp_path)
+    assert record["version"] == first["version"]
     assert numbers(tmp_path, record) == [12015550123, 12125550142, 14162345678]
+    assert numbers(tmp_path, first) == [12015550123, 12125550142]
+
+
+def test_the_build_key_changes_with_the_jurisdiction_and_the_phonenumbers_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    key = build_key(["US", "PR"])
+    assert build_key(["PR", "US"]) == key
+    assert build_key(["US"]) != key
+    monkeypatch.setattr(phonenumbers, "__version__", "99.0.0")
+    assert build_key(["US", "PR"]) != key
 
 
 def test_change_lists_apply_in_file_name_order_each_making_a_version_once(tmp_path: Path) -> None:
@@ -101,6 +126,47 @@ def test_change_lists_apply_in_file_name_order_each_making_a_version_once(tmp_pa
     assert numbers(tmp_path, record) == [12015550123, 12125550142, 17185550100]
     assert (tmp_path / after_first["snapshot"]).stat().st_mtime_ns == made_at
     assert len(list((tmp_path / "registries" / "us_dnc").glob("*.parquet"))) == 3
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        (["changes.txt"], "changes.txt carry no date (YYYY-MM-DD) in their names"),
+        (["2026-11-21.txt", "20261121-again.txt"], "more than one change list dated 20261121"),
+    ],
+    ids=["undated", "twice_dated"],
+)
+def test_change_lists_need_one_date_each_in_their_names(tmp_path: Path, names: list[str], message: str) -> None:
+    write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
+    for name in names:
+        write(tmp_path, f"inbox/dnc/changes/{name}", "718,5550100,A\n")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        stored_registry(us_dnc(changes="inbox/dnc/changes/*.txt"), data_dir=tmp_path)
+
+
+def test_change_lists_apply_by_date_not_by_name_so_a_later_addition_wins(tmp_path: Path) -> None:
+    write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
+    write(tmp_path, "inbox/dnc/changes/b-20261109.txt", "201,5550123,D\n")
+    write(tmp_path, "inbox/dnc/changes/a-2026-11-10.txt", "201,5550123,A\n")
+    record = stored_registry(us_dnc(changes="inbox/dnc/changes/*.txt"), data_dir=tmp_path)
+    assert [file["file"] for file in record["files"][1:]] == [
+        "inbox/dnc/changes/b-20261109.txt",
+        "inbox/dnc/changes/a-2026-11-10.txt",
+    ]
+    assert numbers(tmp_path, record) == [12015550123, 12125550142]
+
+
+def test_a_changes_glob_matching_nothing_is_a_config_error(tmp_path: Path) -> None:
+    write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
+    with pytest.raises(ConfigError, match=r"registries\[us_dnc\]\.changes 'inbox/dnc/chnages/\*\.txt' matches no file"):
+        stored_registry(us_dnc(changes="inbox/dnc/chnages/*.txt"), data_dir=tmp_path)
+
+
+def test_an_empty_file_among_the_full_list_s_files_fails_naming_it(tmp_path: Path) -> None:
+    write(tmp_path, "inbox/dnc/full/201.txt", "201,5550123\n")
+    write(tmp_path, "inbox/dnc/full/212.txt", "\n")
+    with pytest.raises(RegistryError, match=r"^registry 'us_dnc': .*212\.txt: file holds no records"):
+        stored_registry(us_dnc(), data_dir=tmp_path)
 
 
 def test_a_bad_download_names_the_registry_and_stores_nothing(tmp_path: Path) -> None:
