@@ -83,34 +83,10 @@ grouped as (
            count(*) as count_entries
     from suppressions
     group by phone_e164, source_name, source_file, source_sha256, downloaded_on, requested_at, campaign_scope
-),
-
-stored as (
-    -- A stored registry lists each number once: nothing to group.
-    select phone_e164, registry as source_name, source_file, source_sha256, downloaded_on,
-           null::varchar as block_prefix, null::timestamptz as requested_at, null::varchar as campaign_scope,
-           1::bigint as count_entries
-    from stored_listings
-    join registry_scopes using (registry)
-    where jurisdiction is null or list_contains(jurisdiction, phone_region)
-),
-
-every_source as (
-    select * from grouped
-    union all
-    select * from stored
-),
-
-exemptible as (
-    select relationships.phone_e164, registry_scopes.registry as source_name, relationships.exemption,
-           relationships.contact_id as ebr_contact_id, relationships.ebr_date
-    from relationships
-    cross join registry_scopes
-    where registry_scopes.is_ebr_exemptible
 )
 
-select every_source.*, exemptible.exemption, exemptible.ebr_contact_id, exemptible.ebr_date
-from every_source
+select grouped.*, exemptible.exemption, exemptible.ebr_contact_id, exemptible.ebr_date
+from grouped
 left join exemptible using (phone_e164, source_name)
 """
 _TIE_BREAKERS = ("source_name", "source_file", "requested_at", "campaign_scope")
@@ -135,16 +111,46 @@ def build_suppression_list(
     number with an established business relationship (`relationships`) names the `exemption`, the
     contact and date behind it: it does not stop a call. Nothing else is ever exempt.
     """
-    return query_frames(
+    scopes = registry_scopes(registries)
+    exemptible = exemptions(relationships, scopes)
+    read = query_frames(
         _SUPPRESSION_LIST,
         params={"crm_source": CRM_DO_NOT_CALL},
         registry_entries=registry_entries,
-        stored_listings=stored_listings,
-        registry_scopes=registry_scopes(registries),
+        registry_scopes=scopes,
         crm_numbers=crm_numbers,
         known_numbers=known_numbers.select("phone_e164", "phone_region"),
-        relationships=relationships.select("phone_e164", "contact_id", "exemption", "ebr_date"),
-    ).pipe(_in_audit_order)
+        exemptible=exemptible,
+    )
+    stored = stored_suppressions(stored_listings, scopes).join(exemptible, on=["phone_e164", "source_name"], how="left")
+    return pl.concat([read, stored], how="vertical_relaxed").pipe(_in_audit_order)
+
+
+def exemptions(relationships: pl.DataFrame, scopes: pl.DataFrame) -> pl.DataFrame:
+    """(number, registry) pairs an established business relationship lifts: every EBR-exemptible registry."""
+    exemptible = scopes.filter("is_ebr_exemptible").select(source_name="registry")
+    return relationships.select("phone_e164", "exemption", ebr_contact_id="contact_id", ebr_date="ebr_date").join(
+        exemptible, how="cross"
+    )
+
+
+def stored_suppressions(stored_listings: pl.DataFrame, scopes: pl.DataFrame) -> pl.DataFrame:
+    """A stored registry's rows: each listed number once, within the registry's jurisdiction.
+
+    Built in polars, not DuckDB: the lineage is the same few strings on millions of rows, which polars
+    shares rather than copies.
+    """
+    in_jurisdiction = pl.col("jurisdiction").is_null() | pl.col("jurisdiction").list.contains(pl.col("phone_region"))
+    nothing = pl.lit(None, pl.String)
+    return (
+        stored_listings.join(scopes.select("registry", "jurisdiction"), on="registry")
+        .filter(in_jurisdiction)
+        .select(
+            "phone_e164", source_name="registry", source_file="source_file", source_sha256="source_sha256",
+            downloaded_on="downloaded_on", block_prefix=nothing, requested_at=pl.lit(None, pl.Datetime("us", "UTC")),
+            campaign_scope=nothing, count_entries=pl.lit(1, pl.Int64),
+        )
+    )  # fmt: skip
 
 
 def _in_audit_order(suppression: pl.DataFrame) -> pl.DataFrame:
