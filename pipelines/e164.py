@@ -68,6 +68,8 @@ _PLAIN_NUMBER = (
 _SURROUNDING = " \t\r\n\u00a0\"'"
 # The common plain number: punctuated digits and nothing else, so the number is the whole value.
 _PUNCTUATED_DIGITS = r"^\+?[0-9 ().\-/]*[0-9]$"
+# The characters besides digits that a plain number may hold: removed in one pass, not by a regex.
+_PLAIN_PUNCTUATION = {character: "" for character in " ().-/+"}
 _NANPA_REGIONS = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
 _SUPPORTED_REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 _LONGEST_PLAIN_VALUE = 64
@@ -235,7 +237,7 @@ def _canonical_keys(cleaned: pl.DataFrame) -> pl.DataFrame:
             _number=pl.when("_punctuated").then(value).otherwise(pl.col("_parts").struct.field("number")),
             extension=pl.col("_parts").struct.field("extension"),
         )
-        .with_columns(_digits=number.str.replace_all(r"[^0-9]", ""))
+        .with_columns(_digits=number.str.replace_many(_PLAIN_PUNCTUATION))
         .with_columns(_is_plain=is_plain)
         .with_columns(
             _plus=pl.when("_is_plain").then(number.str.starts_with("+")), _digits=pl.when("_is_plain").then("_digits")
