@@ -5,7 +5,8 @@ one 64-bit integer per line, never held as strings. It keeps exactly the numbers
 calls valid and places in the registry's jurisdiction, without asking it about each: for a ten-digit
 national number starting with a digit that needs no prefix handling, validity and region depend
 only on its first `decisive_width("1")` digits (7), the engine's own rule, so the engine judges one
-representative per such prefix present; the rare number starting 0 or 1 goes through it whole.
+representative per such prefix present; the rare number starting 0 or 1 goes through it whole and
+is kept only if the engine reads it as +1 and those ten digits.
 
 The snapshot is written one leading digit at a time, each part sorted and de-duplicated, so no sort
 spans the whole list and memory stays near the list's own 8 bytes a line.
