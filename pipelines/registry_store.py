@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import phonenumbers
 import polars as pl
@@ -79,27 +79,56 @@ def registry_snapshots(registries: Sequence[Registry], *, data_dir: Path) -> pl.
     return pl.DataFrame([{key: row[key] for key in SNAPSHOTS_SCHEMA} for row in rows], schema=SNAPSHOTS_SCHEMA)
 
 
+class _Version(NamedTuple):
+    """One version in a stored registry's chain: the full list (`change` None), then one per change list."""
+
+    version: str
+    files: list[dict[str, str]]
+    change: Path | None
+
+
 def stored_registry(registry: Registry, *, data_dir: Path) -> dict[str, Any]:
-    """The record of a registry's snapshot after its full list and every change list, made where missing."""
+    """The record of a registry's snapshot after its full list and every change list, made where missing.
+
+    Only the newest intact snapshot in the chain is checked and reused; versions after it are made from it.
+    """
     full = resolve_files(data_dir, registry.path, key=f"registries[{registry.name}].path")
-    changes = change_lists(registry, data_dir=data_dir)
-    files = [_file_record(path, data_dir) for path in full]
+    chain = _chain(full, change_lists(registry, data_dir=data_dir), data_dir=data_dir)
     # A national format always has a jurisdiction; the snapshot keeps its valid numbers there.
     regions = list(registry.covered_regions or [])
-    make = partial(_snapshot, data_dir=data_dir, registry=registry.name, regions=regions)
+    place = partial(snapshot_path, data_dir, registry=registry.name, regions=regions)
+    index, record = _newest_intact(chain, place)
     try:
-        record = make(version_of([file["sha256"] for file in files]), files, partial(ingest_us_download, full))
-        for path in changes:
-            change = _file_record(path, data_dir)
-            parent = data_dir / record["snapshot"]
-            record = make(
-                changed_version(record["version"], change["sha256"]),
-                [*record["files"], change],
-                partial(apply_us_changes, parent, path),
-            )
+        for version, files, change in chain[index + 1 :]:
+            path = place(version=version)
+            if change is None:
+                count = ingest_us_download(full, snapshot=path, regions=regions)
+            else:
+                count = apply_us_changes(data_dir / record["snapshot"], change, snapshot=path, regions=regions)
+            record = _recorded(path, data_dir=data_dir, registry=registry.name, version=version, files=files,
+                               regions=regions, count_numbers=count)  # fmt: skip
     except RegistryError as error:
         raise RegistryError(f"registry '{registry.name}': {error}") from error
     return record
+
+
+def _newest_intact(chain: list[_Version], place: Callable[..., Path]) -> tuple[int, dict[str, Any] | None]:
+    """The position and record of the newest version whose snapshot is intact; (-1, None) when none is."""
+    for index in reversed(range(len(chain))):
+        if (record := _intact(place(version=chain[index].version))) is not None:
+            return index, record
+    return -1, None
+
+
+def _chain(full: Sequence[Path], changes: Sequence[Path], *, data_dir: Path) -> list[_Version]:
+    """The versions a full list and its change lists make, in order, from the files' checksums alone."""
+    files = [_file_record(path, data_dir) for path in full]
+    chain = [_Version(version_of([file["sha256"] for file in files]), files, None)]
+    for path in changes:
+        change = _file_record(path, data_dir)
+        previous = chain[-1]
+        chain.append(_Version(changed_version(previous.version, change["sha256"]), [*previous.files, change], path))
+    return chain
 
 
 def change_lists(registry: Registry, *, data_dir: Path) -> list[Path]:
@@ -175,23 +204,26 @@ def staging_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
 
 
-def _snapshot(
-    version: str,
-    files: list[dict[str, str]],
-    build: Callable[..., int],
+def _intact(path: Path) -> dict[str, Any] | None:
+    """A snapshot's record when it is complete (record written) and its Parquet still has the recorded SHA-256."""
+    record_path = path.with_suffix(RECORD_SUFFIX)
+    if not (record_path.is_file() and path.is_file()):
+        return None
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    return record if record["snapshot_sha256"] == file_sha256(path) else None
+
+
+def _recorded(
+    path: Path,
     *,
     data_dir: Path,
     registry: str,
+    version: str,
+    files: list[dict[str, str]],
     regions: list[str],
+    count_numbers: int,
 ) -> dict[str, Any]:
-    """The record of a snapshot version: reused when complete and intact, else built and recorded."""
-    path = snapshot_path(data_dir, registry=registry, version=version, regions=regions)
-    record_path = path.with_suffix(RECORD_SUFFIX)
-    if record_path.is_file() and path.is_file():
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-        if record["snapshot_sha256"] == file_sha256(path):
-            return record
-    count_numbers = build(snapshot=path, regions=regions)
+    """Write a newly made snapshot's record beside it, atomically and last, and return it."""
     record = {
         "registry": registry,
         "version": version,
@@ -201,6 +233,7 @@ def _snapshot(
         "snapshot": path.relative_to(data_dir).as_posix(),
         "snapshot_sha256": file_sha256(path),
     }
+    record_path = path.with_suffix(RECORD_SUFFIX)
     staging = staging_path(record_path)
     staging.write_text(json.dumps(record, indent=2), encoding="utf-8")
     os.replace(staging, record_path)

@@ -12,6 +12,7 @@ as duplicates.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import polars as pl
@@ -30,6 +31,7 @@ SOURCE_FIELDS = ("source_name", "source_file", "source_sha256", "downloaded_on",
 SUPPRESSION_SOURCE_FIELDS = (*SOURCE_FIELDS, "requested_at", "campaign_scope")
 EXEMPTION_FIELDS = (*SOURCE_FIELDS, "exemption", "ebr_contact_id", "ebr_date")
 _E164_SPAN = 10**15  # E.164 numbers have at most 15 digits
+# Each number's sources are listed by source, file, opt-out time, campaign and block.
 _SOURCE_ORDER = ("source_name", "source_file", "requested_at", "campaign_scope", "block_prefix")
 
 _RECONCILIATION = """
@@ -115,8 +117,10 @@ def _matches(keyed: pl.DataFrame, suppression_list: pl.DataFrame) -> pl.DataFram
         .unique("_key")
         .join(suppression_list.with_columns(_number=e164_as_int(pl.col("phone_e164"))), on="_number")
     )
-    applicable = _in_source_order(
-        numbers.filter(pl.col("campaign_scope").is_null() | (pl.col("campaign_scope") == pl.col("campaign")))
+    applicable = ties_sorted(
+        numbers.filter(pl.col("campaign_scope").is_null() | (pl.col("campaign_scope") == pl.col("campaign"))),
+        key="_key",
+        by=_SOURCE_ORDER,
     )
     is_binding = pl.col("exemption").is_null()
     binding = (
@@ -137,14 +141,14 @@ def _matches(keyed: pl.DataFrame, suppression_list: pl.DataFrame) -> pl.DataFram
     )
 
 
-def _in_source_order(entries: pl.DataFrame) -> pl.DataFrame:
-    """Each number's entries by source, file, opt-out time, campaign and block, the order its lists keep.
+def ties_sorted(frame: pl.DataFrame, *, key: str, by: Sequence[str]) -> pl.DataFrame:
+    """`frame` with the rows of repeated `key`s moved after the others and sorted by `by` (nulls last).
 
-    Only numbers with several entries need sorting; at millions of single entries that sort is the cost.
+    Each key's rows then stand in `by` order; sorting only the repeated keys is far cheaper when
+    millions of keys appear once.
     """
-    has_several = pl.col("_key").is_duplicated()
-    several = entries.filter(has_several).sort(*_SOURCE_ORDER, nulls_last=True)
-    return pl.concat([entries.filter(~has_several), several])
+    is_repeated = pl.col(key).is_duplicated()
+    return pl.concat([frame.filter(~is_repeated), frame.filter(is_repeated).sort(*by, nulls_last=True)])
 
 
 def _distinct_joined(column: str) -> pl.Expr:

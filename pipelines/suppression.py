@@ -16,6 +16,7 @@ import polars as pl
 from pipelines.config import Registry
 from pipelines.duck import query_frames
 from pipelines.e164 import e164_as_int
+from pipelines.scrub import ties_sorted
 
 CRM_DO_NOT_CALL = "crm_do_not_call"
 
@@ -156,13 +157,10 @@ def stored_suppressions(stored_listings: pl.DataFrame, scopes: pl.DataFrame) -> 
 def _in_audit_order(suppression: pl.DataFrame) -> pl.DataFrame:
     """Sorted by number (as an integer), then source, file, opt-out time and campaign: a stable order for audits.
 
-    Sorting millions of rows on five columns is slow and most numbers have one row, so only numbers
-    with several rows are sorted on every column; a stable sort on the number then merges the two.
+    A five-column sort of millions of rows is slow; only numbers with several rows need the tie-breakers.
     """
     keyed = suppression.with_columns(_number=e164_as_int(pl.col("phone_e164")))
-    has_several = pl.col("_number").is_duplicated()
-    several = keyed.filter(has_several).sort("_number", *_TIE_BREAKERS, nulls_last=True)
-    return pl.concat([keyed.filter(~has_several), several]).sort("_number", maintain_order=True).drop("_number")
+    return ties_sorted(keyed, key="_number", by=_TIE_BREAKERS).sort("_number", maintain_order=True).drop("_number")
 
 
 def registry_scopes(registries: Sequence[Registry]) -> pl.DataFrame:

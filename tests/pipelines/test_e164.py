@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.e164 import normalise_phones
+from pipelines.e164 import e164_as_int, normalise_phones
 from tests.phone_values import phone_values
 
 
@@ -149,3 +149,11 @@ def test_bare_national_numbers_of_one_block_agree_with_phonenumbers(exchange_blo
     expected = [reference(phone, "US") for phone in phones]
     got = result.select("phone_e164", "phone_valid", "phone_type", "phone_region", "phone_extension").rows()
     assert got == expected
+
+
+def test_an_e164_integer_gives_the_number_back_even_at_fifteen_digits() -> None:
+    numbers = pl.Series(["+12015550123", "+999999999999999", "+8001"])
+    integers = pl.select(e164_as_int(pl.lit(numbers))).to_series()
+    assert integers.to_list() == [12015550123, 999_999_999_999_999, 8001]
+    assert integers.dtype == pl.Int64
+    assert ("+" + integers.cast(pl.String)).to_list() == numbers.to_list()

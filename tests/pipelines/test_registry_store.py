@@ -12,7 +12,6 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines.config import Registry
-from pipelines.e164 import e164_as_int
 from pipelines.errors import ConfigError, RegistryError
 from pipelines.ingest import file_sha256
 from pipelines.registry_formats import NATIONAL_FORMATS
@@ -169,6 +168,27 @@ def test_an_empty_file_among_the_full_list_s_files_fails_naming_it(tmp_path: Pat
         stored_registry(us_dnc(), data_dir=tmp_path)
 
 
+def test_a_night_with_no_new_file_checks_only_the_newest_snapshot_and_rebuilds_from_the_last_intact_one(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
+    write(tmp_path, "inbox/dnc/changes/2026-11-21.txt", "718,5550100,A\n")
+    registry = us_dnc(changes="inbox/dnc/changes/*.txt")
+    newest = stored_registry(registry, data_dir=tmp_path)
+    [full_list] = [
+        path
+        for path in (tmp_path / "registries/us_dnc").glob("*.parquet")
+        if path.name != Path(newest["snapshot"]).name
+    ]
+    full_list.unlink()  # an intermediate version no longer needed: the newest is intact
+    assert stored_registry(registry, data_dir=tmp_path) == newest
+    assert not full_list.exists()
+    (tmp_path / newest["snapshot"]).write_bytes(b"damaged")  # now the chain is rebuilt from the full list
+    assert stored_registry(registry, data_dir=tmp_path) == newest
+    assert full_list.exists()
+    assert numbers(tmp_path, newest) == [12015550123, 12125550142, 17185550100]
+
+
 def test_a_bad_download_names_the_registry_and_stores_nothing(tmp_path: Path) -> None:
     write(tmp_path, "inbox/dnc/full/list.txt", "201,5550123\n201-555-0199\n")
     with pytest.raises(RegistryError, match=r"^registry 'us_dnc': 1 unreadable record\(s\), first in .*list.txt row 2"):
@@ -209,11 +229,3 @@ def test_the_lineage_of_a_snapshot_is_its_downloads_and_itself(tmp_path: Path) -
         ("inbox/dnc/full/list.txt", file_sha256(full)),
         (snapshot["snapshot"], snapshot["snapshot_sha256"]),
     ]
-
-
-def test_an_e164_integer_gives_the_number_back_even_at_fifteen_digits() -> None:
-    numbers = pl.Series(["+12015550123", "+999999999999999", "+8001"])
-    integers = pl.select(e164_as_int(pl.lit(numbers))).to_series()
-    assert integers.to_list() == [12015550123, 999_999_999_999_999, 8001]
-    assert integers.dtype == pl.Int64
-    assert ("+" + integers.cast(pl.String)).to_list() == numbers.to_list()
