@@ -16,7 +16,6 @@ import polars as pl
 from pipelines.config import Registry
 from pipelines.duck import query_frames
 from pipelines.e164 import e164_as_int
-from pipelines.scrub import ties_sorted
 
 CRM_DO_NOT_CALL = "crm_do_not_call"
 
@@ -157,10 +156,14 @@ def stored_suppressions(stored_listings: pl.DataFrame, scopes: pl.DataFrame) -> 
 def _in_audit_order(suppression: pl.DataFrame) -> pl.DataFrame:
     """Sorted by number (as an integer), then source, file, opt-out time and campaign: a stable order for audits.
 
-    A five-column sort of millions of rows is slow; only numbers with several rows need the tie-breakers.
+    A five-column sort of millions of rows is slow: the rows are sorted by number alone, and only the
+    numbers with several rows are sorted by the tie-breakers and merged back.
     """
-    keyed = suppression.with_columns(_number=e164_as_int(pl.col("phone_e164")))
-    return ties_sorted(keyed, key="_number", by=_TIE_BREAKERS).sort("_number", maintain_order=True).drop("_number")
+    by_number = suppression.with_columns(_number=e164_as_int(pl.col("phone_e164"))).sort("_number")
+    number = pl.col("_number")
+    is_tied = number.eq_missing(number.shift(1)) | number.eq_missing(number.shift(-1))
+    ties = by_number.filter(is_tied).sort("_number", *_TIE_BREAKERS, nulls_last=True)
+    return by_number.filter(~is_tied).merge_sorted(ties, key="_number").drop("_number")
 
 
 def registry_scopes(registries: Sequence[Registry]) -> pl.DataFrame:

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from polars.testing import assert_frame_equal
 
+from pipelines import registry_store
 from pipelines.config import Registry
 from pipelines.errors import ConfigError, RegistryError
 from pipelines.ingest import file_sha256
@@ -219,6 +220,20 @@ def test_known_numbers_held_by_a_snapshot_are_listed_with_its_version(tmp_path: 
         }
     )
     assert_frame_equal(listed_in_snapshots(known, snapshots, data_dir=tmp_path), expected)
+
+
+def test_known_numbers_are_joined_a_batch_of_keys_at_a_time_each_against_its_range(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored = [f"+120155501{n:02d}" for n in range(0, 60, 3)]
+    write(tmp_path, "inbox/dnc/full/list.txt", "".join(f"201,55501{number[-2:]}\n" for number in stored))
+    snapshots = registry_snapshots([us_dnc()], data_dir=tmp_path)
+    monkeypatch.setattr(registry_store, "_KEYS_PER_JOIN", 7)
+    known = pl.DataFrame({"phone_e164": [f"+120155501{n:02d}" for n in range(59, -1, -1)]}).with_columns(
+        phone_region=pl.lit("US")
+    )
+    listed = listed_in_snapshots(known, snapshots, data_dir=tmp_path)
+    assert sorted(listed.get_column("phone_e164").to_list()) == stored
 
 
 def test_the_lineage_of_a_snapshot_is_its_downloads_and_itself(tmp_path: Path) -> None:

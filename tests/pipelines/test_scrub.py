@@ -10,7 +10,6 @@ from pipelines.scrub import (
     reconciliation,
     scrub_leads,
     suppressed_among_leads,
-    ties_sorted,
 )
 
 LEAD_SCHEMA = {
@@ -131,8 +130,3 @@ def test_an_opt_out_naming_a_campaign_suppresses_the_number_in_that_campaign_onl
         "b-1"
     ]
     assert suppressed_among_leads(scrubbed, scoped) == []
-
-
-def test_only_repeated_keys_are_sorted_and_they_come_after_the_single_ones_in_order() -> None:
-    frame = pl.DataFrame({"key": [3, 1, 2, 1, 1], "source": ["z", "b", "y", None, "a"]})
-    assert ties_sorted(frame, key="key", by=["source"]).rows() == [(3, "z"), (2, "y"), (1, "a"), (1, "b"), (1, None)]

@@ -11,7 +11,12 @@ from pipelines.config import Registry
 from pipelines.registry_store import listed_in_snapshots, registry_snapshots
 from pipelines.scrub import scrub_leads
 from pipelines.sources import normalise_registries, read_registries
-from pipelines.suppression import build_suppression_list, future_opt_outs, known_numbers, registries_with_entries
+from pipelines.suppression import (
+    build_suppression_list,
+    future_opt_outs,
+    known_numbers,
+    registries_with_entries,
+)
 
 DOWNLOADED_ON = date(2026, 11, 20)
 CRM_SCHEMA = {
@@ -303,4 +308,21 @@ def test_a_relationship_never_exempts_from_a_crm_do_not_call_flag(tmp_path: Path
     _, scrubbed = scrub(tmp_path, EBR_FILES, EBR_REGISTRIES, EBR_LEADS.head(1), crm, RELATIONSHIPS)
     assert scrubbed.select("lead_id", "outcome", "reason", "exemption_reason").rows() == [
         ("L1", "suppressed", "crm_do_not_call", "fl_state:ebr_purchase,us_dnc:ebr_purchase")
+    ]
+
+
+def test_the_suppression_list_is_ordered_by_number_as_an_integer_then_by_source(tmp_path: Path) -> None:
+    registries = [
+        Registry(name="us_dnc", format="us_dnc", path=path("us_dnc"), downloaded_on=DOWNLOADED_ON),
+        Registry(name="litigators", format="plain", path=path("litigators"), region="US"),
+        Registry(name="internal", format="plain", path=path("internal"), region="US"),
+    ]
+    files = {"us_dnc": "201,5550123\n", "litigators": "+12015550123\n", "internal": "+12015550123\n+4930123456\n"}
+    dialler = leads([("L1", "+12015550123", "US"), ("L2", "+4930123456", "DE")])
+    suppression, _ = scrub(tmp_path, files, registries, dialler)
+    assert suppression.select("phone_e164", "source_name").rows() == [
+        ("+4930123456", "internal"),
+        ("+12015550123", "internal"),
+        ("+12015550123", "litigators"),
+        ("+12015550123", "us_dnc"),
     ]
