@@ -121,48 +121,70 @@ def _campaign_number_key() -> pl.Expr:
 
 
 def _matches(firsts: pl.DataFrame, suppression_list: pl.DataFrame) -> pl.DataFrame:
-    """Per `_key` (campaign and number) of the leads: the entries binding in that campaign and those lifted.
+    """Per `_key` of `firsts` (`_key`, `campaign`, `_number`): the entries binding in its campaign, and those lifted.
 
     `suppression_sources` (ordered by source, file, time) and `source_names` are null when nothing binds;
     `exemptions` and `exemption_reason` (e.g. `us_dnc:ebr_purchase`) are null when nothing is lifted.
-    The join carries only integers; a matching entry's fields are then gathered by its row in the list.
+    The join carries only integers; each matching entry's fields are then gathered by its row in the list.
     """
-    entries = suppression_list.select(
-        "campaign_scope", _number=e164_as_int(pl.col("phone_e164")), _entry=pl.int_range(pl.len(), dtype=pl.UInt32)
+    number = pl.col("_number")
+    entries = (
+        suppression_list.select(
+            "campaign_scope", _number=e164_as_int(pl.col("phone_e164")), _entry=pl.int_range(pl.len(), dtype=pl.UInt32)
+        )
+        .sort("_number")
+        .with_columns(_is_only=~(number.eq_missing(number.shift(1)) | number.eq_missing(number.shift(-1))))
     )
     applicable = (
         firsts.join(entries, on="_number")
         .filter(pl.col("campaign_scope").is_null() | (pl.col("campaign_scope") == pl.col("campaign")))
-        .select("_entry", "_key")
+        .select("_entry", "_key", "_is_only")
     )
     fields = suppression_list.select(*SUPPRESSION_SOURCE_FIELDS, *EXEMPTION_FIELDS[len(SOURCE_FIELDS) :]).rechunk()
-    matched = fields[applicable.get_column("_entry")].with_columns(applicable.get_column("_key"))
-    is_binding = pl.col("exemption").is_null()
-    binding = _listed_per_key(
-        matched.filter(is_binding), items=pl.struct(*SUPPRESSION_SOURCE_FIELDS), names=pl.col("source_name")
-    ).rename({"items": "suppression_sources", "names": "source_names"})
-    lifted = _listed_per_key(
-        matched.filter(~is_binding),
-        items=pl.struct(*EXEMPTION_FIELDS),
-        names=pl.concat_str("source_name", pl.lit(":"), "exemption"),
-    ).rename({"items": "exemptions", "names": "exemption_reason"})
-    return binding.join(lifted, on="_key", how="full", coalesce=True)
+    matched = fields[applicable.get_column("_entry")].hstack(applicable.select("_key", "_is_only"))
+    return pl.concat([_only_entries(matched.filter("_is_only")), _several_entries(matched.filter(~pl.col("_is_only")))])
 
 
-def _listed_per_key(matched: pl.DataFrame, *, items: pl.Expr, names: pl.Expr) -> pl.DataFrame:
-    """Per `_key`: its `items` as a list in source order, and its distinct `names`, sorted and joined by commas.
+_IS_BINDING = pl.col("exemption").is_null()
+_SOURCE = pl.struct(*SUPPRESSION_SOURCE_FIELDS)
+_EXEMPTION = pl.struct(*EXEMPTION_FIELDS)
+_EXEMPTION_REASON = pl.concat_str("source_name", pl.lit(":"), "exemption")
 
-    Most keys match one entry; their one-item lists are built without grouping, which is the costly part.
-    """
-    is_repeated = pl.col("_key").is_duplicated()
-    single = matched.filter(~is_repeated).select("_key", items=pl.concat_list(items), names=names)
-    several = (
-        matched.filter(is_repeated)
-        .sort(*_SOURCE_ORDER, nulls_last=True)
-        .group_by("_key")
-        .agg(items=items, names=names.unique().sort().str.join(","))
+
+def _only_entries(matched: pl.DataFrame) -> pl.DataFrame:
+    """The keys whose number has one entry: one-item lists, built without grouping (most keys, at scale)."""
+    return matched.select(
+        "_key",
+        suppression_sources=pl.when(_IS_BINDING).then(pl.concat_list(_SOURCE)),
+        source_names=pl.when(_IS_BINDING).then("source_name"),
+        exemptions=pl.when(~_IS_BINDING).then(pl.concat_list(_EXEMPTION)),
+        exemption_reason=pl.when(~_IS_BINDING).then(_EXEMPTION_REASON),
     )
-    return pl.concat([single, several])
+
+
+def _several_entries(matched: pl.DataFrame) -> pl.DataFrame:
+    """The keys whose number has several entries: lists in source order, and distinct names joined by commas."""
+    return (
+        matched.sort(*_SOURCE_ORDER, nulls_last=True)
+        .group_by("_key")
+        .agg(
+            suppression_sources=_SOURCE.filter(_IS_BINDING),
+            source_names=pl.col("source_name").filter(_IS_BINDING).unique().sort(),
+            exemptions=_EXEMPTION.filter(~_IS_BINDING),
+            exemption_reason=_EXEMPTION_REASON.filter(~_IS_BINDING).unique().sort(),
+        )
+        .with_columns(
+            _unless_empty("suppression_sources"),
+            _unless_empty("source_names").list.join(","),
+            _unless_empty("exemptions"),
+            _unless_empty("exemption_reason").list.join(","),
+        )
+    )
+
+
+def _unless_empty(column: str) -> pl.Expr:
+    """A list column with its empty lists as nulls: nothing binds (or nothing is lifted) there."""
+    return pl.when(pl.col(column).list.len() > 0).then(column)
 
 
 def _outcome() -> pl.Expr:

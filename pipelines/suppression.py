@@ -184,13 +184,17 @@ def binding_suppressions(suppression_list: pl.DataFrame) -> pl.DataFrame:
 
 
 def known_numbers(crm_numbers: pl.DataFrame, leads: pl.DataFrame) -> pl.DataFrame:
-    """Every valid number in the CRM or a dialler list, with its region: what wildcard blocks can cover."""
-    return pl.concat(
+    """Every valid number in the CRM or a dialler list, with its region: what wildcard blocks can cover.
+
+    In no particular order: the numbers are made distinct as integers, far cheaper than as strings in order.
+    """
+    numbers = pl.concat(
         [
             crm_numbers.select("phone_e164", "phone_region"),
             leads.filter(pl.col("phone_valid")).select("phone_e164", "phone_region"),
         ]
-    ).unique(maintain_order=True)
+    )
+    return numbers.with_columns(_number=e164_as_int(pl.col("phone_e164"))).unique("_number").drop("_number")
 
 
 def future_opt_outs(entries: pl.DataFrame, *, now: datetime) -> pl.DataFrame:

@@ -326,3 +326,12 @@ def test_the_suppression_list_is_ordered_by_number_as_an_integer_then_by_source(
         ("+12015550123", "litigators"),
         ("+12015550123", "us_dnc"),
     ]
+
+
+def test_known_numbers_are_the_distinct_valid_numbers_of_the_crm_and_the_dialler_lists() -> None:
+    crm = pl.DataFrame(
+        [("C1", "phone", "+442079460018", "GB", False, "crm.csv", "sha")], schema=CRM_SCHEMA, orient="row"
+    )
+    dialler = leads([("L1", "+12015550123", "US"), ("L2", "+12015550123", "US"), ("L3", "+442079460018", "GB")])
+    dialler = pl.concat([dialler, leads([("L4", None, None)]).with_columns(phone_valid=pl.lit(False))])
+    assert sorted(known_numbers(crm, dialler).rows()) == [("+12015550123", "US"), ("+442079460018", "GB")]
