@@ -86,15 +86,14 @@ def scrub_leads(leads: pl.DataFrame, suppression_list: pl.DataFrame) -> pl.DataF
     rows = _in_source_order(leads.select(SCRUB_COLUMNS))
     keys = rows.select("campaign", _number=e164_as_int(pl.col("phone_e164"))).with_columns(_key=_campaign_number_key())
     firsts = keys.with_row_index("_row").unique("_key", keep="first")
-    is_repeat = pl.repeat(True, rows.height, dtype=pl.Boolean, eager=True).scatter(firsts.get_column("_row"), False)
-    # The wide rows are never joined or gathered: only their keys are, and the answers are set beside them.
+    is_repeat = pl.repeat(True, rows.height, eager=True).alias("is_repeat").scatter(firsts.get_column("_row"), False)
     answers = keys.select("_key").join(_matches(firsts, suppression_list), on="_key", how="left", maintain_order="left")
-    return (
-        rows.hstack(answers.drop("_key"))
-        .with_columns(is_repeat=is_repeat)
-        .with_columns(outcome=_outcome(), reason=_reason())
-        .drop("is_repeat", "source_names")
-    )
+    decided = pl.concat(
+        [rows.select("quarantine_reason", "phone_valid", "phone_reason").rechunk(), answers, is_repeat.to_frame()],
+        how="horizontal",
+    ).select(outcome=_outcome(), reason=_reason())
+    # The wide rows are never joined, gathered or realigned: only their keys are; the answers go beside them.
+    return rows.hstack([*answers.select("suppression_sources", "exemptions", "exemption_reason"), *decided])
 
 
 def _in_source_order(rows: pl.DataFrame) -> pl.DataFrame:
