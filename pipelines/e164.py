@@ -83,18 +83,18 @@ def normalise_phones(
     region: str,
     region_column: str | None = None,
 ) -> pl.DataFrame:
-    """Add the six `<column>_*` E.164 columns; `region_column` overrides `region` row by row."""
-    keyed = frame.lazy().with_columns(_raw=pl.col(column), _parse_region=_row_region(region, region_column)).collect()
+    """Add the six `<column>_*` E.164 columns; `region_column` overrides `region` row by row.
+
+    Only the value and its region go through the engine; the answers are set beside the frame's own
+    columns, which are never copied and may have any names.
+    """
+    keyed = frame.lazy().select(_raw=pl.col(column), _parse_region=_row_region(region, region_column)).collect()
     regions = [region] if region_column is None else keyed.get_column("_parse_region").unique().to_list()
     if len(regions) == 1 and _all_direct_national(keyed, regions[0]):
         answered = validate_direct_national(keyed, region=regions[0])
     else:
         answered = _answer_each_distinct_value(keyed)
-    return (
-        answered.select(*keyed.columns, *RESULT_SUFFIXES)
-        .rename({suffix: f"{column}_{suffix}" for suffix in RESULT_SUFFIXES})
-        .drop("_raw", "_parse_region")
-    )
+    return frame.hstack(answered.select(pl.col(suffix).alias(f"{column}_{suffix}") for suffix in RESULT_SUFFIXES))
 
 
 def e164_as_int(phone_e164: pl.Expr) -> pl.Expr:

@@ -64,20 +64,20 @@ def parse_canonical(keys: pl.DataFrame) -> pl.DataFrame:
         [located.select(unfinished).filter(~ok), stripped.select(unfinished).filter(~ok), validated],
         how="diagonal_relaxed",
     )
-    answers = (
-        finished.select(
-            "_index",
-            "e164",
-            _decided=pl.col("_status") != FALLBACK,
-            valid=pl.col("valid").fill_null(False),
-            type="type",
-            region="region",
-            reason="reason",
-        )
-        .sort("_index")
-        .drop("_index")
-    )
-    return pl.concat([keys, answers], how="horizontal")
+    answers = finished.select(
+        "_index",
+        "e164",
+        _decided=pl.col("_status") != FALLBACK,
+        valid=pl.col("valid").fill_null(False),
+        type="type",
+        region="region",
+        reason="reason",
+    ).sort("_index")
+    # Every step must answer every key exactly once, or the answers would stand beside the wrong keys.
+    is_each_key_once = pl.col("_index") == pl.int_range(pl.len(), dtype=pl.UInt32)
+    if answers.height != keys.height or not answers.select(is_each_key_once.all()).item():
+        raise RuntimeError("the E.164 port lost or repeated a key: no answer can be trusted to its row")
+    return pl.concat([keys, answers.drop("_index")], how="horizontal")
 
 
 def is_direct_national(raw: pl.Expr, region: pl.Expr, *, regions: Iterable[str]) -> pl.Expr:

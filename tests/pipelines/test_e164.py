@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipelines import phone_parse
 from pipelines.e164 import e164_as_int, normalise_phones
 from tests.phone_values import phone_values
 
@@ -100,6 +101,13 @@ def test_a_value_too_long_to_parse_never_shares_the_answer_of_its_digits() -> No
     assert result.select("phone_e164", "phone_reason").rows() == [("+12015550123", None), (None, "too_long")]
 
 
+def test_the_frame_s_own_columns_are_kept_whatever_their_names() -> None:
+    own = {name: ["mine"] for name in ("type", "region", "valid", "reason", "e164", "extension", "_raw")}
+    normalised = normalise_phones(pl.DataFrame({"phone": ["(201) 555-0123"], **own}), "phone", region="US")
+    assert normalised.select(*own).to_dicts() == [{name: "mine" for name in own}]
+    assert normalised.select("phone_e164", "phone_region").row(0) == ("+12015550123", "US")
+
+
 def test_a_blank_row_region_falls_back_to_the_default() -> None:
     frame = pl.DataFrame({"phone": ["020 7946 0018", "020 7946 0018"], "country": ["", None]})
     result = normalise_phones(frame, "phone", region="GB", region_column="country")
@@ -157,3 +165,10 @@ def test_an_e164_integer_gives_the_number_back_even_at_fifteen_digits() -> None:
     assert integers.to_list() == [12015550123, 999_999_999_999_999, 8001]
     assert integers.dtype == pl.Int64
     assert ("+" + integers.cast(pl.String)).to_list() == numbers.to_list()
+
+
+def test_a_port_step_that_loses_a_key_fails_rather_than_misplace_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    strip = phone_parse._strip_national_prefix
+    monkeypatch.setattr(phone_parse, "_strip_national_prefix", lambda keys, region: strip(keys, region).slice(1))
+    with pytest.raises(RuntimeError, match="lost or repeated a key"):
+        normalise_phones(pl.DataFrame({"phone": ["020 7946 0018", "020 7946 0019"]}), "phone", region="GB")
