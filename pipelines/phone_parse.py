@@ -75,7 +75,7 @@ def parse_canonical(keys: pl.DataFrame) -> pl.DataFrame:
     ).sort("_index")
     # Every step must answer every key exactly once, or the answers would stand beside the wrong keys.
     is_each_key_once = pl.col("_index") == pl.int_range(pl.len(), dtype=pl.UInt32)
-    if answers.height != keys.height or not answers.select(is_each_key_once.all()).item():
+    if answers.height != keys.height or not answers.select(is_each_key_once.all(ignore_nulls=False)).item():
         raise RuntimeError("the E.164 port lost or repeated a key: no answer can be trusted to its row")
     return pl.concat([keys, answers.drop("_index")], how="horizontal")
 

@@ -105,7 +105,7 @@ def _in_source_order(rows: pl.DataFrame) -> pl.DataFrame:
     follows_previous = (campaign > campaign.shift()) | (
         (campaign == campaign.shift()) & ((file > file.shift()) | ((file == file.shift()) & (row > row.shift())))
     )
-    if rows.select(follows_previous.slice(1).all()).item():
+    if rows.select(follows_previous.slice(1).all(ignore_nulls=False)).item():
         return rows
     return rows.sort("campaign", "source_file", "source_row")
 

@@ -162,7 +162,7 @@ def _in_audit_order(suppression: pl.DataFrame) -> pl.DataFrame:
     by_number = suppression.with_columns(_number=e164_as_int(pl.col("phone_e164"))).sort("_number")
     number = pl.col("_number")
     is_tied = number.eq_missing(number.shift(1)) | number.eq_missing(number.shift(-1))
-    ties = by_number.filter(is_tied).sort("_number", *_TIE_BREAKERS, nulls_last=True)
+    ties = by_number.filter(is_tied).sort("_number", *_TIE_BREAKERS, nulls_last=[False] + [True] * len(_TIE_BREAKERS))
     return by_number.filter(~is_tied).merge_sorted(ties, key="_number").drop("_number")
 
 

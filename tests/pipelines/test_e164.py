@@ -1,5 +1,7 @@
 """The normaliser gives exactly phonenumbers' answer, after its documented pre-cleaning rules."""
 
+from collections.abc import Callable
+
 import phonenumbers
 import polars as pl
 import pytest
@@ -167,8 +169,17 @@ def test_an_e164_integer_gives_the_number_back_even_at_fifteen_digits() -> None:
     assert ("+" + integers.cast(pl.String)).to_list() == numbers.to_list()
 
 
-def test_a_port_step_that_loses_a_key_fails_rather_than_misplace_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "break_keys",
+    [
+        pytest.param(lambda keys: keys.slice(1), id="a key lost"),
+        pytest.param(lambda keys: keys.with_columns(_index=pl.lit(None, pl.UInt32)).reverse(), id="keys unnamed"),
+    ],
+)
+def test_a_port_step_that_loses_its_keys_fails_rather_than_misplace_answers(
+    monkeypatch: pytest.MonkeyPatch, break_keys: Callable[[pl.LazyFrame], pl.LazyFrame]
+) -> None:
     strip = phone_parse._strip_national_prefix
-    monkeypatch.setattr(phone_parse, "_strip_national_prefix", lambda keys, region: strip(keys, region).slice(1))
+    monkeypatch.setattr(phone_parse, "_strip_national_prefix", lambda keys, region: break_keys(strip(keys, region)))
     with pytest.raises(RuntimeError, match="lost or repeated a key"):
-        normalise_phones(pl.DataFrame({"phone": ["020 7946 0018", "020 7946 0019"]}), "phone", region="GB")
+        normalise_phones(pl.DataFrame({"phone": ["020 7946 0018", "0161 496 0000"]}), "phone", region="GB")

@@ -130,3 +130,12 @@ def test_an_opt_out_naming_a_campaign_suppresses_the_number_in_that_campaign_onl
         "b-1"
     ]
     assert suppressed_among_leads(scrubbed, scoped) == []
+
+
+def test_rows_out_of_order_are_sorted_by_campaign_file_and_row_even_with_a_row_number_missing() -> None:
+    leads = pl.DataFrame(
+        [lead("a", 2, "+12015550123"), {**lead("a", 9, "+12015550123"), "source_row": None}, lead("a", 3, None)],
+        schema=LEAD_SCHEMA,
+    )
+    scrubbed = scrub_leads(leads, SUPPRESSION)
+    assert scrubbed.select("source_row", "outcome").rows() == [(None, "clean"), (2, "suppressed"), (3, "invalid")]
