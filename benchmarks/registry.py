@@ -43,6 +43,8 @@ DIALLER_ROWS = 10_000_000
 CHANGE_SHARE = 0.01  # a month of FTC changes is roughly 1% of the registry
 FULL_LIST = "inbox/us/full/*.txt"
 CHANGES = "inbox/us/changes/*.txt"
+FULL_LIST_DAY = date(2026, 11, 26)  # the change list is dated the day after
+CHANGE_DAY = "2026-11-27"
 NO_CRM = pl.DataFrame(
     schema={"contact_id": pl.String, "phone_column": pl.String, "phone_e164": pl.String, "phone_region": pl.String,
             "is_do_not_call": pl.Boolean, "source_file": pl.String, "source_sha256": pl.String}
@@ -58,6 +60,7 @@ def us_dnc(*, with_changes: bool) -> Registry:
         format="us_dnc",
         path=FULL_LIST,
         changes=CHANGES if with_changes else None,
+        full_list_downloaded_on=FULL_LIST_DAY if with_changes else None,
         downloaded_on=date.today(),
     )
 
@@ -177,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="scrubline-registry-") as scratch:
         data_dir = Path(scratch)
         download = data_dir / FULL_LIST.replace("*", "list")
-        changes = data_dir / CHANGES.replace("*", "2026-11-27")
+        changes = data_dir / CHANGES.replace("*", CHANGE_DAY)
         for path in (download, changes):
             path.parent.mkdir(parents=True)
         started = time.perf_counter()

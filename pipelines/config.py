@@ -71,8 +71,10 @@ class Registry(_Section):
     name: str
     format: Literal["plain", "us_dnc", "tps", "dncl", "wildcard"]
     path: str
-    # US change lists (additions and deletions), applied in the order of the date in their names.
+    # US change lists (additions and deletions), applied in the order of the date in their names,
+    # onto the full list downloaded on `full_list_downloaded_on`: only lists dated after it belong to it.
     changes: str | None = None
+    full_list_downloaded_on: date | None = None
     phone_column: str | None = None
     requested_at_column: str | None = None
     campaign_column: str | None = None
@@ -101,6 +103,11 @@ class Registry(_Section):
         if self.changes is not None and not self.is_stored:
             raise ValueError(
                 f"{where}: changes applies only to format us_dnc, whose change lists Scrubline reads; remove it"
+            )
+        if self.changes is not None and self.full_list_downloaded_on is None:
+            raise ValueError(
+                f"{where}: changes needs full_list_downloaded_on (YYYY-MM-DD), the day the full list was "
+                "downloaded, so no change list from an older full list is applied to it"
             )
         if self.phone_column is not None and self.format != "plain":
             raise ValueError(f"{where}: phone_column applies only to format plain; remove it")

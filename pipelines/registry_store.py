@@ -141,7 +141,8 @@ def change_lists(registry: Registry, *, data_dir: Path) -> list[Path]:
     """A registry's change lists in the order of the date in their names (`2026-11-21` or `20261121`).
 
     A path sort would apply `changes-10` before `changes-9`; an undated or twice-dated name is an
-    error, because applying change lists out of order can drop a number that was added again.
+    error, because applying change lists out of order can drop a number that was added again. So is
+    a list dated on or before the full list's download: it followed an older full list.
     """
     if registry.changes is None:
         return []
@@ -155,6 +156,14 @@ def change_lists(registry: Registry, *, data_dir: Path) -> list[Path]:
     repeated = sorted(day for day, count in Counter(day for day, _ in ordered).items() if count > 1)
     if repeated:
         raise ConfigError(f"{key}: more than one change list dated {', '.join(repeated)}; keep one per date")
+    full_list_day = f"{registry.full_list_downloaded_on:%Y%m%d}"
+    older = [path.name for day, path in ordered if day <= full_list_day]
+    if older:
+        raise ConfigError(
+            f"{key}: {', '.join(older)} dated on or before the full list's download "
+            f"(full_list_downloaded_on: {registry.full_list_downloaded_on}): they followed an older full list, "
+            "and applied to this one could drop a number added since; remove them"
+        )
     return [path for _, path in ordered]
 
 

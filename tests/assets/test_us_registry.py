@@ -25,7 +25,7 @@ def with_us_dnc(root: Path, downloaded_on: date, changes: dict[str, str] | None 
         f"    downloaded_on: {downloaded_on}\n"
     )
     if changes is not None:
-        config += "    changes: inbox/registries/us/changes/*.txt\n"
+        config += "    changes: inbox/registries/us/changes/*.txt\n    full_list_downloaded_on: 2026-11-20\n"
     files = {f"registries/us/changes/{name}": text for name, text in (changes or {}).items()}
     return write_data_dir(root, {**INBOX, "registries/us/full/list.txt": FULL_LIST, **files}, config)
 

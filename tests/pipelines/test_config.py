@@ -91,6 +91,8 @@ NATIONAL_REGISTRY = """\
          "registries.2: Value error, registry 'us_national_dnc' (format wildcard): region is required"),
         (NATIONAL_REGISTRY.replace("us_dnc", "dncl") + "    changes: inbox/changes/*.txt\n",
          "(format dncl): changes applies only to format us_dnc"),
+        (NATIONAL_REGISTRY + "    changes: inbox/changes/*.txt\n",
+         "(format us_dnc): changes needs full_list_downloaded_on (YYYY-MM-DD), the day the full list was"),
         (NATIONAL_REGISTRY.replace("    downloaded_on: 2026-11-20\n", "").replace("us_dnc", "plain")
          + "    region: US\n    max_age_days: 7\n",
          "registries.2: Value error, registry 'us_national_dnc' (format plain): max_age_days needs downloaded_on"),

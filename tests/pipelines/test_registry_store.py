@@ -29,6 +29,7 @@ from pipelines.registry_versions import changed_version, version_of
 DOWNLOADED_ON = date(2026, 11, 20)
 US_JURISDICTION = list(NATIONAL_FORMATS["us_dnc"].jurisdiction)
 FULL_LIST = "201,5550123\n2125550142\n416,2345678\n"
+CHANGES = {"changes": "inbox/dnc/changes/*.txt", "full_list_downloaded_on": date(2026, 11, 1)}
 
 
 def us_dnc(**settings: object) -> Registry:
@@ -113,7 +114,7 @@ def test_the_build_key_changes_with_the_jurisdiction_and_the_phonenumbers_versio
 def test_change_lists_apply_in_file_name_order_each_making_a_version_once(tmp_path: Path) -> None:
     full = write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
     first = write(tmp_path, "inbox/dnc/changes/2026-11-21.txt", "718,5550100,A\n201,5550123,D\n")
-    registry = us_dnc(changes="inbox/dnc/changes/*.txt")
+    registry = us_dnc(**CHANGES)
     after_first = stored_registry(registry, data_dir=tmp_path)
     made_at = (tmp_path / after_first["snapshot"]).stat().st_mtime_ns
     second = write(tmp_path, "inbox/dnc/changes/2026-11-22.txt", "201,5550123,A\n")
@@ -144,14 +145,22 @@ def test_change_lists_need_one_date_each_in_their_names(tmp_path: Path, names: l
     for name in names:
         write(tmp_path, f"inbox/dnc/changes/{name}", "718,5550100,A\n")
     with pytest.raises(ConfigError, match=re.escape(message)):
-        stored_registry(us_dnc(changes="inbox/dnc/changes/*.txt"), data_dir=tmp_path)
+        stored_registry(us_dnc(**CHANGES), data_dir=tmp_path)
+
+
+def test_a_change_list_from_before_the_full_list_s_download_is_a_config_error(tmp_path: Path) -> None:
+    write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
+    write(tmp_path, "inbox/dnc/changes/2026-10-30.txt", "201,5550123,D\n")
+    write(tmp_path, "inbox/dnc/changes/2026-11-02.txt", "718,5550100,A\n")
+    with pytest.raises(ConfigError, match=r"2026-10-30\.txt dated on or before the full list's download"):
+        stored_registry(us_dnc(**CHANGES), data_dir=tmp_path)
 
 
 def test_change_lists_apply_by_date_not_by_name_so_a_later_addition_wins(tmp_path: Path) -> None:
     write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
     write(tmp_path, "inbox/dnc/changes/b-20261109.txt", "201,5550123,D\n")
     write(tmp_path, "inbox/dnc/changes/a-2026-11-10.txt", "201,5550123,A\n")
-    record = stored_registry(us_dnc(changes="inbox/dnc/changes/*.txt"), data_dir=tmp_path)
+    record = stored_registry(us_dnc(**CHANGES), data_dir=tmp_path)
     assert [file["file"] for file in record["files"][1:]] == [
         "inbox/dnc/changes/b-20261109.txt",
         "inbox/dnc/changes/a-2026-11-10.txt",
@@ -162,7 +171,7 @@ def test_change_lists_apply_by_date_not_by_name_so_a_later_addition_wins(tmp_pat
 def test_a_changes_glob_matching_nothing_is_a_config_error(tmp_path: Path) -> None:
     write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
     with pytest.raises(ConfigError, match=r"registries\[us_dnc\]\.changes 'inbox/dnc/chnages/\*\.txt' matches no file"):
-        stored_registry(us_dnc(changes="inbox/dnc/chnages/*.txt"), data_dir=tmp_path)
+        stored_registry(us_dnc(**{**CHANGES, "changes": "inbox/dnc/chnages/*.txt"}), data_dir=tmp_path)
 
 
 def test_an_empty_file_among_the_full_list_s_files_fails_naming_it(tmp_path: Path) -> None:
@@ -177,7 +186,7 @@ def test_a_night_with_no_new_file_checks_only_the_newest_snapshot_and_rebuilds_f
 ) -> None:
     write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
     write(tmp_path, "inbox/dnc/changes/2026-11-21.txt", "718,5550100,A\n")
-    registry = us_dnc(changes="inbox/dnc/changes/*.txt")
+    registry = us_dnc(**CHANGES)
     newest = stored_registry(registry, data_dir=tmp_path)
     [full_list] = [
         path
