@@ -7,6 +7,7 @@ import dagster as dg
 import polars as pl
 
 from pipelines.config import ScrublineConfig, load_config
+from pipelines.parquet_files import write_parquet
 
 DATA_DIR_VARIABLE = "SCRUBLINE_DATA_DIR"
 DEFAULT_DATA_DIR = "data"
@@ -55,7 +56,7 @@ class ParquetFrameIOManager(dg.ConfigurableIOManager):
         path = self._path(context.asset_key)
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.partial")
-        obj.write_parquet(partial)
+        write_parquet(obj, partial)
         partial.replace(path)
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:

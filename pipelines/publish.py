@@ -19,6 +19,7 @@ import polars as pl
 
 from pipelines.certificate import certificate_text
 from pipelines.ingest import file_sha256
+from pipelines.parquet_files import write_parquet
 
 LATEST = "latest"
 MANIFEST = "manifest.json"
@@ -174,7 +175,7 @@ def _write(frame: pl.DataFrame, path: Path) -> None:
     if path.suffix == ".csv":
         frame.write_csv(path)
     else:
-        frame.write_parquet(path, compression="zstd")
+        write_parquet(frame, path)
 
 
 def _point(link: Path, *, at: Path) -> None:
