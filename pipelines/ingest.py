@@ -58,7 +58,7 @@ def read_records(
     if records.height == 0:
         raise InputFileError(f"{path}: file has no data rows; re-export it or remove it from the inbox")
     return records.with_columns(
-        source_file=pl.lit(path.relative_to(data_dir).as_posix() if path.is_relative_to(data_dir) else str(path)),
+        source_file=pl.lit(lineage_path(path, data_dir)),
         source_sha256=pl.lit(file_sha256(path)),
     )
 
@@ -77,6 +77,11 @@ def read_many(
 def quarantined(records: pl.DataFrame) -> pl.DataFrame:
     """The records that could not be read, with lineage and reason."""
     return records.filter(pl.col("quarantine_reason").is_not_null()).select(*LINEAGE_COLUMNS, *QUARANTINE_COLUMNS)
+
+
+def lineage_path(path: Path, data_dir: Path) -> str:
+    """How lineage names a file: relative to the data directory when it is under it, else as given."""
+    return path.relative_to(data_dir).as_posix() if path.is_relative_to(data_dir) else str(path)
 
 
 def file_sha256(path: Path) -> str:

@@ -1,8 +1,9 @@
 """Versioned registry snapshots: a stored registry's numbers as sorted 64-bit E.164 integers.
 
 A snapshot lives under the data directory at `registries/<registry>/<version>-<build>.parquet`
-(zstd, one column `e164_int`, unique and ascending: `+12015550123` is 12015550123; E.164 has at most
-15 digits and never a leading 0, so `"+" + str(n)` gives the number back). Beside it, a `.json`
+(one column `e164_int`, unique and ascending, delta-encoded then zstd: `+12015550123` is
+12015550123; E.164 has at most 15 digits and never a leading 0, so `"+" + str(n)` gives the number
+back). Beside it, a `.json`
 record says how it was made: files with their SHA-256, count, jurisdiction and the Parquet's own
 SHA-256. The record is written last, so a snapshot without one is incomplete and is made again; a
 snapshot whose Parquet no longer has the recorded SHA-256 is made again too.
@@ -35,7 +36,7 @@ from pipelines.config import Registry, resolve_files
 from pipelines.duck import query_frames
 from pipelines.e164 import e164_as_int
 from pipelines.errors import ConfigError, RegistryError
-from pipelines.ingest import file_sha256
+from pipelines.ingest import file_sha256, lineage_path
 from pipelines.registry_versions import changed_version, version_of
 from pipelines.us_registry_ingest import apply_us_changes, ingest_us_download
 
@@ -269,5 +270,4 @@ def _recorded(
 
 
 def _file_record(path: Path, data_dir: Path) -> dict[str, str]:
-    relative = path.relative_to(data_dir).as_posix() if path.is_relative_to(data_dir) else str(path)
-    return {"file": relative, "sha256": file_sha256(path)}
+    return {"file": lineage_path(path, data_dir), "sha256": file_sha256(path)}

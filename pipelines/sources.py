@@ -14,7 +14,7 @@ import polars as pl
 from pipelines.config import CrmSource, DiallerSource, Registry, resolve_files
 from pipelines.e164 import RESULT_SUFFIXES, normalise_phones
 from pipelines.errors import InputFileError, RegistryError
-from pipelines.ingest import file_sha256, read_many, read_records
+from pipelines.ingest import file_sha256, lineage_path, read_many, read_records
 from pipelines.instants import UTC, iso_date, utc_instant_or_day
 from pipelines.registry_formats import RECORD_LAYOUTS, read_line_registry
 
@@ -174,10 +174,11 @@ def _read_registry_file(path: Path, registry: Registry, *, data_dir: Path) -> pl
             _with_opt_out_scope, registry
         )
     records = read_line_registry(path, registry_format=registry.format, region=registry.number_region)
-    relative = path.relative_to(data_dir).as_posix() if path.is_relative_to(data_dir) else str(path)
     is_malformed = pl.col("phone").is_null() & pl.col("block_prefix").is_null()
     return records.with_columns(
-        source_file=pl.concat_str(pl.lit(relative), pl.lit("!") + pl.col("member"), ignore_nulls=True),
+        source_file=pl.concat_str(
+            pl.lit(lineage_path(path, data_dir)), pl.lit("!") + pl.col("member"), ignore_nulls=True
+        ),
         source_sha256=pl.lit(file_sha256(path)),
         quarantine_reason=pl.when(is_malformed).then(pl.lit(f"not {RECORD_LAYOUTS[registry.format]}")),
         requested_at=pl.lit(None, REQUESTED_AT_TYPE),

@@ -100,7 +100,7 @@ def read_nationals(texts: Sequence[tuple[str, Path]]) -> pl.Series:
     """
     for name, path in texts:
         if _scan_lines([path]).filter(~is_blank(pl.col("record"))).head(1).collect().height == 0:
-            raise RegistryError(f"{name}: file holds no records; download it again or remove it from the inbox")
+            raise RegistryError(_no_records(name))
     record = pl.col("record")
     is_record = record.str.contains(f"^{FULL_LIST}$")
     national = record.str.replace(",", "", literal=True).str.strip_chars().cast(pl.Int64)
@@ -228,8 +228,13 @@ def _records(name: str, path: Path) -> pl.DataFrame:
     """
     lines = read_lines(path, where=name).filter(~is_blank(pl.col("raw_record")))
     if lines.height == 0:
-        raise RegistryError(f"{name}: file holds no records; download it again or remove it from the inbox")
+        raise RegistryError(_no_records(name))
     return lines.select("source_row", record=pl.col("raw_record").str.strip_chars())
+
+
+def _no_records(name: str) -> str:
+    """The error for a file without records: a partial download, which would silently lack its numbers."""
+    return f"{name}: file holds no records; download it again or remove it from the inbox"
 
 
 @contextmanager
