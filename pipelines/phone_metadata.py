@@ -310,9 +310,22 @@ def direct_national_starts(region: str) -> frozenset[str]:
     them, so such a number's national significant number is its digits as written.
     """
     rules = region_rules(region)
-    prefixes = [rules.international_prefix, rules.national_prefix_for_parsing]
-    firsts = [first_characters(pattern) for pattern in prefixes if pattern]
-    if rules.has_transform_rule or None in firsts:
+    first = first_characters(rules.international_prefix) if rules.international_prefix else frozenset()
+    if first is None:
         return frozenset()
-    taken = frozenset(str(rules.country_code)[0]).union(*firsts)
-    return frozenset("0123456789") - taken
+    return direct_international_starts(region) - first - frozenset(str(rules.country_code)[0])
+
+
+@functools.cache
+def direct_international_starts(region: str) -> frozenset[str]:
+    """First digits with which the national number after `region`'s country code needs no prefix handling.
+
+    No national prefix of the region can begin with them, so the national significant number of
+    `+<country code><national number>` is the national number as written.
+    """
+    rules = region_rules(region)
+    prefix = rules.national_prefix_for_parsing
+    first = first_characters(prefix) if prefix else frozenset()
+    if rules.has_transform_rule or first is None:
+        return frozenset()
+    return frozenset("0123456789") - first

@@ -19,6 +19,7 @@ from pipelines.phone_metadata import (
     MIN_LENGTH_FOR_NSN,
     RegionRules,
     decisive_width,
+    direct_international_starts,
     direct_national_starts,
     region_rules,
     regions_of,
@@ -27,7 +28,8 @@ from pipelines.phone_metadata import (
 OK, FAILED, FALLBACK = "ok", "failed", "fallback"
 # `_test_number_length` results (as RegionRules.length_check names them) that are their own reason.
 _LENGTH_REASONS = ["too_short", "too_long", "invalid_length"]
-_OUTCOME_COLUMNS = ["valid", "type", "region", "reason"]
+_OUTCOME_SCHEMA = {"valid": pl.Boolean, "type": pl.String, "region": pl.String, "reason": pl.String}
+_OUTCOME_COLUMNS = list(_OUTCOME_SCHEMA)
 _KEEPS_NATIONAL_PREFIX = ["too_short", "is_possible_local_only", "invalid_length"]
 _MAIN_REGIONS = {code: regions_of(int(code))[0] for code in COUNTRY_CODES}
 _ANSWER_TEMPLATE = pl.DataFrame(
@@ -37,6 +39,35 @@ _ANSWER_TEMPLATE = pl.DataFrame(
         "reason": pl.String,
     }
 )  # fmt: skip
+# A country code and a digit after it with which the national number needs no prefix handling (see
+# `direct_international_starts`), to the code's length; and that length by a number's first four
+# digits, null where they start no such pair.
+_DIRECT_STARTS = {
+    f"{code}{digit}": len(code)
+    for code, region in _MAIN_REGIONS.items()
+    for digit in direct_international_starts(region)
+}
+_DIRECT_CODE_LENGTHS = pl.Series(
+    [
+        next((_DIRECT_STARTS[f"{head:04d}"[:n]] for n in (2, 3, 4) if f"{head:04d}"[:n] in _DIRECT_STARTS), None)
+        for head in range(10_000)
+    ],
+    dtype=pl.UInt8,
+)
+# A number's first digits stand beside its country code and length in one 64-bit key (see
+# `_decisive_key`). By country code, how many: its decisive width, but at least one, so they are never
+# empty; null where the width is unbounded or wider than the key holds.
+_KEY_DIGITS = 8
+_CODE_UNIT = 100 * 10**_KEY_DIGITS
+_DECISIVE_WIDTHS = pl.Series(
+    [
+        max(width, 1)
+        if code in COUNTRY_CODES and (width := decisive_width(code)) is not None and width <= _KEY_DIGITS
+        else None
+        for code in map(str, range(1000))
+    ],
+    dtype=pl.Int64,
+)
 _REGION_COUNTRY_CODES = {
     region: str(phonenumbers.country_code_for_region(region)) for region in phonenumbers.SUPPORTED_REGIONS
 }
@@ -47,19 +78,31 @@ def parse_canonical(keys: pl.DataFrame) -> pl.DataFrame:
 
     `_decided` is false for keys phonenumbers itself must answer. The steps work on the keys
     alone and put the answers back in row order, so other columns never travel through them.
+    Keys that need no prefix handling (bare national numbers, and `+` numbers whose national
+    number starts plainly) go straight to validation; the others are located and stripped first.
     """
     regions = keys.get_column("_parse_region").unique().to_list()
-    is_direct = ~pl.col("_plus") & is_direct_national(pl.col("_digits"), pl.col("_parse_region"), regions=regions)
-    narrow = keys.select("_parse_region", "_plus", "_digits", _direct=is_direct).with_row_index("_index")
-    direct = narrow.filter("_direct").select(
-        "_index", _cc=pl.col("_parse_region").replace_strict(_REGION_COUNTRY_CODES), _nsn=pl.col("_digits")
+    digits, code_length = pl.col("_digits"), pl.col("_code_length")
+    direct_code_length = (
+        pl.when(~pl.col("_plus"))
+        .then(pl.when(is_direct_national(digits, pl.col("_parse_region"), regions=regions)).then(0))
+        .otherwise(_direct_code_length(digits))
+    )
+    narrow = keys.select("_parse_region", "_plus", "_digits", _code_length=direct_code_length).with_row_index("_index")
+    is_direct = code_length.is_not_null()
+    direct = narrow.filter(is_direct).select(
+        "_index",
+        _cc=pl.when("_plus")
+        .then(digits.str.head(code_length))
+        .otherwise(pl.col("_parse_region").replace_strict(_REGION_COUNTRY_CODES)),
+        _nsn=digits.str.slice(code_length),
     )
     ok, unfinished = pl.col("_status") == OK, ["_index", "_status", "reason"]
-    located = _per_group(narrow.filter(~pl.col("_direct")), "_parse_region", _locate)
+    located = _per_group(narrow.filter(~is_direct).drop("_code_length"), "_parse_region", _locate)
     to_strip = located.select(*unfinished, "_cc", "_national", "_main_region").filter(ok)
     stripped = _per_group(to_strip, "_main_region", _strip_national_prefix)
     to_validate = pl.concat([direct, stripped.select("_index", "_status", "_cc", "_nsn").filter(ok).drop("_status")])
-    validated = _per_group(to_validate, "_cc", _validate).with_columns(_status=pl.lit(OK))
+    validated = _validate(to_validate.lazy(), pl.col("_cc")).collect()
     finished = pl.concat(
         [located.select(unfinished).filter(~ok), stripped.select(unfinished).filter(~ok), validated],
         how="diagonal_relaxed",
@@ -87,10 +130,7 @@ def is_direct_national(raw: pl.Expr, region: pl.Expr, *, regions: Iterable[str])
     the shape of a national registry download, and of most national-format CRM numbers.
     `regions` lists the regions present, so the test is built for those alone.
     """
-    allowed = {
-        name: "".join(sorted(direct_national_starts(name))) if name in phonenumbers.SUPPORTED_REGIONS else ""
-        for name in regions
-    }
+    allowed = {name: "".join(sorted(direct_national_starts(name))) if _is_keyed(name) else "" for name in regions}
     if len(allowed) == 1:
         (starts,) = allowed.values()
         return raw.str.contains(f"^[{starts}][0-9]{{2,16}}$").fill_null(False) if starts else pl.lit(False)
@@ -99,10 +139,29 @@ def is_direct_national(raw: pl.Expr, region: pl.Expr, *, regions: Iterable[str])
     return (raw.str.contains(r"^[0-9]{3,17}$") & first.is_in(pairs)).fill_null(False)
 
 
+def _direct_code_length(digits: pl.Expr) -> pl.Expr:
+    """The length of the country code of `+` digits whose national number needs no prefix handling, else null.
+
+    Their national significant number is the rest of the digits as written, so they skip straight
+    to validation: the shape of E.164 and international-format numbers.
+    """
+    length = pl.lit(_DIRECT_CODE_LENGTHS).gather(digits.str.head(4).cast(pl.Int32))
+    national_length = digits.str.len_bytes() - length
+    return pl.when(
+        (digits.str.len_bytes() >= 4) & national_length.is_between(MIN_LENGTH_FOR_NSN, MAX_LENGTH_FOR_NSN)
+    ).then(length)
+
+
+def _is_keyed(region: str) -> bool:
+    """Whether `region` is supported and its numbers have a decisive key, so the port can validate them."""
+    code = _REGION_COUNTRY_CODES.get(region)
+    return code is not None and _DECISIVE_WIDTHS[int(code)] is not None
+
+
 def validate_direct_national(rows: pl.DataFrame, *, region: str) -> pl.DataFrame:
     """phonenumbers' answer for rows of one region that `is_direct_national` accepts, in `_raw`."""
-    validated = _validate(rows.lazy().with_columns(_nsn="_raw"), _REGION_COUNTRY_CODES[region])
-    return validated.drop("_nsn").with_columns(extension=pl.lit(None, pl.String)).collect()
+    validated = _validate(rows.lazy().with_columns(_nsn="_raw"), pl.lit(_REGION_COUNTRY_CODES[region]))
+    return validated.drop("_nsn", "_status").with_columns(extension=pl.lit(None, pl.String)).collect()
 
 
 def _per_group(frame: pl.DataFrame, key: str, step: Callable[[pl.LazyFrame, str], pl.LazyFrame]) -> pl.DataFrame:
@@ -208,14 +267,24 @@ def _strip_national_prefix(located: pl.LazyFrame, main_region: str) -> pl.LazyFr
     )
 
 
-def _validate(numbers: pl.LazyFrame, country_code: str) -> pl.LazyFrame:
-    """Region, type, validity, reason and E.164; numbers alike in their decisive digits are classified once."""
-    nsn = pl.col("_nsn")
-    width = decisive_width(country_code)
-    keyed = numbers.with_columns(_key=_decisive_key(nsn, width)).collect()
+def _validate(numbers: pl.LazyFrame, country_code: pl.Expr) -> pl.LazyFrame:
+    """Region, type, validity, reason and E.164 of each `_nsn` with its `country_code`.
+
+    Numbers alike in their country code, length and decisive digits are classified once. A country
+    code whose decisive digits are unbounded has no key, and its numbers are left to phonenumbers.
+    """
+    keyed = numbers.with_columns(_key=_decisive_key(country_code, pl.col("_nsn"))).collect()
     keys = keyed.get_column("_key")
-    distinct = _distinct(keys).to_frame("_key").with_columns(_nsn=_representative(pl.col("_key"), width))
-    classified = _classify(distinct, country_code)
+    distinct = _distinct(keys.drop_nulls()).to_frame("_key").with_columns(_nsn=_representative(pl.col("_key")))
+    code_of = _country_code_of(pl.col("_key"))
+    classified = pl.concat(
+        [
+            _classify(distinct.filter(code_of == code), str(code))
+            for code in distinct.select(code_of.unique()).to_series()
+        ]
+        or [distinct.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in _OUTCOME_SCHEMA.items())],
+        how="diagonal_relaxed",
+    )
     outcomes = classified.select(_OUTCOME_COLUMNS).unique(maintain_order=True).with_row_index("_outcome")
     codes = classified.join(outcomes, on=_OUTCOME_COLUMNS, nulls_equal=True)
     # Few outcomes, many numbers: map each number to its outcome's index, then the index to each column.
@@ -224,35 +293,41 @@ def _validate(numbers: pl.LazyFrame, country_code: str) -> pl.LazyFrame:
         .drop("reason", strict=False)
         .with_columns(_outcome=_looked_up(keys, codes["_key"], codes["_outcome"]))
         .with_columns(pl.lit(outcomes[name]).gather(pl.col("_outcome")).alias(name) for name in _OUTCOME_COLUMNS)
-        .with_columns(e164=pl.when("valid").then(pl.concat_str(pl.lit(f"+{country_code}"), nsn)))
+        .with_columns(
+            e164=pl.when("valid").then(pl.concat_str(pl.lit("+"), country_code, "_nsn")),
+            _status=pl.when(pl.col("_key").is_null()).then(pl.lit(FALLBACK)).otherwise(pl.lit(OK)),
+        )
         .drop("_key", "_outcome")
     )
 
 
-def _decisive_key(nsn: pl.Expr, width: int | None) -> pl.Expr:
-    """Equal for numbers of one length sharing their first `width` digits: `length * 10**width + digits`.
+def _decisive_key(country_code: pl.Expr, nsn: pl.Expr) -> pl.Expr:
+    """Equal for numbers of one country code and length that share their decisive digits.
 
-    Without a bound the number itself is the key.
+    `(code * 100 + length) * 10**8 + first digits`, as one 64-bit integer; null for a country code
+    without a decisive width.
     """
-    if width is None:
-        return nsn
-    length = nsn.str.len_bytes().cast(pl.Int64) * 10**width
-    return length if width == 0 else length + nsn.str.head(width).cast(pl.Int64)
+    code = country_code.cast(pl.Int64)
+    first_digits = nsn.str.head(pl.lit(_DECISIVE_WIDTHS).gather(code)).cast(pl.Int64)
+    return code * _CODE_UNIT + nsn.str.len_bytes().cast(pl.Int64) * 10**_KEY_DIGITS + first_digits
 
 
-def _representative(key: pl.Expr, width: int | None) -> pl.Expr:
-    """A number with the key's length and decisive digits, zeros after them: it classifies as all its kind."""
-    if width is None:
-        return key
-    length = key // 10**width
-    head = pl.lit("") if width == 0 else (key % 10**width).cast(pl.String).str.zfill(pl.min_horizontal(length, width))
-    return head.str.pad_end(length, "0")
+def _representative(key: pl.Expr) -> pl.Expr:
+    """A national number with the key's length and first digits, zeros after them: it classifies as all its kind."""
+    length = key // 10**_KEY_DIGITS % 100
+    width = pl.lit(_DECISIVE_WIDTHS).gather(_country_code_of(key)).clip(upper_bound=length)
+    return (key % 10**_KEY_DIGITS).cast(pl.String).str.zfill(width).str.pad_end(length, "0")
+
+
+def _country_code_of(key: pl.Expr) -> pl.Expr:
+    """The country code that a `_decisive_key` holds."""
+    return key // _CODE_UNIT
 
 
 def _dense_range(keys: pl.Series) -> int | None:
     """The smallest key when integer keys span no more values than there are keys, so a table indexed by
     key is no bigger than the keys themselves and beats hashing them (a national registry's shape)."""
-    if not keys.dtype.is_integer() or keys.is_empty():
+    if not keys.dtype.is_integer() or keys.null_count() == keys.len():
         return None
     low, high = keys.min(), keys.max()
     return low if high - low < keys.len() else None
@@ -280,26 +355,22 @@ def _classify(numbers: pl.DataFrame, country_code: str) -> pl.DataFrame:
     """As `region_code_for_number`, `number_type` and `is_possible_number_with_reason` answer."""
     regions = regions_of(int(country_code))
     nsn = pl.col("_nsn")
-    remaining, resolved = numbers, []
-    for region in regions:
-        if remaining.is_empty():
-            break
-        rules = region_rules(region)
-        if len(regions) == 1 or rules.leading_digits:
-            # Leading digits tell the region's own numbers apart: only they meet its type patterns.
-            belongs = pl.lit(True) if len(regions) == 1 else nsn.str.contains(f"^(?:{rules.leading_digits})")
-            own, remaining = _typed(remaining.filter(belongs), rules), remaining.filter(~belongs)
-        else:
-            typed = _typed(remaining, rules)
-            own, remaining = typed.filter(pl.col("type").is_not_null()), typed.filter(pl.col("type").is_null())
-            remaining = remaining.drop("type")
-        resolved.append(own.with_columns(region=pl.lit(region.split(":")[0])))
-    resolved.append(remaining.with_columns(region=pl.lit(None, pl.String), type=pl.lit(None, pl.String)))
+    if len(regions) == 1:
+        # A non-geographic country code is alone: `001:<code>` names its metadata, `001` its region.
+        region = regions[0].split(":")[0]
+        claimed = numbers.with_columns(type=region_rules(regions[0]).number_type(nsn), _region=pl.lit(region))
+    else:
+        # The main region claims most numbers; the others are tried only on what it leaves.
+        by_main, unclaimed = _claim(numbers, regions[:1])
+        by_others, unclaimed = _claim(unclaimed, regions[1:])
+        nobody = unclaimed.with_columns(type=pl.lit(None, pl.String), _region=pl.lit(None, pl.String))
+        claimed = pl.concat([by_main, by_others, nobody])
     length = region_rules(regions[0]).length_check(nsn)
     is_valid = pl.col("type").is_not_null()
-    return pl.concat(resolved, how="diagonal_relaxed").with_columns(
+    return claimed.select(
+        pl.exclude("_region"),
         valid=is_valid,
-        region=pl.when(is_valid).then("region"),
+        region=pl.when(is_valid).then("_region"),
         reason=pl.when(is_valid)
         .then(None)
         .when(length.is_in(_LENGTH_REASONS))
@@ -308,11 +379,36 @@ def _classify(numbers: pl.DataFrame, country_code: str) -> pl.DataFrame:
     )
 
 
-def _typed(numbers: pl.DataFrame, rules: RegionRules) -> pl.DataFrame:
-    """`numbers` with their type in the region; no numbers need no patterns, whose building is not free."""
-    if numbers.is_empty():
-        return numbers.with_columns(type=pl.lit(None, pl.String))
-    return numbers.with_columns(type=rules.number_type(pl.col("_nsn")))
+def _claim(numbers: pl.DataFrame, regions: Iterable[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The numbers that one of `regions` claims, with its `_region` and their `type` there; and the rest.
+
+    Regions sharing a country code claim numbers in turn: one with leading digits claims the
+    numbers that start with them; one without claims the numbers its types match.
+    """
+    nsn = pl.col("_nsn")
+    told_by_type = {region: f"_type:{region}" for region in regions if not region_rules(region).leading_digits}
+    claiming = pl.lit(None, pl.String)
+    for region in reversed(list(regions)):
+        claims = (
+            pl.col(told_by_type[region]).is_not_null()
+            if region in told_by_type
+            else nsn.str.contains(f"^(?:{region_rules(region).leading_digits})")
+        )
+        claiming = pl.when(claims).then(pl.lit(region)).otherwise(claiming)
+    marked = numbers.with_columns(
+        **{column: region_rules(region).number_type(nsn) for region, column in told_by_type.items()}
+    ).with_columns(_region=claiming)
+    typed = [
+        marked.lazy()
+        .filter(pl.col("_region") == region)
+        .with_columns(
+            type=pl.col(told_by_type[region]) if region in told_by_type else region_rules(region).number_type(nsn)
+        )
+        for region in marked.get_column("_region").drop_nulls().unique()
+    ]
+    columns = [*numbers.columns, "type", "_region"]
+    claimed = pl.concat([marked.lazy().clear().with_columns(type=pl.lit(None, pl.String)), *typed]).select(columns)
+    return claimed.collect(), marked.filter(pl.col("_region").is_null()).select(numbers.columns)
 
 
 def _prefix_match(digits: pl.Expr, pattern: str | None) -> pl.Expr:

@@ -183,3 +183,29 @@ def test_a_port_step_that_loses_its_keys_fails_rather_than_misplace_answers(
     monkeypatch.setattr(phone_parse, "_strip_national_prefix", lambda keys, region: break_keys(strip(keys, region)))
     with pytest.raises(RuntimeError, match="lost or repeated a key"):
         normalise_phones(pl.DataFrame({"phone": ["020 7946 0018", "0161 496 0000"]}), "phone", region="GB")
+
+
+def test_numbers_of_a_country_code_without_a_decisive_key_are_left_to_phonenumbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    values = [("2015550123", "US"), ("+1 201 555 0124", "GB"), ("020 7946 0018", "GB"), ("030 1234567", "DE")]
+    expected = [reference(raw, region) for raw, region in values]
+    alone = [("+44 20 7946 0019", "US")]
+    expected_alone = [reference(raw, region) for raw, region in alone]
+    unbounded = phone_parse._DECISIVE_WIDTHS.clone().scatter([1, 44], None)
+    monkeypatch.setattr(phone_parse, "_DECISIVE_WIDTHS", unbounded)
+    calls: list[tuple[str, str]] = []
+    parse = phonenumbers.parse
+    monkeypatch.setattr(
+        phonenumbers, "parse", lambda value, region: calls.append((value, region)) or parse(value, region)
+    )
+    assert normalised(values) == expected
+    assert sorted(calls) == [("+1 201 555 0124", "GB"), ("020 7946 0018", "GB"), ("2015550123", "US")]
+    assert normalised(alone) == expected_alone
+
+
+@pytest.mark.parametrize("region", ["US", "GB", "IT", "RU", "BR", "AU", "IN"])
+def test_international_numbers_agree_with_phonenumbers_whatever_follows_the_country_code(region: str) -> None:
+    code = str(phonenumbers.country_code_for_region(region))
+    values = [(f"+{code}{digit}{rest}", "US") for digit in "0123456789" for rest in ("", "1", "12345678", "9" * 15)]
+    assert normalised(values) == [reference(raw, "US") for raw, _ in values]
