@@ -88,7 +88,7 @@ def normalise_phones(
     Only the value and its region go through the engine; the answers are set beside the frame's own
     columns, which are never copied and may have any names.
     """
-    keyed = frame.lazy().select(_raw=pl.col(column), _parse_region=_row_region(region, region_column)).collect()
+    keyed = frame.select(_raw=pl.col(column), _parse_region=_row_regions(frame, region, region_column))
     regions = [region] if region_column is None else keyed.get_column("_parse_region").unique().to_list()
     if len(regions) == 1 and _all_direct_national(keyed, regions[0]):
         answered = validate_direct_national(keyed, region=regions[0])
@@ -136,7 +136,9 @@ def parse_values(values: pl.DataFrame) -> pl.DataFrame:
                     [keyed.filter(~pl.col("_is_plain")), answered.filter(~pl.col("_decided"))], how="diagonal_relaxed"
                 )
             ),
-        ]
+        ],
+        # In one piece, rows are found again by index rather than by (chunk, index).
+        rechunk=True,
     )
 
 
@@ -160,11 +162,17 @@ def parse_phone(value: str, region: str) -> tuple[str | None, bool, str | None, 
     )
 
 
-def _row_region(region: str, region_column: str | None) -> pl.Expr:
+def _row_regions(frame: pl.DataFrame, region: str, region_column: str | None) -> pl.Expr:
+    """Each row's region: its own, trimmed and upper-cased, or `region` where it has none.
+
+    Worked out once per distinct value of `region_column`: a column holds few regions.
+    """
     if region_column is None:
         return pl.lit(region)
-    row_region = pl.col(region_column).str.strip_chars().str.to_uppercase()
-    return pl.when(row_region.str.len_chars() > 0).then(row_region).otherwise(pl.lit(region))
+    distinct = frame.get_column(region_column).unique()
+    own = pl.lit(distinct).str.strip_chars().str.to_uppercase()
+    regions = pl.select(pl.when(own.str.len_chars() > 0).then(own).otherwise(pl.lit(region))).to_series()
+    return pl.col(region_column).replace_strict(distinct, regions)
 
 
 def _answer_each_distinct_value(keyed: pl.DataFrame) -> pl.DataFrame:
@@ -175,8 +183,8 @@ def _answer_each_distinct_value(keyed: pl.DataFrame) -> pl.DataFrame:
     ever occur, falls back to matching on the strings themselves.
     """
     pair = ["_raw", "_parse_region"]
-    hashed = keyed.with_columns(_hash=pl.struct(pair).hash())
-    answers = parse_values(hashed.filter(pl.col("_hash").is_first_distinct()).select(pair))
+    hashed = keyed.lazy().with_columns(_hash=pl.struct(pair).hash()).collect()
+    answers = parse_values(hashed.lazy().filter(pl.col("_hash").is_first_distinct()).select(pair).collect())
     # The in-memory engine keeps the rows' order at about the cost of an unordered join.
     answered = (
         hashed.lazy()

@@ -88,34 +88,49 @@ def parse_canonical(keys: pl.DataFrame) -> pl.DataFrame:
         .then(pl.when(is_direct_national(digits, pl.col("_parse_region"), regions=regions)).then(0))
         .otherwise(_direct_code_length(digits))
     )
-    narrow = keys.select("_parse_region", "_plus", "_digits", _code_length=direct_code_length).with_row_index("_index")
+    # Eager frames evaluate repeated expressions again; lazy queries, as here, evaluate them once.
+    narrow = (
+        keys.lazy()
+        .select("_parse_region", "_plus", "_digits", _code_length=direct_code_length)
+        .with_row_index("_index")
+        .collect()
+    )
     is_direct = code_length.is_not_null()
-    direct = narrow.filter(is_direct).select(
-        "_index",
-        _cc=pl.when("_plus")
-        .then(digits.str.head(code_length))
-        .otherwise(pl.col("_parse_region").replace_strict(_REGION_COUNTRY_CODES)),
-        _nsn=digits.str.slice(code_length),
+    direct = (
+        narrow.lazy()
+        .filter(is_direct)
+        .select(
+            "_index",
+            _cc=pl.when("_plus")
+            .then(digits.str.head(code_length))
+            .otherwise(pl.col("_parse_region").replace_strict(_REGION_COUNTRY_CODES)),
+            _nsn=digits.str.slice(code_length),
+        )
     )
     ok, unfinished = pl.col("_status") == OK, ["_index", "_status", "reason"]
     located = _per_group(narrow.filter(~is_direct).drop("_code_length"), "_parse_region", _locate)
     to_strip = located.select(*unfinished, "_cc", "_national", "_main_region").filter(ok)
     stripped = _per_group(to_strip, "_main_region", _strip_national_prefix)
-    to_validate = pl.concat([direct, stripped.select("_index", "_status", "_cc", "_nsn").filter(ok).drop("_status")])
-    validated = _validate(to_validate.lazy(), pl.col("_cc")).collect()
+    to_validate = pl.concat([direct, stripped.lazy().filter(ok).select("_index", "_cc", "_nsn")])
+    validated = _validate(to_validate, pl.col("_cc")).collect()
     finished = pl.concat(
         [located.select(unfinished).filter(~ok), stripped.select(unfinished).filter(~ok), validated],
         how="diagonal_relaxed",
     )
-    answers = finished.select(
-        "_index",
-        "e164",
-        _decided=pl.col("_status") != FALLBACK,
-        valid=pl.col("valid").fill_null(False),
-        type="type",
-        region="region",
-        reason="reason",
-    ).sort("_index")
+    answers = (
+        finished.lazy()
+        .select(
+            "_index",
+            "e164",
+            _decided=pl.col("_status") != FALLBACK,
+            valid=pl.col("valid").fill_null(False),
+            type="type",
+            region="region",
+            reason="reason",
+        )
+        .sort("_index")
+        .collect()
+    )
     # Every step must answer every key exactly once, or the answers would stand beside the wrong keys.
     is_each_key_once = pl.col("_index") == pl.int_range(pl.len(), dtype=pl.UInt32)
     if answers.height != keys.height or not answers.select(is_each_key_once.all(ignore_nulls=False)).item():
@@ -358,13 +373,13 @@ def _classify(numbers: pl.DataFrame, country_code: str) -> pl.DataFrame:
     if len(regions) == 1:
         # A non-geographic country code is alone: `001:<code>` names its metadata, `001` its region.
         region = regions[0].split(":")[0]
-        claimed = numbers.with_columns(type=region_rules(regions[0]).number_type(nsn), _region=pl.lit(region))
+        claimed = numbers.lazy().with_columns(type=region_rules(regions[0]).number_type(nsn), _region=pl.lit(region))
     else:
         # The main region claims most numbers; the others are tried only on what it leaves.
         by_main, unclaimed = _claim(numbers, regions[:1])
         by_others, unclaimed = _claim(unclaimed, regions[1:])
         nobody = unclaimed.with_columns(type=pl.lit(None, pl.String), _region=pl.lit(None, pl.String))
-        claimed = pl.concat([by_main, by_others, nobody])
+        claimed = pl.concat([by_main, by_others, nobody]).lazy()
     length = region_rules(regions[0]).length_check(nsn)
     is_valid = pl.col("type").is_not_null()
     return claimed.select(
@@ -376,7 +391,7 @@ def _classify(numbers: pl.DataFrame, country_code: str) -> pl.DataFrame:
         .when(length.is_in(_LENGTH_REASONS))
         .then(length)
         .otherwise(pl.lit("invalid_number")),
-    )
+    ).collect()
 
 
 def _claim(numbers: pl.DataFrame, regions: Iterable[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -395,9 +410,12 @@ def _claim(numbers: pl.DataFrame, regions: Iterable[str]) -> tuple[pl.DataFrame,
             else nsn.str.contains(f"^(?:{region_rules(region).leading_digits})")
         )
         claiming = pl.when(claims).then(pl.lit(region)).otherwise(claiming)
-    marked = numbers.with_columns(
-        **{column: region_rules(region).number_type(nsn) for region, column in told_by_type.items()}
-    ).with_columns(_region=claiming)
+    marked = (
+        numbers.lazy()
+        .with_columns(**{column: region_rules(region).number_type(nsn) for region, column in told_by_type.items()})
+        .with_columns(_region=claiming)
+        .collect()
+    )
     typed = [
         marked.lazy()
         .filter(pl.col("_region") == region)
