@@ -112,13 +112,9 @@ def parse_canonical(keys: pl.DataFrame) -> pl.DataFrame:
     to_strip = located.select(*unfinished, "_cc", "_national", "_main_region").filter(ok)
     stripped = _per_group(to_strip, "_main_region", _strip_national_prefix)
     to_validate = pl.concat([direct, stripped.lazy().filter(ok).select("_index", "_cc", "_nsn")])
-    validated = _validate(to_validate, pl.col("_cc")).collect()
-    finished = pl.concat(
-        [located.select(unfinished).filter(~ok), stripped.select(unfinished).filter(~ok), validated],
-        how="diagonal_relaxed",
-    )
+    stopped = [located.lazy().select(unfinished).filter(~ok), stripped.lazy().select(unfinished).filter(~ok)]
     answers = (
-        finished.lazy()
+        pl.concat([*stopped, _validate(to_validate, pl.col("_cc"))], how="diagonal_relaxed")
         .select(
             "_index",
             "e164",
