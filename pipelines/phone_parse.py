@@ -3,7 +3,8 @@
 A canonical key is (default region, leading plus, digits) of a plainly punctuated value. Each step
 works on groups of keys that share the metadata it needs, and follows the phonenumbers function
 it is named after. Where a step meets a branch it does not port (a national prefix transform rule,
-a `+` not followed by a country code), the key is marked `fallback` for phonenumbers to answer.
+a `+` not followed by a country code, a country code whose numbers have no decisive key), the key
+is marked `fallback` for phonenumbers to answer.
 """
 
 from __future__ import annotations
@@ -83,6 +84,8 @@ def parse_canonical(keys: pl.DataFrame) -> pl.DataFrame:
     """
     regions = keys.get_column("_parse_region").unique().to_list()
     digits, code_length = pl.col("_digits"), pl.col("_code_length")
+    # How many of the digits are the country code, for keys that go straight to validation (0 for a
+    # bare national number, whose code is its region's); null for keys that need prefix handling.
     direct_code_length = (
         pl.when(~pl.col("_plus"))
         .then(pl.when(is_direct_national(digits, pl.col("_parse_region"), regions=regions)).then(0))
@@ -282,7 +285,8 @@ def _validate(numbers: pl.LazyFrame, country_code: pl.Expr) -> pl.LazyFrame:
     """Region, type, validity, reason and E.164 of each `_nsn` with its `country_code`.
 
     Numbers alike in their country code, length and decisive digits are classified once. A country
-    code whose decisive digits are unbounded has no key, and its numbers are left to phonenumbers.
+    code whose decisive width is unbounded, or wider than the key holds, gives no key, and its
+    numbers are left to phonenumbers.
     """
     keyed = numbers.with_columns(_key=_decisive_key(country_code, pl.col("_nsn"))).collect()
     keys = keyed.get_column("_key")
@@ -367,7 +371,7 @@ def _classify(numbers: pl.DataFrame, country_code: str) -> pl.DataFrame:
     regions = regions_of(int(country_code))
     nsn = pl.col("_nsn")
     if len(regions) == 1:
-        # A non-geographic country code is alone: `001:<code>` names its metadata, `001` its region.
+        # One region: for a non-geographic country code, `001:<code>` names its metadata, `001` its region.
         region = regions[0].split(":")[0]
         claimed = numbers.lazy().with_columns(type=region_rules(regions[0]).number_type(nsn), _region=pl.lit(region))
     else:
