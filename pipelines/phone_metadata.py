@@ -261,41 +261,8 @@ def _is_any_digit(character_set: object) -> bool:
 
 def first_characters(pattern: str) -> frozenset[str] | None:
     """The characters a match of `pattern` can begin with; None if it can match the empty string."""
-    first, can_be_empty = _sequence_first(regex_parser.parse(pattern))
-    return None if first is None or can_be_empty else first
-
-
-def _sequence_first(items: Iterable[tuple[object, object]]) -> tuple[frozenset[str] | None, bool]:
-    characters: frozenset[str] = frozenset()
-    for opcode, argument in items:
-        first, can_be_empty = _item_first(opcode, argument)
-        if first is None:
-            return None, True
-        characters |= first
-        if not can_be_empty:
-            return characters, False
-    return characters, True
-
-
-def _item_first(opcode: object, argument: object) -> tuple[frozenset[str] | None, bool]:  # noqa: PLR0911
-    if opcode is regex_constants.LITERAL:
-        return frozenset(chr(argument)), False
-    if opcode is regex_constants.IN:
-        return _set_members(argument), False
-    if opcode is regex_constants.AT:
-        return frozenset(), True
-    if opcode is regex_constants.SUBPATTERN:
-        return _sequence_first(argument[-1])
-    if opcode is regex_constants.BRANCH:
-        firsts = [_sequence_first(alternative) for alternative in argument[1]]
-        if any(first is None for first, _ in firsts):
-            return None, True
-        return frozenset().union(*(first for first, _ in firsts)), any(empty for _, empty in firsts)
-    if opcode in (regex_constants.MAX_REPEAT, regex_constants.MIN_REPEAT):
-        low, _, body = argument
-        first, can_be_empty = _sequence_first(body)
-        return first, can_be_empty or low == 0
-    return None, True
+    heads = match_heads(pattern, 1)
+    return None if heads is None or "" in heads else heads
 
 
 def _set_members(character_set: object) -> frozenset[str] | None:
@@ -321,22 +288,73 @@ def direct_national_starts(region: str) -> frozenset[str]:
     them, so such a number's national significant number is its digits as written.
     """
     rules = region_rules(region)
-    first = first_characters(rules.international_prefix) if rules.international_prefix else frozenset()
-    if first is None:
+    prefixes = [rules.international_prefix, rules.national_prefix_for_parsing]
+    firsts = [first_characters(pattern) for pattern in prefixes if pattern]
+    if rules.has_transform_rule or None in firsts:
         return frozenset()
-    return direct_international_starts(region) - first - frozenset(str(rules.country_code)[0])
+    taken = frozenset(str(rules.country_code)[0]).union(*firsts)
+    return frozenset("0123456789") - taken
 
 
 @functools.cache
 def direct_international_starts(region: str) -> frozenset[str]:
-    """First digits with which the national number after `region`'s country code needs no prefix handling.
+    """First two digits with which the national number after `region`'s country code needs no prefix handling.
 
-    No national prefix of the region can begin with them, so the national significant number of
+    No match of the region's national prefix can begin them, so the national significant number of
     `+<country code><national number>` is the national number as written.
     """
     rules = region_rules(region)
     prefix = rules.national_prefix_for_parsing
-    first = first_characters(prefix) if prefix else frozenset()
-    if rules.has_transform_rule or first is None:
+    heads = match_heads(prefix, 2) if prefix else frozenset()
+    if rules.has_transform_rule or heads is None:
         return frozenset()
-    return frozenset("0123456789") - first
+    pairs = (f"{first}{second}" for first in "0123456789" for second in "0123456789")
+    return frozenset(pair for pair in pairs if not any(pair.startswith(head) for head in heads))
+
+
+def match_heads(pattern: str, width: int) -> frozenset[str] | None:
+    """The first `width` characters of every match of `pattern`, or all of it where a match is shorter.
+
+    A superset where the structure allows no exact answer (a repeat's heads are taken as if it could
+    always be completed); None for shapes it cannot read.
+    """
+    return _sequence_heads(regex_parser.parse(pattern), width)
+
+
+def _sequence_heads(items: Iterable[tuple[object, object]], width: int) -> frozenset[str] | None:
+    heads = {""}
+    for opcode, argument in items:
+        grown: set[str] = set()
+        for head in heads:
+            tails = {""} if len(head) == width else _item_heads(opcode, argument, width - len(head))
+            if tails is None:
+                return None
+            grown |= {head + tail for tail in tails}
+        heads = grown
+    return frozenset(heads)
+
+
+def _item_heads(opcode: object, argument: object, width: int) -> frozenset[str] | None:  # noqa: PLR0911
+    if opcode is regex_constants.LITERAL:
+        return frozenset(chr(argument))
+    if opcode is regex_constants.IN:
+        return _set_members(argument)
+    if opcode is regex_constants.AT:
+        return frozenset({""})
+    if opcode is regex_constants.SUBPATTERN:
+        return _sequence_heads(argument[-1], width)
+    if opcode is regex_constants.BRANCH:
+        alternatives = [_sequence_heads(alternative, width) for alternative in argument[1]]
+        return None if None in alternatives else frozenset().union(*alternatives)
+    if opcode in (regex_constants.MAX_REPEAT, regex_constants.MIN_REPEAT):
+        low, high, body = argument
+        once = _sequence_heads(body, width)
+        if once is None:
+            return None
+        heads, repeated = set(), {""}
+        # After `low + width` repeats, every head that can still grow has reached `width`.
+        for count in range(min(high, low + width) + 1):
+            heads |= {head for head in repeated if count >= low or len(head) == width}
+            repeated = {(head + tail)[:width] for head in repeated for tail in once}
+        return frozenset(heads)
+    return None

@@ -40,21 +40,21 @@ _ANSWER_TEMPLATE = pl.DataFrame(
         "reason": pl.String,
     }
 )  # fmt: skip
-# A country code and a digit after it with which the national number needs no prefix handling (see
-# `direct_international_starts`), to the code's length; and that length by a number's first four
-# digits, null where they start no such pair.
-_DIRECT_STARTS = {
-    f"{code}{digit}": len(code)
-    for code, region in _MAIN_REGIONS.items()
-    for digit in direct_international_starts(region)
-}
-_DIRECT_CODE_LENGTHS = pl.Series(
-    [
-        next((_DIRECT_STARTS[f"{head:04d}"[:n]] for n in (2, 3, 4) if f"{head:04d}"[:n] in _DIRECT_STARTS), None)
-        for head in range(10_000)
-    ],
-    dtype=pl.UInt8,
-)
+
+
+def _direct_code_lengths() -> pl.Series:
+    """By a number's first five digits, the length of its country code when the two digits after it
+    need no national prefix handling (see `direct_international_starts`); null otherwise."""
+    lengths: list[int | None] = [None] * 10**5
+    for code, region in _MAIN_REGIONS.items():
+        for pair in direct_international_starts(region):
+            start = code + pair  # country codes never begin with 0: `start` spans its own heads
+            span = 10 ** (5 - len(start))
+            lengths[int(start) * span : (int(start) + 1) * span] = [len(code)] * span
+    return pl.Series(lengths, dtype=pl.UInt8)
+
+
+_DIRECT_CODE_LENGTHS = _direct_code_lengths()
 # A number's first digits stand beside its country code and length in one 64-bit key (see
 # `_decisive_key`). By country code, how many: its decisive width, but at least one, so they are never
 # empty; null where the width is unbounded or wider than the key holds.
@@ -159,10 +159,10 @@ def _direct_code_length(digits: pl.Expr) -> pl.Expr:
     Their national significant number is the rest of the digits as written, so they skip straight
     to validation: the shape of E.164 and international-format numbers.
     """
-    length = pl.lit(_DIRECT_CODE_LENGTHS).gather(digits.str.head(4).cast(pl.Int32))
+    length = pl.lit(_DIRECT_CODE_LENGTHS).gather(digits.str.head(5).cast(pl.Int32))
     national_length = digits.str.len_bytes() - length
     return pl.when(
-        (digits.str.len_bytes() >= 4) & national_length.is_between(MIN_LENGTH_FOR_NSN, MAX_LENGTH_FOR_NSN)
+        (digits.str.len_bytes() >= 5) & national_length.is_between(MIN_LENGTH_FOR_NSN, MAX_LENGTH_FOR_NSN)
     ).then(length)
 
 
