@@ -33,11 +33,11 @@ _OUTCOME_SCHEMA = {"valid": pl.Boolean, "type": pl.String, "region": pl.String, 
 _OUTCOME_COLUMNS = list(_OUTCOME_SCHEMA)
 _KEEPS_NATIONAL_PREFIX = ["too_short", "is_possible_local_only", "invalid_length"]
 _MAIN_REGIONS = {code: regions_of(int(code))[0] for code in COUNTRY_CODES}
-_ANSWER_TEMPLATE = pl.DataFrame(
+# What locate and strip add to the keys; validation adds the answers themselves.
+_STEP_TEMPLATE = pl.DataFrame(
     schema={
         "_status": pl.String, "_cc": pl.String, "_national": pl.String, "_main_region": pl.String,
-        "_nsn": pl.String, "e164": pl.String, "valid": pl.Boolean, "type": pl.String, "region": pl.String,
-        "reason": pl.String,
+        "_nsn": pl.String, "reason": pl.String,
     }
 )  # fmt: skip
 
@@ -182,10 +182,10 @@ def _per_group(frame: pl.DataFrame, key: str, step: Callable[[pl.LazyFrame, str]
     """Apply `step` to each group of rows sharing `key`: the metadata differs per group, not per row.
 
     The groups' plans run as one query, in parallel and with repeated expressions computed once.
-    The result always has the answer columns, typed, even when there was no group to answer.
+    The result always has the steps' columns, typed, even when there was no group to answer.
     """
     parts = [step(group.lazy(), name) for (name,), group in frame.partition_by(key, as_dict=True).items()]
-    return pl.concat([frame.clear().lazy(), *parts, _ANSWER_TEMPLATE.lazy()], how="diagonal_relaxed").collect()
+    return pl.concat([frame.clear().lazy(), *parts, _STEP_TEMPLATE.lazy()], how="diagonal_relaxed").collect()
 
 
 def _locate(keys: pl.LazyFrame, region: str) -> pl.LazyFrame:

@@ -204,8 +204,17 @@ def test_numbers_of_a_country_code_without_a_decisive_key_are_left_to_phonenumbe
     assert normalised(alone) == expected_alone
 
 
-@pytest.mark.parametrize("region", ["US", "GB", "IT", "RU", "BR", "AU", "IN"])
-def test_international_numbers_agree_with_phonenumbers_whatever_follows_the_country_code(region: str) -> None:
+@pytest.mark.parametrize("region", ["US", "GB", "IT", "RU", "BR", "AU", "IN", "CN"])
+def test_international_numbers_agree_with_phonenumbers_whatever_two_digits_follow_the_country_code(
+    region: str,
+) -> None:
     code = str(phonenumbers.country_code_for_region(region))
-    values = [(f"+{code}{digit}{rest}", "US") for digit in "0123456789" for rest in ("", "1", "12345678", "9" * 15)]
+    starts = [f"{first}{second}" for first in "0123456789" for second in "0123456789"]
+    values = [(f"+{code}{start}{rest}", "US") for start in starts for rest in ("", "0020123456", "9" * 14)]
     assert normalised(values) == [reference(raw, "US") for raw, _ in values]
+
+
+def test_a_national_prefix_written_after_the_country_code_is_stripped_as_libphonenumber_strips_it() -> None:
+    values = [("+44 180020 20 7946 0018", "US"), ("+86 11791 2345678901", "US"), ("+44 1614960000", "US")]
+    assert [e164 for e164, *_ in normalised(values)] == ["+442079460018", "+862345678901", "+441614960000"]
+    assert normalised(values) == [reference(raw, region) for raw, region in values]
