@@ -11,6 +11,7 @@ import polars as pl
 from assets.constants import NIGHTLY_SCRUB_JOB
 from assets.definitions import build_definitions
 from assets.resources import data_dir_from_environment
+from assets.run_clock import AS_OF_TAG, parse_as_of
 from pipelines.e164 import normalise_phones
 from pipelines.errors import ScrublineError
 from pipelines.ingest import LINEAGE_COLUMNS, QUARANTINE_COLUMNS, quarantined, read_records
@@ -34,7 +35,8 @@ def run(arguments: argparse.Namespace) -> int:
     data_dir = Path(arguments.data_dir).resolve()
     job = build_definitions(str(data_dir)).resolve_job_def(NIGHTLY_SCRUB_JOB)
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    tags = {AS_OF_TAG: parse_as_of(arguments.as_of).isoformat()} if arguments.as_of else None
+    result = job.execute_in_process(instance=instance, raise_on_error=False, tags=tags)
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
@@ -81,6 +83,10 @@ def _parser() -> argparse.ArgumentParser:
     run_parser = commands.add_parser("run", help="run the nightly scrub job on a data directory")
     run_parser.add_argument(
         "--data-dir", default=data_dir_from_environment(), help="default: $SCRUBLINE_DATA_DIR or ./data"
+    )
+    run_parser.add_argument(
+        "--as-of",
+        help="scrub as of this ISO 8601 instant instead of now (replaying a past night); recorded in the manifest",
     )
     run_parser.set_defaults(handler=run)
     normalize_parser = commands.add_parser("normalize", help="normalise one file's phone column to E.164")

@@ -1,10 +1,38 @@
-"""The run's own clock: one instant per run, so every asset and check judges the same moment."""
+"""The run's own clock: one instant per run, so every asset and check judges the same moment.
 
-from datetime import datetime
+The instant is when the run was created, unless the run carries the tag `scrubline/as_of` (an ISO 8601
+instant with its zone): tests inject their clock that way, and an operator replaying a past night
+does the same with `scrubline run --as-of`. Manifests and certificates say which clock a run used.
+"""
+
+from datetime import UTC, datetime
 
 import dagster as dg
 
+from pipelines.errors import ConfigError
+
+AS_OF_TAG = "scrubline/as_of"
+
 
 def run_started(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> datetime:
-    """When the run was created (UTC)."""
-    return context.instance.get_run_record_by_id(context.run.run_id).create_timestamp
+    """The run's instant (UTC): its `scrubline/as_of` tag, or when it was created."""
+    tagged = context.run.tags.get(AS_OF_TAG)
+    if tagged is None:
+        return context.instance.get_run_record_by_id(context.run.run_id).create_timestamp
+    return parse_as_of(tagged)
+
+
+def clock_source(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> str:
+    """`run_created` or `as_of_tag`: where the run's instant came from, for the audit record."""
+    return "as_of_tag" if AS_OF_TAG in context.run.tags else "run_created"
+
+
+def parse_as_of(text: str) -> datetime:
+    """An `as_of` instant: ISO 8601 with a zone (`2026-11-27T02:00:00Z`), as UTC."""
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise ConfigError(f"{AS_OF_TAG} '{text}' is not an ISO 8601 instant (e.g. 2026-11-27T02:00:00Z)") from error
+    if instant.tzinfo is None:
+        raise ConfigError(f"{AS_OF_TAG} '{text}' has no zone; write it with Z or an offset")
+    return instant.astimezone(UTC)

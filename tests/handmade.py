@@ -1,6 +1,14 @@
-"""A small hand-made data directory whose every outcome is worked out in the tests."""
+"""A small hand-made data directory whose every outcome is worked out in the tests, and the runs' injected clock."""
 
+from datetime import UTC, datetime
 from pathlib import Path
+
+from assets.run_clock import AS_OF_TAG
+
+# Every test run scrubs as of this instant (the `scrubline/as_of` tag), never as of today.
+RUN_AS_OF = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+RUN_DATE = RUN_AS_OF.date()
+RUN_TAGS = {AS_OF_TAG: RUN_AS_OF.isoformat()}
 
 SCRUBLINE_YAML = """\
 default_region: US

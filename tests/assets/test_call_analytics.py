@@ -4,7 +4,7 @@ The analytics describe the moment the run starts, so this call log is dated yest
 figures are specified in tests/pipelines, this checks the wiring.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from tests.assets.test_nightly_scrub import run_nightly
-from tests.handmade import CALLS_YAML, INBOX, SCRUBLINE_YAML, write_data_dir
+from tests.handmade import CALLS_YAML, INBOX, RUN_DATE, SCRUBLINE_YAML, write_data_dir
 
 CALL_ANALYTICS = ("cli_days", "cli_health", "pool_capacity", "dialled_numbers")
 
@@ -38,7 +38,7 @@ def call_inbox(day: str) -> dict[str, str]:
 
 @pytest.fixture
 def calls_run(tmp_path: Path) -> tuple[Path, dg.ExecuteInProcessResult]:
-    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    yesterday = (RUN_DATE - timedelta(days=1)).isoformat()
     data_dir = write_data_dir(tmp_path / "data", {**INBOX, **call_inbox(yesterday)}, SCRUBLINE_YAML + CALLS_YAML)
     result = run_nightly(data_dir)
     assert result.success

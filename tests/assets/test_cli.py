@@ -6,10 +6,11 @@ import polars as pl
 import pytest
 
 from assets.cli import main
+from tests.handmade import RUN_AS_OF
 
 
 def test_run_publishes_and_prints_a_summary(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", "--data-dir", str(data_dir)]) == 0
+    assert main(["run", "--data-dir", str(data_dir), "--as-of", RUN_AS_OF.isoformat()]) == 0
     out = capsys.readouterr().out
     assert "clean/spring.parquet: 2 rows" in out
     assert (data_dir / "published/latest/manifest.json").is_file()
@@ -17,7 +18,7 @@ def test_run_publishes_and_prints_a_summary(data_dir: Path, capsys: pytest.Captu
 
 def test_run_fails_with_the_reason_and_nonzero_exit(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (data_dir / "inbox/registries/litigators/litigators.txt").write_bytes(b"")
-    assert main(["run", "--data-dir", str(data_dir)]) == 1
+    assert main(["run", "--data-dir", str(data_dir), "--as-of", RUN_AS_OF.isoformat()]) == 1
     err = capsys.readouterr().err
     assert "FAILED registry_entries:" in err
     assert "litigators.txt: file is empty" in err

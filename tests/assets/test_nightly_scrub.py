@@ -13,12 +13,13 @@ from polars.testing import assert_frame_equal
 
 from assets.constants import NIGHTLY_SCRUB_JOB
 from assets.definitions import build_definitions
-from tests.handmade import INBOX, SCRUBLINE_YAML, write_data_dir
+from tests.handmade import INBOX, RUN_DATE, RUN_TAGS, SCRUBLINE_YAML, write_data_dir
 
 
-def run_nightly(data_dir: Path) -> dg.ExecuteInProcessResult:
+def run_nightly(data_dir: Path, *, tags: dict[str, str] = RUN_TAGS) -> dg.ExecuteInProcessResult:
+    """The nightly job on `data_dir`, in-process, as of the suite's injected clock."""
     job = build_definitions(str(data_dir)).resolve_job_def(NIGHTLY_SCRUB_JOB)
-    return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, tags=tags)
 
 
 def step_failure(result: dg.ExecuteInProcessResult) -> tuple[str, str]:
@@ -199,7 +200,7 @@ def test_a_failing_blocking_check_stops_publishing(tmp_path: Path) -> None:
 
 
 def test_a_national_registry_suppresses_its_numbers_with_its_download_date(tmp_path: Path) -> None:
-    downloaded_on = datetime.now(UTC).date() - timedelta(days=28)
+    downloaded_on = RUN_DATE - timedelta(days=28)
     data_dir = write_data_dir(tmp_path / "data", *with_tps(downloaded_on))
     assert run_nightly(data_dir).success
     published = data_dir / "published/latest"
@@ -219,7 +220,7 @@ def test_a_national_registry_suppresses_its_numbers_with_its_download_date(tmp_p
 
 
 def test_a_stale_registry_stops_the_run_naming_it_and_its_age(tmp_path: Path) -> None:
-    downloaded_on = datetime.now(UTC).date() - timedelta(days=29)
+    downloaded_on = RUN_DATE - timedelta(days=29)
     data_dir = write_data_dir(tmp_path / "data", *with_tps(downloaded_on))
     result = run_nightly(data_dir)
     assert not result.success
@@ -305,7 +306,7 @@ def test_a_campaign_opt_out_suppresses_in_that_campaign_and_a_future_dated_one_s
 
 
 def test_a_recent_purchase_does_not_exempt_from_tps_because_ebr_is_a_us_rule(tmp_path: Path) -> None:
-    today = datetime.now(UTC).date()
+    today = RUN_DATE
     inbox, config = with_tps(today)
     crm = (
         "contact_id,phone,mobile,country,do_not_call,last_purchase\n"
@@ -368,7 +369,7 @@ def test_the_warehouse_says_why_a_number_was_suppressed_or_not_on_a_date(publish
         history = analyst.execute(
             "select run_id, campaign, phone_e164, outcome, reason, count_rows, exemption_reason from number_history"
             " where run_date = ? and phone_e164 in ('+12015550123', '+12015550199') order by campaign, phone_e164",
-            [datetime.now(UTC).date()],
+            [RUN_DATE],
         ).fetchall()
     latest_run = published.resolve().name
     assert history == [

@@ -1,7 +1,7 @@
 """The nightly job scrubs against the US registry's stored snapshot, with its change lists applied."""
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -11,7 +11,7 @@ from pipelines.registry_formats import NATIONAL_FORMATS
 from pipelines.registry_store import snapshot_path
 from pipelines.registry_versions import changed_version, version_of
 from tests.assets.test_nightly_scrub import failed_evaluations, run_nightly
-from tests.handmade import INBOX, SCRUBLINE_YAML, write_data_dir
+from tests.handmade import INBOX, RUN_DATE, SCRUBLINE_YAML, write_data_dir
 
 FULL_LIST = "201,5550123\n2125550142\n"  # L1 (also L5 and W1) and L7
 DELETE_L1 = "201,5550123,D\n"
@@ -31,7 +31,7 @@ def with_us_dnc(root: Path, downloaded_on: date, changes: dict[str, str] | None 
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    return RUN_DATE
 
 
 def sources_of(published: Path, lead_id: str) -> list[dict]:
