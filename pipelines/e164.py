@@ -6,7 +6,8 @@ non-geographic numbers), `col_reason` (null when valid, else a short code) and `
 
 Pre-cleaning, applied before parsing (each rule undoes something spreadsheets and CRMs do):
 - surrounding whitespace, quotes and apostrophes (Excel's text marker), in any mix, are removed;
-- a number stored as a float (`2015550123.0`) loses its trailing `.0`;
+- a value that is wholly a float (`2015550123.0`, `+12015550123.00`: sign or plus, digits, a point and only
+  zeros) loses its point and zeros; a dotted number whose last group is `0` (`201.555.068.0`) is not a float;
 - Excel's scientific notation (`2.01555E+09`) has lost digits: reason `excel_mangled`, never a guess;
 - in +1 (NANPA) regions, whose national numbers never start with 0, a leading `00` is a European-style
   international prefix and becomes `+` (`0044 20 7946 0958` → `+44 20 7946 0958`).
@@ -59,6 +60,8 @@ _RESULT_SCHEMA = {
     "extension": pl.String,
 }
 _EXCEL_SCIENTIFIC = r"^[0-9](?:\.[0-9]+)?[eE]\+[0-9]+$"
+# A whole value that is a float with nothing after the point but zeros: a number a spreadsheet stored as a float.
+_WHOLE_FLOAT = r"^[+\-]?[0-9]+\.0+$"
 # A plain number, then optionally an extension phonenumbers reads the same way (1-9 digits after
 # `x` or `ext`, or RFC 3966's `;ext=`), ending in a digit so no other extension rule can apply.
 _PLAIN_NUMBER = (
@@ -104,7 +107,8 @@ def e164_as_int(phone_e164: pl.Expr) -> pl.Expr:
 
 def cleaned_phone(raw: pl.Expr, region: pl.Expr) -> pl.Expr:
     """The raw value after the pre-cleaning rules; null when nothing is left."""
-    cleaned = raw.str.strip_chars(_SURROUNDING).str.strip_suffix(".0")
+    stripped = raw.str.strip_chars(_SURROUNDING)
+    cleaned = pl.when(stripped.str.contains(_WHOLE_FLOAT)).then(stripped.str.replace(r"\.0+$", "")).otherwise(stripped)
     european = region.is_in(_NANPA_REGIONS) & cleaned.str.starts_with("00")
     international = pl.when(european).then(pl.concat_str(pl.lit("+"), cleaned.str.slice(2))).otherwise(cleaned)
     return pl.when(cleaned.str.len_bytes() > 0).then(international)

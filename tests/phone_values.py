@@ -52,8 +52,32 @@ def phone_values(count: int, *, seed: int) -> list[tuple[str, str]]:
             text = rng.choice(GARBAGE)
         elif roll < 0.6:
             text = rng.choice(WRAPPERS).format(text)
+        elif roll < 0.66:
+            text = _zero_grouped(text, rng)
+        elif roll < 0.7:
+            text = _float_looking(text, rng)
         values.append((text, default_region))
     return values
+
+
+def _zero_grouped(text: str, rng: random.Random) -> str:
+    """The number's digits in dotted, spaced or dashed groups whose last group is `0`, `00` or `0000`.
+
+    The zeros replace the number's last digits, so the grouping is a phone number, not a float, however it ends.
+    """
+    plus = "+" if text.startswith("+") else ""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    zeros = "0" * rng.choice([1, 2, 4])
+    body = digits[: max(len(digits) - len(zeros), 1)]
+    cuts = sorted(rng.sample(range(1, len(body)), k=min(len(body) - 1, rng.randint(1, 3)))) if len(body) > 1 else []
+    groups = [body[start:end] for start, end in zip([0, *cuts], [*cuts, len(body)], strict=True)]
+    return plus + rng.choice([".", " ", "-"]).join([*groups, zeros])
+
+
+def _float_looking(text: str, rng: random.Random) -> str:
+    """The digits as a spreadsheet float writes them (`2015550123.0`), sometimes signed or with more zeros."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return rng.choice(["", "+", "-"]) + digits + "." + "0" * rng.choice([1, 2, 3])
 
 
 def _mutate(text: str, rng: random.Random) -> str:

@@ -15,7 +15,7 @@ from tests.phone_values import phone_values
 
 def reference(raw: str | None, region: str) -> tuple[str | None, bool, str | None, str | None, str | None]:
     """phonenumbers called directly, after the pre-cleaning rules written out by hand."""
-    cleaned = (raw or "").strip(" \t\r\n\u00a0\"'").removesuffix(".0")
+    cleaned = without_float_zeros((raw or "").strip(" \t\r\n\u00a0\"'"))
     if cleaned.startswith("00") and phonenumbers.country_code_for_region(region) == 1:
         cleaned = "+" + cleaned[2:]
     if not cleaned or ("E+" in cleaned.upper() and cleaned.replace(".", "").upper().split("E+")[0].isdigit()):
@@ -33,6 +33,15 @@ def reference(raw: str | None, region: str) -> tuple[str | None, bool, str | Non
         phonenumbers.region_code_for_number(number),
         number.extension or None,
     )
+
+
+def without_float_zeros(text: str) -> str:
+    """The README's rule, read word by word: a value that is an optional sign or plus, ASCII digits, a point and
+    only zeros is a float, and loses the point and zeros; any other value is left to phonenumbers."""
+    head, point, zeros = text.rpartition(".")
+    digits = head[1:] if head[:1] in ("+", "-") else head
+    is_float = bool(point) and set(zeros) == {"0"} and digits.isascii() and digits.isdigit()
+    return head if is_float else text
 
 
 def normalised(
@@ -69,6 +78,12 @@ def test_never_raises_and_agrees_on_arbitrary_strings(values: list[tuple[str, st
         ('"2015550123"', "US", "+12015550123", None),
         ("'07400123456", "GB", "+447400123456", None),
         ("2015550123.0", "US", "+12015550123", None),
+        ("2015550123.000", "US", "+12015550123", None),
+        ("+12015550123.0", "US", "+12015550123", None),
+        ("201.555.068.0", "US", "+12015550680", None),
+        ("201 555 068 0", "US", "+12015550680", None),
+        ("+49.30.1234.567.0", "US", "+493012345670", None),
+        ("+49-30-1234-56.00", "US", "+493012345600", None),
         ("2.01555E+09", "US", None, "excel_mangled"),
         ("2.01555e+09", "US", None, "excel_mangled"),
         ("", "US", None, "empty"),
