@@ -12,6 +12,7 @@ from assets.constants import NIGHTLY_SCRUB_JOB
 from assets.definitions import build_definitions
 from assets.resources import data_dir_from_environment
 from assets.run_clock import AS_OF_TAG, parse_as_of
+from pipelines.config import load_config
 from pipelines.e164 import normalise_phones
 from pipelines.errors import ScrublineError
 from pipelines.ingest import LINEAGE_COLUMNS, QUARANTINE_COLUMNS, quarantined, read_records
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(arguments: argparse.Namespace) -> int:
     """Run the nightly scrub job on a data directory, as the UI would, and print what it did."""
     data_dir = Path(arguments.data_dir).resolve()
+    load_config(data_dir)  # a configuration error stops here, exit 2, before any run exists
     job = build_definitions(str(data_dir)).resolve_job_def(NIGHTLY_SCRUB_JOB)
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     tags = {AS_OF_TAG: parse_as_of(arguments.as_of).isoformat()} if arguments.as_of else None

@@ -13,6 +13,7 @@ from pipelines.registry_store import listed_in_snapshots
 from pipelines.relationships import EBR_INQUIRY, EBR_PURCHASE
 from pipelines.relationships import established_relationships as build_established_relationships
 from pipelines.scrub import canonical_leads, leaked_numbers, reconciliation, scrub_leads, suppressed_among_leads
+from pipelines.sellers import campaign_sellers, unknown_seller_scopes
 from pipelines.sources import crm_numbers
 from pipelines.suppression import (
     CRM_DO_NOT_CALL,
@@ -20,7 +21,6 @@ from pipelines.suppression import (
     build_suppression_list,
     known_numbers,
     registries_with_entries,
-    unknown_campaign_scopes,
 )
 from pipelines.validation import validate_frame
 
@@ -66,8 +66,12 @@ def suppression_list(
     """
     config = scrubline.config()
     numbers = crm_numbers(normalised_crm_contacts, config.crm)
+    sellers = campaign_sellers(config, normalised_dialler_leads.get_column("campaign"))
     leads = canonical_leads(
-        normalised_dialler_leads, id_column=config.dialler.id_column, phone_column=config.dialler.phone_column
+        normalised_dialler_leads,
+        id_column=config.dialler.id_column,
+        phone_column=config.dialler.phone_column,
+        sellers=sellers,
     )
     known = known_numbers(numbers, leads)
     suppression = build_suppression_list(
@@ -77,6 +81,7 @@ def suppression_list(
         registries=config.registries,
         known_numbers=known,
         relationships=established_relationships,
+        sellers=sellers,
     )
     counts = suppression.group_by("source_name").agg(pl.col("phone_e164").n_unique()).sort("source_name")
     return dg.Output(
@@ -90,18 +95,21 @@ def suppression_list(
     )
 
 
-# A scope is matched exactly against file stems: a misspelt campaign would silently suppress nothing.
+# A scope is matched exactly against sellers and campaigns: a misspelt one would silently suppress nothing.
 @dg.asset_check(asset=suppression_list, blocking=True, additional_ins={"dialler_leads": dg.AssetIn("dialler_leads")})
-def opt_out_campaigns_exist(suppression_list: pl.DataFrame, dialler_leads: pl.DataFrame) -> dg.AssetCheckResult:
-    """Every campaign an opt-out is scoped to is a dialler campaign of this run."""
-    unknown = unknown_campaign_scopes(suppression_list, campaigns=dialler_leads.get_column("campaign").unique())
+def opt_out_sellers_exist(
+    scrubline: ScrublineData, suppression_list: pl.DataFrame, dialler_leads: pl.DataFrame
+) -> dg.AssetCheckResult:
+    """Every opt-out scope names a seller, or a dialler campaign, of this run."""
+    sellers = campaign_sellers(scrubline.config(), dialler_leads.get_column("campaign"))
+    unknown = unknown_seller_scopes(suppression_list, sellers=sellers)
     return dg.AssetCheckResult(
         passed=unknown.height == 0,
         metadata={"unknown_scopes": dg.MetadataValue.json(unknown.to_dicts()), "threshold": 0},
         description="; ".join(
-            f"{source_file} scopes an opt-out to campaign '{campaign}', which no dialler file is called; "
-            "correct the campaign or the file name"
-            for campaign, source_file in unknown.iter_rows()
+            f"{source_file} scopes an opt-out to '{scope}', which is neither a seller nor a dialler campaign; "
+            "correct the scope, the file name or sellers in scrubline.yaml"
+            for scope, source_file in unknown.iter_rows()
         )
         or None,
     )
@@ -148,8 +156,13 @@ def scrubbed_leads(
     scrubline: ScrublineData, normalised_dialler_leads: pl.DataFrame, suppression_list: pl.DataFrame
 ) -> dg.Output[pl.DataFrame]:
     """One row per dialler record with its outcome (clean, suppressed, invalid, quarantined) and reason."""
-    dialler = scrubline.config().dialler
-    leads = canonical_leads(normalised_dialler_leads, id_column=dialler.id_column, phone_column=dialler.phone_column)
+    config = scrubline.config()
+    leads = canonical_leads(
+        normalised_dialler_leads,
+        id_column=config.dialler.id_column,
+        phone_column=config.dialler.phone_column,
+        sellers=campaign_sellers(config, normalised_dialler_leads.get_column("campaign")),
+    )
     scrubbed = scrub_leads(leads, suppression_list)
     outcomes = dict(scrubbed.get_column("outcome").value_counts().iter_rows())
     return dg.Output(

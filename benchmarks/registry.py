@@ -32,7 +32,7 @@ import duckdb
 import polars as pl
 
 from benchmarks.workloads import write_us_changes, write_us_download
-from pipelines.config import Registry
+from pipelines.config import DEFAULT_SELLER, Registry
 from pipelines.registry_store import listed_in_snapshots, registry_snapshots
 from pipelines.scrub import SCRUB_COLUMNS, scrub_leads
 from pipelines.suppression import build_suppression_list, known_numbers
@@ -96,12 +96,13 @@ def time_scrub(data_dir: Path) -> dict[str, object]:
         pl.DataFrame(schema={"registry": pl.String, "phone_e164": pl.String, "phone_valid": pl.Boolean,
                              "phone_region": pl.String, "block_prefix": pl.String, "source_file": pl.String,
                              "source_sha256": pl.String, "downloaded_on": pl.Date,
-                             "requested_at": pl.Datetime("us", "UTC"), "campaign_scope": pl.String}),
+                             "requested_at": pl.Datetime("us", "UTC"), "seller_scope": pl.String}),
         NO_CRM,
         stored_listings=listed,
         registries=registries,
         known_numbers=known,
         relationships=NO_RELATIONSHIPS,
+        sellers={"national": DEFAULT_SELLER},
     )  # fmt: skip
     built = time.perf_counter()
     suppression = as_loaded(suppression, data_dir)
@@ -136,6 +137,7 @@ def dialler_leads(snapshot: Path, *, rows: int) -> pl.DataFrame:
         pl.DataFrame({"phone_e164": "+" + numbers})
         .select(
             campaign=pl.lit("national"),
+            seller=pl.lit(DEFAULT_SELLER),
             lead_id=pl.int_range(pl.len()).cast(pl.String),
             phone_raw="phone_e164",
             phone_e164="phone_e164",

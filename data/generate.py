@@ -1,18 +1,25 @@
 """Generate the committed sample data directory: a seeded, realistic, messy small inbox.
 
-Run `python data/generate.py` to rewrite `data/inbox/` and `data/scrubline.yaml` identically.
+Run `python data/generate.py` to rewrite `data/inbox/` and `data/scrubline.yaml` dated for today (UTC), so the
+registries are as fresh as the law asks on the day you run it; `--as-of 2026-11-27` rewrites the committed copy
+byte for byte. Only the dates move with `--as-of`: every number and outcome stays the same.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import random
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import phonenumbers
 
 SEED = 20261127
+# The date the committed copy is generated for; other dates shift every date in the sample by the difference.
+COMMITTED_AS_OF = date(2026, 11, 27)
+# The national registries in the sample were downloaded a week before the run: well within 28 and 31 days.
+REGISTRY_AGE_DAYS = 7
 DATA_DIR = Path(__file__).resolve().parent
 CONFIG = """\
 default_region: US
@@ -41,13 +48,11 @@ registries:
   - name: us_national_dnc
     format: us_dnc
     path: inbox/registries/national/*.txt
-    downloaded_on: 2026-11-20
-    max_age_days: 36500  # the sample is a fixed copy that must keep working; real copies keep the default
+    downloaded_on: {downloaded_on}
   - name: uk_tps
     format: tps
     path: inbox/registries/tps/*.txt
-    downloaded_on: 2026-11-20
-    max_age_days: 36500  # the sample is a fixed copy that must keep working; real copies keep the default
+    downloaded_on: {downloaded_on}
   - name: area_blocks
     format: wildcard
     path: inbox/registries/blocks/*.txt
@@ -69,7 +74,6 @@ GARBAGE = ["n/a", "", "unknown", "12345", "555", "call me", "0000000000", "2.015
 REGISTRY_SEED = 20261129
 # The call log and estate draw from their own generator, so the files above never change because of them.
 CALLS_SEED = 20261128
-LAST_CALL_DAY = date(2026, 11, 26)
 CALL_DAYS = 14
 POOLS = {"east": (["201", "212", "617"], 12), "central": (["312", "512"], 8), "west": (["415", "213", "206"], 10)}
 CARRIERS = ["Bandwidth", "Telnyx", "Twilio"]
@@ -119,9 +123,19 @@ def messy(number: phonenumbers.PhoneNumber, rng: random.Random) -> str:
     return rng.choice(styles)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--as-of", type=date.fromisoformat, default=datetime.now(UTC).date(), help="YYYY-MM-DD")
+    parser.add_argument("--data-dir", type=Path, default=DATA_DIR, help="where to write (default: this folder)")
+    arguments = parser.parse_args(argv)
+    generate(arguments.data_dir, as_of=arguments.as_of)
+
+
+def generate(data_dir: Path, *, as_of: date) -> None:
+    """Write the sample inbox and `scrubline.yaml` under `data_dir`, dated for a run on `as_of`."""
+    shift = as_of - COMMITTED_AS_OF
     rng = random.Random(SEED)
-    inbox = DATA_DIR / "inbox"
+    inbox = data_dir / "inbox"
     people = [(us_number(rng), "US") if rng.random() < 0.8 else (gb_number(rng), "GB") for _ in range(4000)]
 
     crm_rows = []
@@ -152,7 +166,8 @@ def main() -> None:
 
     sample = rng.sample(people, 300)
     optouts = [
-        [messy(number, rng), f"2026-{rng.randint(1, 11):02d}-{rng.randint(1, 28):02d}"] for number, _ in sample[:120]
+        [messy(number, rng), f"{date(2026, rng.randint(1, 11), rng.randint(1, 28)) + shift}"]
+        for number, _ in sample[:120]
     ]
     _write_csv(inbox / "registries" / "internal" / "optouts.csv", ["phone", "requested_at"], optouts)
     us_sample = [number for number, country in sample[120:] if country == "US"]
@@ -164,8 +179,9 @@ def main() -> None:
         [f"{str(n.national_number)[:3]},{str(n.national_number)[3:]}" for n in us_sample[30:]],
     )
     write_registry_inbox(inbox, people)
-    write_call_inbox(inbox, [number for number, _ in people])
-    (DATA_DIR / "scrubline.yaml").write_text(CONFIG, encoding="utf-8")
+    write_call_inbox(inbox, [number for number, _ in people], last_call_day=as_of - timedelta(days=1))
+    downloaded_on = as_of - timedelta(days=REGISTRY_AGE_DAYS)
+    (data_dir / "scrubline.yaml").write_text(CONFIG.format(downloaded_on=downloaded_on), encoding="utf-8")
 
 
 def write_registry_inbox(inbox: Path, people: list[tuple[phonenumbers.PhoneNumber, str]]) -> None:
@@ -191,7 +207,7 @@ def _tps_record(number: phonenumbers.PhoneNumber, *, with_spaces: bool) -> str:
     return national[:code_length].ljust(5) + national[code_length:].rjust(7)
 
 
-def write_call_inbox(inbox: Path, recipients: list[phonenumbers.PhoneNumber]) -> None:
+def write_call_inbox(inbox: Path, recipients: list[phonenumbers.PhoneNumber], *, last_call_day: date) -> None:
     """The number estate and two weeks of its calls, with a CLI for each story the health analytics tell."""
     rng = random.Random(CALLS_SEED)
     clis = [
@@ -202,34 +218,40 @@ def write_call_inbox(inbox: Path, recipients: list[phonenumbers.PhoneNumber]) ->
     _write_csv(
         inbox / "estate" / "clis.csv",
         ["cli", "pool", "carrier", "attestation", "reputation_label", "reputation_checked_on"],
-        [[cli, pool, *_estate_fields(index, rng)] for index, (cli, pool) in enumerate(clis)],
+        [[cli, pool, *_estate_fields(index, rng, last_call_day)] for index, (cli, pool) in enumerate(clis)],
     )
     rows = [
         call
         for offset in range(CALL_DAYS)
         for index, (cli, _) in enumerate(clis)
-        for call in _cli_day(index, cli, LAST_CALL_DAY - timedelta(days=offset), recipients, rng)
+        for call in _cli_day(index, cli, last_call_day - timedelta(days=offset), recipients, rng, last_call_day)
     ]
     rows = [[f"K{number:06d}", *row] for number, row in enumerate(rows, start=1)]
     rows.append(rows[rng.randrange(len(rows))])  # an export that repeats a call
     path = inbox / "calls" / "log.csv"
     _write_csv(path, ["call_id", "cli", "dialled", "started_at", "duration_s", "disposition", "complaint"], rows)
     with path.open("a", encoding="utf-8", newline="") as handle:
-        handle.write(f"K999999,{clis[0][0]},2015550123,2026-11-26T15:00:00Z,30,answered,,extra field\r\n")
+        handle.write(f"K999999,{clis[0][0]},2015550123,{last_call_day}T15:00:00Z,30,answered,,extra field\r\n")
 
 
-def _estate_fields(index: int, rng: random.Random) -> list[str]:
+def _estate_fields(index: int, rng: random.Random, last_call_day: date) -> list[str]:
     """Carrier, attestation, and the last reputation check: most come back clean, two carry a label."""
     label = {SPAM_LABELLED: "spam_likely", GREY_LABELLED: "telemarketing"}.get(index, "")
-    checked_on = f"2026-11-{rng.randint(15, 25)}" if label or rng.random() < 0.5 else ""
+    # Checked on the 15th to the 25th of the committed copy's month: 11 to 1 days before its last call day, the 26th.
+    checked_on = f"{last_call_day - timedelta(days=26 - rng.randint(15, 25))}" if label or rng.random() < 0.5 else ""
     return [rng.choice(CARRIERS), rng.choices("ABC", weights=[80, 15, 5])[0], label, checked_on]
 
 
 def _cli_day(
-    index: int, cli: str, day: date, recipients: list[phonenumbers.PhoneNumber], rng: random.Random
+    index: int,
+    cli: str,
+    day: date,
+    recipients: list[phonenumbers.PhoneNumber],
+    rng: random.Random,
+    last_call_day: date,
 ) -> list[list[str]]:
     """One CLI's calls on one day; in the last days the story CLIs go over the cap, stop being answered, or hang up."""
-    is_recent = (LAST_CALL_DAY - day).days < RECENT_DAYS
+    is_recent = (last_call_day - day).days < RECENT_DAYS
     count = rng.randint(26, 32) if index == OVER_CAP and is_recent else rng.randint(7, 12)
     answer_rate = 0.05 if index == BURNT and is_recent else 0.3
     short_share = 0.6 if index == SHORT_CALLS and is_recent else 0.0

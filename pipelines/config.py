@@ -16,6 +16,11 @@ from pipelines.registry_formats import NATIONAL_FORMATS
 from pipelines.us_states import US_STATE_CODES
 
 CONFIG_FILE_NAME = "scrubline.yaml"
+EBR_PURCHASE_MONTHS = 18
+EBR_INQUIRY_MONTHS = 3
+OPT_OUT_HONOUR_YEARS = 5
+# With no `sellers:` every campaign belongs to this one seller.
+DEFAULT_SELLER = "default"
 
 
 class _Section(BaseModel):
@@ -44,9 +49,13 @@ class CrmSource(_Section):
     do_not_call_column: str | None = None
     last_purchase_column: str | None = None
     last_inquiry_column: str | None = None
-    # How long a purchase or an inquiry establishes a business relationship (47 CFR 64.1200(f)(5)).
-    ebr_purchase_months: int = Field(default=18, gt=0)
-    ebr_inquiry_months: int = Field(default=3, gt=0)
+    # How long a purchase or an inquiry establishes a business relationship (47 CFR 64.1200(f)(5)): the law's
+    # 18 and 3 months are the longest allowed; configuration may only shorten them.
+    ebr_purchase_months: int = Field(default=EBR_PURCHASE_MONTHS, gt=0, le=EBR_PURCHASE_MONTHS)
+    ebr_inquiry_months: int = Field(default=EBR_INQUIRY_MONTHS, gt=0, le=EBR_INQUIRY_MONTHS)
+    # How long an opt-out ends every EBR exemption of its number, whatever purchases follow it (47 CFR
+    # 64.1200(d)(6), (f)(5)(i)): five years at least; configuration may only lengthen it.
+    honour_years: int = Field(default=OPT_OUT_HONOUR_YEARS, ge=OPT_OUT_HONOUR_YEARS)
 
     @field_validator("phone_columns")
     @classmethod
@@ -77,7 +86,7 @@ class Registry(_Section):
     full_list_downloaded_on: date | None = None
     phone_column: str | None = None
     requested_at_column: str | None = None
-    campaign_column: str | None = None
+    seller_column: str | None = None
     region: str | None = None
     jurisdiction: list[str] | None = None
     kind: Literal["national", "state"] | None = None
@@ -85,6 +94,8 @@ class Registry(_Section):
     max_age_days: int | None = Field(default=None, gt=0)
     # A copy holding more than this share fewer numbers than the last published one is a broken download.
     max_shrink: float = Field(default=0.05, ge=0, le=1)
+    # A copy more than this share of whose entries are not valid numbers (nor blocks) is a broken download.
+    max_invalid_share: float = Field(default=0.01, ge=0, le=1)
     accept_shrink: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
     _region = field_validator("region")(_check_optional_region)
@@ -111,8 +122,8 @@ class Registry(_Section):
             )
         if self.phone_column is not None and self.format != "plain":
             raise ValueError(f"{where}: phone_column applies only to format plain; remove it")
-        if (self.requested_at_column or self.campaign_column) and self.phone_column is None:
-            raise ValueError(f"{where}: requested_at_column and campaign_column need a CSV registry with phone_column")
+        if (self.requested_at_column or self.seller_column) and self.phone_column is None:
+            raise ValueError(f"{where}: requested_at_column and seller_column need a CSV registry with phone_column")
         if national is not None and self.kind is not None:
             raise ValueError(f"{where}: the format is a national registry already; remove kind")
         if national is not None and self.region is not None:
@@ -123,6 +134,11 @@ class Registry(_Section):
             raise ValueError(f"{where}: downloaded_on is required (YYYY-MM-DD), so the copy's age can be checked")
         if self.max_age_days is not None and self.downloaded_on is None:
             raise ValueError(f"{where}: max_age_days needs downloaded_on, the date the copy was downloaded")
+        if national is not None and self.max_age_days is not None and self.max_age_days > national.max_age_days:
+            raise ValueError(
+                f"{where}: max_age_days {self.max_age_days} is longer than the legal maximum of "
+                f"{national.max_age_days} days for {self.format} copies; it may only be stricter: lower it or remove it"
+            )
         return self
 
     @property
@@ -304,6 +320,14 @@ class CallAnalytics(_Section):
         return self.records is not None
 
 
+class RetiredRegistry(_Section):
+    """A registry deliberately no longer used: without this entry, a registry that disappears fails the run."""
+
+    name: str
+    retired_on: date
+    reason: str = Field(min_length=1)
+
+
 class ScrublineConfig(_Section):
     """The whole of `scrubline.yaml`, with paths resolved against the data directory."""
 
@@ -311,6 +335,10 @@ class ScrublineConfig(_Section):
     crm: CrmSource
     dialler: DiallerSource
     registries: list[Registry]
+    # Seller → its campaigns (dialler file stems). An opt-out binds its seller's every campaign (47 CFR
+    # 64.1200(d)(3)); without `sellers` every campaign belongs to one seller.
+    sellers: dict[str, list[str]] | None = None
+    retired_registries: list[RetiredRegistry] = []
     calls: CallAnalytics = CallAnalytics()
 
     _region = field_validator("default_region")(_check_region)
@@ -324,6 +352,44 @@ class ScrublineConfig(_Section):
             raise ValueError(f"registry names must be unique; repeated: {', '.join(duplicates)}")
         return registries
 
+    @field_validator("sellers")
+    @classmethod
+    def _one_seller_per_campaign(cls, sellers: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+        if sellers is None:
+            return None
+        if not sellers or not all(sellers.values()):
+            raise ValueError("list each seller with at least one campaign, or omit sellers for one seller")
+        campaigns = [campaign for listed in sellers.values() for campaign in listed]
+        shared = sorted({campaign for campaign in campaigns if campaigns.count(campaign) > 1})
+        if shared:
+            raise ValueError(f"a campaign belongs to one seller; listed under several: {', '.join(shared)}")
+        ambiguous = sorted(set(sellers) & set(campaigns))
+        if ambiguous:
+            raise ValueError(
+                f"an opt-out scope must name one thing; both a seller and a campaign: {', '.join(ambiguous)}"
+            )
+        return sellers
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ScrublineConfig:
+        is_ebr_configured = self.crm.last_purchase_column or self.crm.last_inquiry_column
+        if is_ebr_configured and self.sellers is not None and len(self.sellers) > 1:
+            raise ValueError(
+                "crm: an established business relationship is with one seller, and the CRM does not say which; "
+                "with several sellers remove last_purchase_column and last_inquiry_column (no EBR exemptions)"
+            )
+        retired = {entry.name for entry in self.retired_registries}
+        active = sorted(retired & {registry.name for registry in self.registries})
+        if active:
+            raise ValueError(f"retired_registries names registries still configured: {', '.join(active)}")
+        return self
+
+    def seller_of(self, campaign: str) -> str | None:
+        """The seller a campaign belongs to; None when `sellers` lists it nowhere."""
+        if self.sellers is None:
+            return DEFAULT_SELLER
+        return next((seller for seller, campaigns in self.sellers.items() if campaign in campaigns), None)
+
 
 def load_config(data_dir: Path) -> ScrublineConfig:
     """Read and validate `<data_dir>/scrubline.yaml`; every problem names its key."""
@@ -333,14 +399,34 @@ def load_config(data_dir: Path) -> ScrublineConfig:
             f"{path}: no {CONFIG_FILE_NAME} here; set SCRUBLINE_DATA_DIR to a data directory that has one"
         )
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+    except _DuplicateKey as error:
+        raise ConfigError(f"{path}: {error}") from error
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: not valid YAML: {error}") from error
     try:
         return ScrublineConfig.model_validate(raw)
     except ValidationError as error:
-        problems = "; ".join(_describe(problem) for problem in error.errors())
+        problems = "; ".join(_describe(problem, raw) for problem in error.errors())
         raise ConfigError(f"{path}: {problems}") from error
+
+
+class _DuplicateKey(yaml.YAMLError):
+    """A key repeated in one YAML mapping."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key repeated in one mapping is an error: YAML would keep only the last."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        lines: dict[object, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if key in lines:
+                raise _DuplicateKey(f"key '{key}' appears twice, on lines {lines[key]} and {line}; keep one")
+            lines[key] = line
+        return super().construct_mapping(node, deep=deep)
 
 
 def matching_files(data_dir: Path, pattern: str) -> list[Path]:
@@ -359,7 +445,19 @@ def resolve_files(data_dir: Path, pattern: str, *, key: str) -> list[Path]:
     return files
 
 
-def _describe(problem: dict) -> str:
-    key = ".".join(str(part) for part in problem["loc"]) or "(top level)"
-    message = "unknown key" if problem["type"] == "extra_forbidden" else problem["msg"]
+def _describe(problem: dict, raw: object) -> str:
+    """`<key>: <message>`, a registry named by its name (`registries[us_dnc].path`), not its position."""
+    parts = [str(part) for part in problem["loc"]]
+    if parts[:1] == ["registries"] and len(parts) > 1:
+        parts[:2] = [f"registries[{_registry_name(raw, int(parts[1]))}]"]
+    key = ".".join(parts) or "(top level)"
+    message = "unknown key" if problem["type"] == "extra_forbidden" else problem["msg"].removeprefix("Value error, ")
     return f"{key}: {message}"
+
+
+def _registry_name(raw: object, index: int) -> str:
+    """The `name` of the index-th registry as written, or its position when it has none."""
+    registries = raw.get("registries") if isinstance(raw, dict) else None
+    entry = registries[index] if isinstance(registries, list) and index < len(registries) else None
+    name = entry.get("name") if isinstance(entry, dict) else None
+    return str(name) if name is not None else f"#{index + 1}"

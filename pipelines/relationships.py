@@ -4,9 +4,10 @@ A CRM contact's purchase establishes a relationship for `ebr_purchase_months` (1
 for `ebr_inquiry_months` (3), through the same day of the last month (2025-05-27 + 18 months: through
 2026-11-27). The relationship covers every valid number of the contact. A do-not-call flag on any
 contact holding the number ends it, and so does an entry on any list an EBR does not lift (internal
-opt-outs, litigators; whatever its campaign) requested on or after the day of the purchase or
-inquiry, or of unknown date. It exempts only from national
-and state registries (`Registry.is_ebr_exemptible`); the scrub applies that.
+opt-outs, litigators; whatever its scope) requested on or after the day of the purchase or inquiry,
+or of unknown date. An opt-out is honoured for `honour_years` (5): within them it ends every
+relationship, even one a later purchase would start (47 CFR 64.1200(d)(6), (f)(5)(i)). It exempts only
+from national and state registries (`Registry.is_ebr_exemptible`); the scrub applies that.
 """
 
 from __future__ import annotations
@@ -52,11 +53,15 @@ last_opt_outs as (
 ),
 
 standing as (
+    -- An opt-out ends the relationship it follows, and any that a purchase or inquiry starts while it is honoured.
     select active.*
     from active
     left join last_opt_outs using (phone_e164)
     where active.phone_e164 not in (select phone_e164 from flagged)
-      and (last_opt_outs.last_opt_out_at is null or last_opt_outs.last_opt_out_at < active.ebr_date::timestamptz)
+      and (
+          last_opt_outs.last_opt_out_at is null
+          or last_opt_outs.last_opt_out_at < least(active.ebr_date, $honoured_since)::timestamptz
+      )
 )
 
 select phone_e164, contact_id, exemption, ebr_date, ebr_until
@@ -86,6 +91,7 @@ def established_relationships(
             "purchase_months": source.ebr_purchase_months,
             "inquiry_months": source.ebr_inquiry_months,
             "today": today,
+            "honoured_since": _years_before(today, source.honour_years),
             "opt_out_registries": list(opt_out_registries),
         },
         crm_numbers=crm_numbers.select(
@@ -93,3 +99,11 @@ def established_relationships(
         ),
         registry_entries=registry_entries.select("registry", "phone_e164", "phone_valid", "requested_at"),
     )
+
+
+def _years_before(day: date, years: int) -> date:
+    """The same day `years` earlier (29 February becomes 28 February): opt-outs from then on are still honoured."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)

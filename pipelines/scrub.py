@@ -3,7 +3,7 @@
 Every dialler record gets exactly one `outcome`: `clean`, `suppressed`, `invalid` or `quarantined`,
 with a `reason` for every outcome but clean. Suppressed rows list every matching source (name, file,
 checksum, download date and, for a wildcard, the block that covers the number; for an opt-out, when
-it was requested and the campaign it names); an opt-out naming a campaign applies to that one only.
+it was requested and the seller it binds); an opt-out scoped to a seller binds that seller's every campaign.
 A national or state registry entry lifted by an established business relationship does not
 suppress: the row lists it under `exemptions` (with `exemption_reason`, e.g. `us_dnc:ebr_purchase`),
 clean or not. A number repeated within a campaign is dialled once and its later rows are suppressed
@@ -12,6 +12,7 @@ as duplicates.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 import polars as pl
@@ -22,16 +23,16 @@ from pipelines.e164 import e164_as_int
 OUTCOMES = ("clean", "suppressed", "invalid", "quarantined")
 DUPLICATE_IN_CAMPAIGN = "duplicate_in_campaign"
 SCRUB_COLUMNS = (
-    "campaign", "lead_id", "phone_raw", "phone_e164", "phone_valid", "phone_type", "phone_region", "phone_reason",
-    "source_file", "source_row", "source_sha256", "quarantine_reason", "raw_record",
+    "campaign", "seller", "lead_id", "phone_raw", "phone_e164", "phone_valid", "phone_type", "phone_region",
+    "phone_reason", "source_file", "source_row", "source_sha256", "quarantine_reason", "raw_record",
 )  # fmt: skip
 
 SOURCE_FIELDS = ("source_name", "source_file", "source_sha256", "downloaded_on", "block_prefix")
-SUPPRESSION_SOURCE_FIELDS = (*SOURCE_FIELDS, "requested_at", "campaign_scope")
+SUPPRESSION_SOURCE_FIELDS = (*SOURCE_FIELDS, "requested_at", "seller_scope")
 EXEMPTION_FIELDS = (*SOURCE_FIELDS, "exemption", "ebr_contact_id", "ebr_date")
 _E164_SPAN = 10**15  # E.164 numbers have at most 15 digits
 # Each number's sources are listed by source, file, opt-out time, campaign and block.
-_SOURCE_ORDER = ("source_name", "source_file", "requested_at", "campaign_scope", "block_prefix")
+_SOURCE_ORDER = ("source_name", "source_file", "requested_at", "seller_scope", "block_prefix")
 
 _RECONCILIATION = """
 with rows_in as (
@@ -63,10 +64,14 @@ order by campaign
 """
 
 
-def canonical_leads(dialler: pl.DataFrame, *, id_column: str, phone_column: str) -> pl.DataFrame:
-    """Dialler records under Scrubline's own column names, whatever the export called them."""
+def canonical_leads(
+    dialler: pl.DataFrame, *, id_column: str, phone_column: str, sellers: Mapping[str, str]
+) -> pl.DataFrame:
+    """Dialler records under Scrubline's own column names, whatever the export called them, with each campaign's
+    seller (`sellers`, by campaign: `pipelines.sellers.campaign_sellers`)."""
     return dialler.select(
         campaign="campaign",
+        seller=pl.col("campaign").replace_strict(dict(sellers), return_dtype=pl.String),
         lead_id=pl.col(id_column),
         phone_raw=pl.col(phone_column),
         **{
@@ -84,7 +89,9 @@ def canonical_leads(dialler: pl.DataFrame, *, id_column: str, phone_column: str)
 def scrub_leads(leads: pl.DataFrame, suppression_list: pl.DataFrame) -> pl.DataFrame:
     """Classify every canonical lead row; one output row per input row, ordered by campaign, file and row."""
     rows = _in_source_order(leads.select(SCRUB_COLUMNS))
-    keys = rows.select("campaign", _number=e164_as_int(pl.col("phone_e164"))).with_columns(_key=_campaign_number_key())
+    keys = rows.select("campaign", "seller", _number=e164_as_int(pl.col("phone_e164"))).with_columns(
+        _key=_campaign_number_key()
+    )
     firsts = keys.with_row_index("_row").unique("_key", keep="first")
     is_repeat = pl.repeat(True, rows.height, eager=True).alias("is_repeat").scatter(firsts.get_column("_row"), False)
     answers = keys.select("_key").join(_matches(firsts, suppression_list), on="_key", how="left", maintain_order="left")
@@ -120,7 +127,7 @@ def _campaign_number_key() -> pl.Expr:
 
 
 def _matches(firsts: pl.DataFrame, suppression_list: pl.DataFrame) -> pl.DataFrame:
-    """Per `_key` of `firsts` (`_key`, `campaign`, `_number`): the entries binding in its campaign, and those lifted.
+    """Per `_key` of `firsts` (`_key`, `seller`, `_number`): the entries binding its seller, and those lifted.
 
     `suppression_sources` (ordered by source, file, time) and `source_names` are null when nothing binds;
     `exemptions` and `exemption_reason` (e.g. `us_dnc:ebr_purchase`) are null when nothing is lifted.
@@ -129,14 +136,14 @@ def _matches(firsts: pl.DataFrame, suppression_list: pl.DataFrame) -> pl.DataFra
     number = pl.col("_number")
     entries = (
         suppression_list.select(
-            "campaign_scope", _number=e164_as_int(pl.col("phone_e164")), _entry=pl.int_range(pl.len(), dtype=pl.UInt32)
+            "seller_scope", _number=e164_as_int(pl.col("phone_e164")), _entry=pl.int_range(pl.len(), dtype=pl.UInt32)
         )
         .sort("_number")
         .with_columns(_is_only=~(number.eq_missing(number.shift(1)) | number.eq_missing(number.shift(-1))))
     )
     applicable = (
         firsts.join(entries, on="_number")
-        .filter(pl.col("campaign_scope").is_null() | (pl.col("campaign_scope") == pl.col("campaign")))
+        .filter(pl.col("seller_scope").is_null() | (pl.col("seller_scope") == pl.col("seller")))
         .select("_entry", "_key", "_is_only")
     )
     fields = suppression_list.select(*SUPPRESSION_SOURCE_FIELDS, *EXEMPTION_FIELDS[len(SOURCE_FIELDS) :]).rechunk()
@@ -226,7 +233,7 @@ where outcome = 'clean'
       select 1
       from suppression_list
       where suppression_list.phone_e164 = scrubbed.phone_e164
-        and (suppression_list.campaign_scope is null or suppression_list.campaign_scope = scrubbed.campaign)
+        and (suppression_list.seller_scope is null or suppression_list.seller_scope = scrubbed.seller)
         and suppression_list.exemption is null
   )
 order by campaign, lead_id
@@ -234,18 +241,18 @@ order by campaign, lead_id
 
 
 def leaked_numbers(scrubbed: pl.DataFrame, suppression_list: pl.DataFrame) -> pl.DataFrame:
-    """Clean rows whose number a binding (not exempt) entry suppresses in their campaign: must always be empty."""
+    """Clean rows whose number a binding (not exempt) entry suppresses for their seller: must always be empty."""
     return query_frames(
         _LEAKED,
         scrubbed=scrubbed,
-        suppression_list=suppression_list.select("phone_e164", "campaign_scope", "exemption"),
+        suppression_list=suppression_list.select("phone_e164", "seller_scope", "exemption"),
     )
 
 
 def suppressed_among_leads(scrubbed: pl.DataFrame, suppression_list: pl.DataFrame) -> list[str]:
     """The numbers bound in every campaign that appear in the dialler lists: no clean list may hold them."""
     numbers = scrubbed.get_column("phone_e164").drop_nulls().unique()
-    is_binding_everywhere = pl.col("campaign_scope").is_null() & pl.col("exemption").is_null()
+    is_binding_everywhere = pl.col("seller_scope").is_null() & pl.col("exemption").is_null()
     return (
         suppression_list.filter(pl.col("phone_e164").is_in(numbers.implode()), is_binding_everywhere)
         .get_column("phone_e164")

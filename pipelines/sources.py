@@ -29,7 +29,7 @@ REGISTRY_ENTRY_SCHEMA = {
     "source_sha256": pl.String,
     "downloaded_on": pl.Date,
     "requested_at": REQUESTED_AT_TYPE,
-    "campaign_scope": pl.String,
+    "seller_scope": pl.String,
 }
 _FALSE_FLAGS = ["", "0", "false", "f", "no", "n", "none", "null"]
 
@@ -86,7 +86,7 @@ def read_registry(registry: Registry, *, data_dir: Path) -> pl.DataFrame:
         source_sha256="source_sha256",
         downloaded_on=pl.lit(registry.downloaded_on, pl.Date),
         requested_at="requested_at",
-        campaign_scope="campaign_scope",
+        seller_scope="seller_scope",
     )
 
 
@@ -167,7 +167,7 @@ def _read_registry_file(path: Path, registry: Registry, *, data_dir: Path) -> pl
         records = read_records(
             path,
             data_dir=data_dir,
-            required_columns=[column, *_optional(registry.requested_at_column, registry.campaign_column)],
+            required_columns=[column, *_optional(registry.requested_at_column, registry.seller_column)],
             has_header=registry.phone_column is not None,
         )
         return records.with_columns(phone=pl.col(column), block_prefix=pl.lit(None, pl.String)).pipe(
@@ -182,12 +182,12 @@ def _read_registry_file(path: Path, registry: Registry, *, data_dir: Path) -> pl
         source_sha256=pl.lit(file_sha256(path)),
         quarantine_reason=pl.when(is_malformed).then(pl.lit(f"not {RECORD_LAYOUTS[registry.format]}")),
         requested_at=pl.lit(None, REQUESTED_AT_TYPE),
-        campaign_scope=pl.lit(None, pl.String),
+        seller_scope=pl.lit(None, pl.String),
     )
 
 
 def _with_opt_out_scope(records: pl.DataFrame, registry: Registry) -> pl.DataFrame:
-    """`requested_at` (UTC; null when the list has no such column) and `campaign_scope` (null: company-wide).
+    """`requested_at` (UTC; null when the list has no such column) and `seller_scope` (null: company-wide).
 
     An opt-out whose time cannot be read is a malformed record: when it applies from is unknown.
     """
@@ -197,10 +197,10 @@ def _with_opt_out_scope(records: pl.DataFrame, registry: Registry) -> pl.DataFra
     else:
         requested_at = utc_instant_or_day(pl.col(registry.requested_at_column))
         is_undated = requested_at.is_null() & pl.col("quarantine_reason").is_null()
-    campaign = pl.col(registry.campaign_column).str.strip_chars() if registry.campaign_column else pl.lit(None)
+    campaign = pl.col(registry.seller_column).str.strip_chars() if registry.seller_column else pl.lit(None)
     return records.with_columns(
         requested_at=requested_at,
-        campaign_scope=pl.when(campaign != "").then(campaign).cast(pl.String),
+        seller_scope=pl.when(campaign != "").then(campaign).cast(pl.String),
         quarantine_reason=pl.when(is_undated)
         .then(pl.lit(f"{registry.requested_at_column} is not a date (YYYY-MM-DD) or ISO 8601 time"))
         .otherwise("quarantine_reason"),

@@ -1,14 +1,14 @@
 """The suppression list: every number that must not be dialled, and which source says so.
 
 A registry suppresses only numbers of its jurisdiction (a list of regions, or everywhere); an
-opt-out list may scope an entry to one campaign and date it (`requested_at`). A
+opt-out list may scope an entry to one seller (every campaign of it) and date it (`requested_at`). A
 wildcard block suppresses every known number (from the CRM and the dialler lists) its E.164 prefix
 covers; the block is recorded with the number.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import polars as pl
@@ -16,6 +16,7 @@ import polars as pl
 from pipelines.config import Registry
 from pipelines.duck import query_frames
 from pipelines.e164 import e164_as_int
+from pipelines.sellers import seller_scope
 
 CRM_DO_NOT_CALL = "crm_do_not_call"
 
@@ -28,7 +29,7 @@ with entries as (
 
 listed as (
     select phone_e164, registry as source_name, source_file, source_sha256, downloaded_on,
-           null::varchar as block_prefix, requested_at, campaign_scope
+           null::varchar as block_prefix, requested_at, seller_scope
     from entries
     where phone_valid
       and (jurisdiction is null or list_contains(jurisdiction, phone_region))
@@ -55,7 +56,7 @@ known_prefixes as (
 blocked as (
     select known_prefixes.phone_e164, blocks.registry as source_name, blocks.source_file, blocks.source_sha256,
            blocks.downloaded_on, blocks.block_prefix, null::timestamptz as requested_at,
-           null::varchar as campaign_scope
+           null::varchar as seller_scope
     from known_prefixes
     join blocks using (block_prefix)
     where blocks.jurisdiction is null or list_contains(blocks.jurisdiction, known_prefixes.phone_region)
@@ -63,7 +64,7 @@ blocked as (
 
 crm_flags as (
     select phone_e164, $crm_source as source_name, source_file, source_sha256, null::date as downloaded_on,
-           null::varchar as block_prefix, null::timestamptz as requested_at, null::varchar as campaign_scope
+           null::varchar as block_prefix, null::timestamptz as requested_at, null::varchar as seller_scope
     from crm_numbers
     where is_do_not_call
 ),
@@ -79,17 +80,17 @@ suppressions as (
 grouped as (
     select phone_e164, source_name, source_file, source_sha256, downloaded_on,
            arg_max(block_prefix, length(block_prefix)) as block_prefix,
-           requested_at, campaign_scope,
+           requested_at, seller_scope,
            count(*) as count_entries
     from suppressions
-    group by phone_e164, source_name, source_file, source_sha256, downloaded_on, requested_at, campaign_scope
+    group by phone_e164, source_name, source_file, source_sha256, downloaded_on, requested_at, seller_scope
 )
 
 select grouped.*, exemptible.exemption, exemptible.ebr_contact_id, exemptible.ebr_date
 from grouped
 left join exemptible using (phone_e164, source_name)
 """
-_TIE_BREAKERS = ("source_name", "source_file", "requested_at", "campaign_scope")
+_TIE_BREAKERS = ("source_name", "source_file", "requested_at", "seller_scope")
 
 
 def build_suppression_list(
@@ -100,9 +101,11 @@ def build_suppression_list(
     registries: Sequence[Registry],
     known_numbers: pl.DataFrame,
     relationships: pl.DataFrame,
+    sellers: Mapping[str, str],
 ) -> pl.DataFrame:
     """One row per (number, source, source file, opt-out time and campaign): registry numbers and blocks in
-    scope, and CRM do-not-call flags; `campaign_scope` null means every campaign.
+    scope, and CRM do-not-call flags; `seller_scope` is the seller an opt-out binds (a campaign it names is
+    read as that campaign's seller, by `sellers`), null for every seller.
 
     `stored_listings` are the known numbers stored registries hold (`registry_store.listed_in_snapshots`):
     a stored registry is too large to list whole, so it contributes only the numbers this run can dial.
@@ -116,7 +119,7 @@ def build_suppression_list(
     read = query_frames(
         _SUPPRESSION_LIST,
         params={"crm_source": CRM_DO_NOT_CALL},
-        registry_entries=registry_entries,
+        registry_entries=registry_entries.with_columns(seller_scope=seller_scope(pl.col("seller_scope"), sellers)),
         registry_scopes=scopes,
         crm_numbers=crm_numbers,
         known_numbers=known_numbers.select("phone_e164", "phone_region"),
@@ -148,7 +151,7 @@ def stored_suppressions(stored_listings: pl.DataFrame, scopes: pl.DataFrame) -> 
         .select(
             "phone_e164", source_name="registry", source_file="source_file", source_sha256="source_sha256",
             downloaded_on="downloaded_on", block_prefix=nothing, requested_at=pl.lit(None, pl.Datetime("us", "UTC")),
-            campaign_scope=nothing, count_entries=pl.lit(1, pl.Int64),
+            seller_scope=nothing, count_entries=pl.lit(1, pl.Int64),
         )
     )  # fmt: skip
 
@@ -213,15 +216,3 @@ def registries_with_entries(
     blocking = registry_entries.filter(pl.col("block_prefix").is_not_null()).get_column("registry").unique().to_list()
     stored = snapshots.filter(pl.col("count_numbers") > 0).get_column("registry").to_list()
     return set(listed) | set(blocking) | set(stored)
-
-
-def unknown_campaign_scopes(suppression_list: pl.DataFrame, *, campaigns: pl.Series) -> pl.DataFrame:
-    """(campaign scope, source file) pairs naming no campaign in `campaigns`: opt-outs that would bind nothing."""
-    return (
-        suppression_list.filter(
-            pl.col("campaign_scope").is_not_null() & ~pl.col("campaign_scope").is_in(campaigns.implode())
-        )
-        .select("campaign_scope", "source_file")
-        .unique()
-        .sort("campaign_scope", "source_file")
-    )

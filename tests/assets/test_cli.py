@@ -25,6 +25,28 @@ def test_run_fails_with_the_reason_and_nonzero_exit(data_dir: Path, capsys: pyte
     assert "nothing new was published" in err
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("    region: US\n", "    region: US\n    region: GB\n"), "key 'region' appears twice, on lines 18 and 19"),
+        (("registries:\n", "registries:\n  - {name: uk_tps, format: tps, path: x, downloaded_on: 2026-11-20, "
+                            "max_age_days: 30}\n"),
+         "max_age_days 30 is longer than the legal maximum of 28 days for tps copies"),
+    ],
+)  # fmt: skip
+def test_a_configuration_error_exits_2_before_any_run_once_without_a_traceback(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], change: tuple[str, str], message: str
+) -> None:
+    config = data_dir / "scrubline.yaml"
+    config.write_text(config.read_text().replace(*change, 1))
+    assert main(["run", "--data-dir", str(data_dir), "--as-of", RUN_AS_OF.isoformat()]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("scrubline:") == 1
+    assert "Traceback" not in err
+    assert not (data_dir / "published").exists()
+
+
 def test_a_missing_column_is_reported_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = tmp_path / "leads.csv"
     source.write_text("phone\n2015550123\n")

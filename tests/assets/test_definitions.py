@@ -19,7 +19,7 @@ CHECKS = {
     "crm_contacts:crm_records_are_readable",
     "registry_entries:registries_are_fresh",
     "normalised_registry_entries:registries_have_not_shrunk",
-    "suppression_list:opt_out_campaigns_exist",
+    "suppression_list:opt_out_sellers_exist",
     "suppression_list:suppression_list_expectations",
     "suppression_list:every_registry_contributes",
     "scrubbed_leads:scrubbed_leads_expectations",

@@ -213,7 +213,7 @@ def test_a_national_registry_suppresses_its_numbers_with_its_download_date(tmp_p
             "downloaded_on": downloaded_on,
             "block_prefix": None,
             "requested_at": None,
-            "campaign_scope": None,
+            "seller_scope": None,
         }
     ]
     assert pl.read_parquet(published / "clean/spring.parquet").get_column("lead_id").to_list() == ["L1"]
@@ -262,43 +262,53 @@ def with_dated_opt_outs(optouts: str) -> tuple[dict[str, str], str]:
     """The hand-made inbox whose internal opt-outs are dated and may name a campaign."""
     config = SCRUBLINE_YAML.replace(
         "    phone_column: phone\n",
-        "    phone_column: phone\n    requested_at_column: requested_at\n    campaign_column: campaign\n",
+        "    phone_column: phone\n    requested_at_column: requested_at\n    seller_column: campaign\n",
     )
     return {**INBOX, "registries/internal/optouts.csv": optouts}, config
 
 
-def test_an_opt_out_scoped_to_a_campaign_no_dialler_file_has_stops_publishing(tmp_path: Path) -> None:
+def test_an_opt_out_scoped_to_no_seller_or_campaign_stops_publishing(tmp_path: Path) -> None:
     optouts = "phone,requested_at,campaign\n201-555-0199,2026-10-01,\n2015550123,2026-10-02,Winback\n"
     data_dir = write_data_dir(tmp_path / "data", *with_dated_opt_outs(optouts))
     result = run_nightly(data_dir)
-    assert failed_checks(result) == ["opt_out_campaigns_exist"]
+    assert failed_checks(result) == ["opt_out_sellers_exist"]
     (evaluation,) = failed_evaluations(result)
     assert evaluation.description == (
-        "inbox/registries/internal/optouts.csv scopes an opt-out to campaign 'Winback', which no dialler file is "
-        "called; correct the campaign or the file name"
+        "inbox/registries/internal/optouts.csv scopes an opt-out to 'Winback', which is neither a seller nor a "
+        "dialler campaign; correct the scope, the file name or sellers in scrubline.yaml"
     )
     assert not (data_dir / "published").exists()
 
 
-def test_a_campaign_opt_out_suppresses_in_that_campaign_and_a_future_dated_one_still_suppresses(
-    tmp_path: Path,
+WINBACK_OPT_OUT = "phone,requested_at,campaign\n201-555-0199,2999-01-01,\n2015550123,2026-10-02T09:30:00Z,winback\n"
+
+
+@pytest.mark.parametrize(
+    ("sellers", "clean", "scope"),
+    [("", ["L2", "W2"], "default"), ("sellers:\n  acme: [spring]\n  bolt: [winback]\n", ["L1", "L2", "W2"], "bolt")],
+    ids=["one_seller", "two_sellers"],
+)
+def test_an_opt_out_naming_a_campaign_binds_every_campaign_of_its_seller(
+    tmp_path: Path, sellers: str, clean: list[str], scope: str
 ) -> None:
-    data_dir = write_data_dir(
-        tmp_path / "data",
-        *with_dated_opt_outs(
-            "phone,requested_at,campaign\n201-555-0199,2999-01-01,\n2015550123,2026-10-02T09:30:00Z,winback\n"
-        ),
-    )
+    inbox, config = with_dated_opt_outs(WINBACK_OPT_OUT)
+    data_dir = write_data_dir(tmp_path / "data", inbox, config + sellers)
+    assert run_nightly(data_dir).success
+    published = data_dir / "published/latest"
+    assert pl.read_parquet(published / "clean/*.parquet").get_column("lead_id").to_list() == clean
+    winback = pl.read_parquet(published / "suppressed/winback.parquet")
+    assert winback.select("lead_id", "seller", "reason").rows() == [("W1", scope, "internal_optouts")]
+    (source,) = winback.get_column("suppression_sources").item().to_list()
+    assert (source["requested_at"], source["seller_scope"]) == (datetime(2026, 10, 2, 9, 30, tzinfo=UTC), scope)
+
+
+def test_an_opt_out_dated_after_the_run_started_still_suppresses(tmp_path: Path) -> None:
+    data_dir = write_data_dir(tmp_path / "data", *with_dated_opt_outs(WINBACK_OPT_OUT))
     result = run_nightly(data_dir)
     assert result.success
     (entries,) = result.asset_materializations_for_node("registry_entries")
     assert entries.metadata["count_future_opt_outs"].value == 1
     published = data_dir / "published/latest"
-    assert pl.read_parquet(published / "clean/*.parquet").get_column("lead_id").to_list() == ["L1", "L2", "W2"]
-    winback = pl.read_parquet(published / "suppressed/winback.parquet")
-    assert winback.select("lead_id", "reason").rows() == [("W1", "internal_optouts")]
-    (source,) = winback.get_column("suppression_sources").item().to_list()
-    assert (source["requested_at"], source["campaign_scope"]) == (datetime(2026, 10, 2, 9, 30, tzinfo=UTC), "winback")
     spring = pl.read_parquet(published / "suppressed/spring.parquet")
     assert spring.filter(pl.col("lead_id") == "L3").get_column("suppression_sources").item().to_list()[0][
         "requested_at"

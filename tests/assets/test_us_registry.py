@@ -56,7 +56,7 @@ def test_a_us_number_is_suppressed_by_the_snapshot_that_is_named_with_its_checks
             "downloaded_on": today(),
             "block_prefix": None,
             "requested_at": None,
-            "campaign_scope": None,
+            "seller_scope": None,
         }
     ]
     assert pl.read_parquet(published / "clean/spring.parquet").get_column("lead_id").to_list() == ["L2"]
@@ -117,3 +117,33 @@ def test_a_malformed_us_download_publishes_nothing_and_names_file_and_line(tmp_p
     assert "registry 'us_dnc': 1 unreadable record(s), first in " in message
     assert "list.txt row 2 (not a US DNC record" in message
     assert not (data_dir / "published").exists()
+
+
+def test_an_opt_out_of_one_campaign_ends_the_ebr_a_later_purchase_would_start_in_every_campaign(
+    tmp_path: Path,
+) -> None:
+    """The probe: on the US list, opted out of spring 20 days ago, purchased 10 days ago; winback must not dial it."""
+    data_dir = with_us_dnc(tmp_path / "data", today())
+    config = (
+        (data_dir / "scrubline.yaml")
+        .read_text()
+        .replace(
+            "  do_not_call_column: do_not_call\n", "  do_not_call_column: do_not_call\n  last_purchase_column: bought\n"
+        )
+        .replace(
+            "    phone_column: phone\n",
+            "    phone_column: phone\n    requested_at_column: at\n    seller_column: scope\n",
+        )
+    )
+    (data_dir / "scrubline.yaml").write_text(config)
+    (data_dir / "inbox/crm/contacts.csv").write_text(
+        f"contact_id,phone,mobile,country,do_not_call,bought\nC2,(201) 555-0123,,,no,{today() - timedelta(days=10)}\n"
+    )
+    (data_dir / "inbox/registries/internal/optouts.csv").write_text(
+        f"phone,at,scope\n201-555-0199,2026-10-01,\n2015550123,{today() - timedelta(days=20)},spring\n"
+    )
+    assert run_nightly(data_dir).success
+    published = data_dir / "published/latest"
+    winback = pl.read_parquet(published / "suppressed/winback.parquet")
+    assert winback.select("lead_id", "reason", "exemption_reason").rows() == [("W1", "internal_optouts,us_dnc", None)]
+    assert pl.read_parquet(published / "clean/winback.parquet").get_column("lead_id").to_list() == ["W2"]

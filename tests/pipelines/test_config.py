@@ -27,19 +27,19 @@ def test_the_handmade_config_loads(tmp_path: Path) -> None:
     ("change", "message"),
     [
         (("  id_column: lead_id\n", "  id_column: lead_id\n  phone_colum: x\n"), "dialler.phone_colum: unknown key"),
-        (("default_region: US", "default_region: XX"), "default_region: Value error, 'XX' is not an ISO 3166"),
-        (("phone_columns: [phone, mobile]", "phone_columns: []"), "crm.phone_columns: Value error, list at least one"),
+        (("default_region: US", "default_region: XX"), "default_region: 'XX' is not an ISO 3166"),
+        (("phone_columns: [phone, mobile]", "phone_columns: []"), "crm.phone_columns: list at least one"),
         (("format: plain\n    path: inbox/registries/litigators", "format: xml\n    path: inbox/registries/litigators"),
-         "registries.1.format: Input should be 'plain'"),
+         "registries[litigators].format: Input should be 'plain'"),
         (("name: litigators", "name: internal_optouts"), "registry names must be unique; repeated: internal_optouts"),
         (("dialler:\n", "dialer:\n"), "dialer: unknown key"),
         (("name: litigators", "name: litigators\n    requested_at_column: requested_at"),
-         "registries.1: Value error, registry 'litigators' (format plain): requested_at_column and campaign_column "
+         "registries[litigators]: registry 'litigators' (format plain): requested_at_column and seller_column "
          "need a CSV registry with phone_column"),
         (("name: litigators", "name: litigators\n    max_shrink: 5"),
-         "registries.1.max_shrink: Input should be less than or equal to 1"),
+         "registries[litigators].max_shrink: Input should be less than or equal to 1"),
         (("name: litigators", "name: litigators\n    accept_shrink: 1a2b"),
-         "registries.1.accept_shrink: String should match pattern"),
+         "registries[litigators].accept_shrink: String should match pattern"),
     ],
 )  # fmt: skip
 def test_a_bad_config_names_the_key(tmp_path: Path, change: tuple[str, str], message: str) -> None:
@@ -82,25 +82,33 @@ NATIONAL_REGISTRY = """\
     ("entry", "message"),
     [
         (NATIONAL_REGISTRY.replace("    downloaded_on: 2026-11-20\n", ""),
-         "registries.2: Value error, registry 'us_national_dnc' (format us_dnc): downloaded_on is required"),
+         "registries[us_national_dnc]: registry 'us_national_dnc' (format us_dnc): downloaded_on is required"),
         (NATIONAL_REGISTRY + "    region: US\n",
-         "registries.2: Value error, registry 'us_national_dnc' (format us_dnc): the format implies region US; remove"),
+         "registries[us_national_dnc]: registry 'us_national_dnc' (format us_dnc): the format implies region US"),
         (NATIONAL_REGISTRY.replace("us_dnc", "tps") + "    phone_column: phone\n",
          "(format tps): phone_column applies only to format plain"),
         (NATIONAL_REGISTRY.replace("us_dnc", "wildcard"),
-         "registries.2: Value error, registry 'us_national_dnc' (format wildcard): region is required"),
+         "registries[us_national_dnc]: registry 'us_national_dnc' (format wildcard): region is required"),
         (NATIONAL_REGISTRY.replace("us_dnc", "dncl") + "    changes: inbox/changes/*.txt\n",
          "(format dncl): changes applies only to format us_dnc"),
         (NATIONAL_REGISTRY + "    changes: inbox/changes/*.txt\n",
          "(format us_dnc): changes needs full_list_downloaded_on (YYYY-MM-DD), the day the full list was"),
         (NATIONAL_REGISTRY.replace("    downloaded_on: 2026-11-20\n", "").replace("us_dnc", "plain")
          + "    region: US\n    max_age_days: 7\n",
-         "registries.2: Value error, registry 'us_national_dnc' (format plain): max_age_days needs downloaded_on"),
-        (NATIONAL_REGISTRY + "    jurisdiction: [XX]\n", "registries.2.jurisdiction: Value error, 'XX' is not an ISO"),
-        (NATIONAL_REGISTRY + "    jurisdiction: []\n", "registries.2.jurisdiction: Value error, list at least one"),
-        (NATIONAL_REGISTRY + "    max_age_days: 0\n", "registries.2.max_age_days: Input should be greater than 0"),
-        (NATIONAL_REGISTRY.replace("2026-11-20", "20/11/2026"), "registries.2.downloaded_on: Input should be a valid"),
-        (NATIONAL_REGISTRY + "    downloaded: 2026-11-20\n", "registries.2.downloaded: unknown key"),
+         "registries[us_national_dnc]: registry 'us_national_dnc' (format plain): max_age_days needs downloaded_on"),
+        (NATIONAL_REGISTRY + "    jurisdiction: [XX]\n", "[us_national_dnc].jurisdiction: 'XX' is not an ISO"),
+        (NATIONAL_REGISTRY + "    jurisdiction: []\n", "registries[us_national_dnc].jurisdiction: list at least one"),
+        (NATIONAL_REGISTRY + "    max_age_days: 0\n", "[us_national_dnc].max_age_days: Input should be greater than 0"),
+        (NATIONAL_REGISTRY.replace("2026-11-20", "20/11/2026"), "[us_national_dnc].downloaded_on: Input should be"),
+        (NATIONAL_REGISTRY + "    downloaded: 2026-11-20\n", "registries[us_national_dnc].downloaded: unknown key"),
+        (NATIONAL_REGISTRY + "    max_age_days: 32\n",
+         "(format us_dnc): max_age_days 32 is longer than the legal maximum of 31 days for us_dnc copies"),
+        (NATIONAL_REGISTRY.replace("us_dnc", "dncl") + "    max_age_days: 32\n",
+         "(format dncl): max_age_days 32 is longer than the legal maximum of 31 days for dncl copies"),
+        (NATIONAL_REGISTRY.replace("us_dnc", "tps") + "    max_age_days: 29\n",
+         "(format tps): max_age_days 29 is longer than the legal maximum of 28 days for tps copies"),
+        (NATIONAL_REGISTRY + "    max_invalid_share: 1.5\n",
+         "registries[us_national_dnc].max_invalid_share: Input should be less than or equal to 1"),
     ],
 )  # fmt: skip
 def test_a_registry_that_does_not_fit_its_format_names_the_key(tmp_path: Path, entry: str, message: str) -> None:
@@ -133,3 +141,74 @@ def test_a_registry_s_format_implies_its_region_jurisdiction_and_maximum_age(
 def test_kind_is_for_plain_and_wildcard_lists_a_national_format_is_national_already() -> None:
     with pytest.raises(ValidationError, match="the format is a national registry already; remove kind"):
         Registry(name="dnc", format="us_dnc", path="x", downloaded_on="2026-11-20", kind="state")
+
+
+@pytest.mark.parametrize(("registry_format", "max_age_days"), [("us_dnc", 31), ("dncl", 31), ("tps", 28), ("tps", 1)])
+def test_a_national_maximum_age_may_be_the_legal_one_or_stricter(
+    tmp_path: Path, registry_format: str, max_age_days: int
+) -> None:
+    entry = NATIONAL_REGISTRY.replace("us_dnc", registry_format) + f"    max_age_days: {max_age_days}\n"
+    assert load_config(write_config(tmp_path, SCRUBLINE_YAML + entry)).registries[2].maximum_age_days == max_age_days
+
+
+def test_a_key_written_twice_is_an_error_naming_the_key_and_both_lines(tmp_path: Path) -> None:
+    repeated = SCRUBLINE_YAML + "registries:\n  - name: litigators\n    format: plain\n    path: x\n    region: US\n"
+    with pytest.raises(ConfigError, match=r"scrubline.yaml: key 'registries' appears twice, on lines 13 and 23; keep"):
+        load_config(write_config(tmp_path, repeated))
+
+
+def test_a_key_written_twice_inside_a_registry_is_an_error_too(tmp_path: Path) -> None:
+    repeated = SCRUBLINE_YAML.replace("    region: US\n", "    region: US\n    region: GB\n", 1)
+    with pytest.raises(ConfigError, match=r"key 'region' appears twice, on lines 18 and 19"):
+        load_config(write_config(tmp_path, repeated))
+
+
+@pytest.mark.parametrize(
+    ("crm_key", "message"),
+    [
+        ("ebr_purchase_months: 19", "crm.ebr_purchase_months: Input should be less than or equal to 18"),
+        ("ebr_inquiry_months: 4", "crm.ebr_inquiry_months: Input should be less than or equal to 3"),
+        ("honour_years: 4", "crm.honour_years: Input should be greater than or equal to 5"),
+    ],
+)
+def test_the_ebr_rules_may_only_be_tightened(tmp_path: Path, crm_key: str, message: str) -> None:
+    config = SCRUBLINE_YAML.replace(
+        "  do_not_call_column: do_not_call\n", f"  do_not_call_column: do_not_call\n  {crm_key}\n"
+    )
+    with pytest.raises(ConfigError) as error:
+        load_config(write_config(tmp_path, config))
+    assert message in str(error.value)
+
+
+SELLERS = "sellers:\n  acme: [spring]\n  bolt: [winback]\n"
+
+
+def test_campaigns_belong_to_their_configured_seller_or_to_one_default_seller(tmp_path: Path) -> None:
+    assert load_config(write_config(tmp_path, SCRUBLINE_YAML)).seller_of("spring") == "default"
+    config = load_config(write_config(tmp_path, SCRUBLINE_YAML + SELLERS))
+    assert [config.seller_of(campaign) for campaign in ("spring", "winback", "autumn")] == ["acme", "bolt", None]
+
+
+@pytest.mark.parametrize(
+    ("addition", "message"),
+    [
+        ("sellers:\n  acme: [spring]\n  bolt: [spring]\n", "a campaign belongs to one seller; listed under several"),
+        ("sellers:\n  acme: []\n", "list each seller with at least one campaign"),
+        ("sellers:\n  acme: [bolt]\n  bolt: [winback]\n", "both a seller and a campaign: bolt"),
+        ("retired_registries:\n  - {name: litigators, retired_on: 2026-11-01, reason: merged}\n",
+         "retired_registries names registries still configured: litigators"),
+        ("retired_registries:\n  - {name: old_list, retired_on: 2026-11-01}\n", "retired_registries.0.reason: Field"),
+    ],
+)  # fmt: skip
+def test_sellers_and_retired_registries_are_checked(tmp_path: Path, addition: str, message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_config(write_config(tmp_path, SCRUBLINE_YAML + addition))
+    assert message in str(error.value)
+
+
+def test_ebr_with_several_sellers_is_refused_because_the_crm_does_not_say_whose_customer(tmp_path: Path) -> None:
+    config = SCRUBLINE_YAML.replace(
+        "  do_not_call_column: do_not_call\n", "  do_not_call_column: do_not_call\n  last_purchase_column: p\n"
+    )
+    with pytest.raises(ConfigError, match="an established business relationship is with one seller"):
+        load_config(write_config(tmp_path, config + SELLERS))

@@ -47,12 +47,12 @@ def entries(
             "source_sha256": sha256,
             "downloaded_on": [downloaded_on] * len(phones),
             "requested_at": [None] * len(phones),
-            "campaign_scope": [None] * len(phones),
+            "seller_scope": [None] * len(phones),
         },
         schema={
             "registry": pl.String, "phone": pl.String, "block_prefix": pl.String, "source_file": pl.String,
             "source_row": pl.Int64, "source_sha256": pl.String, "downloaded_on": pl.Date,
-            "requested_at": pl.Datetime("us", "UTC"), "campaign_scope": pl.String,
+            "requested_at": pl.Datetime("us", "UTC"), "seller_scope": pl.String,
         },
     )  # fmt: skip
 

@@ -73,13 +73,16 @@ def test_a_do_not_call_flag_on_any_contact_holding_the_number_ends_the_relations
 @pytest.mark.parametrize(
     ("requested_at", "is_ended"),
     [
-        (datetime(2026, 9, 30, 23, 59, 59, tzinfo=UTC), False),
+        (datetime(2021, 11, 26, 23, 59, 59, tzinfo=UTC), False),
+        (datetime(2021, 11, 27, tzinfo=UTC), True),
+        (datetime(2026, 9, 30, 23, 59, 59, tzinfo=UTC), True),
         (datetime(2026, 10, 1, tzinfo=UTC), True),
         (datetime(2026, 11, 20, 15, tzinfo=UTC), True),
     ],
-    ids=["opt_out_the_day_before", "opt_out_the_same_day", "opt_out_later"],
-)
-def test_an_opt_out_on_or_after_the_day_of_the_purchase_ends_the_relationship(
+    ids=["opt_out_over_5_years_before_the_run", "opt_out_5_years_before_the_run", "opt_out_the_day_before",
+         "opt_out_the_same_day", "opt_out_later"],
+)  # fmt: skip
+def test_an_opt_out_honoured_for_5_years_ends_the_relationship_whatever_purchase_follows(
     requested_at: datetime, is_ended: bool
 ) -> None:
     opt_outs = pl.DataFrame(
@@ -104,6 +107,16 @@ def test_an_entry_of_unknown_date_ends_the_relationship_only_on_a_list_ebr_does_
     )
     expected = [] if is_ended else [("C1", "ebr_purchase", date(2026, 10, 1), date(2028, 4, 1))]
     assert relationships(contacts(("C1", False, date(2026, 10, 1), None)), entries) == expected
+
+
+def test_configuration_may_honour_an_opt_out_longer() -> None:
+    opt_outs = pl.DataFrame(
+        {"registry": [OPT_OUTS], "phone_e164": [NUMBER], "phone_valid": [True],
+         "requested_at": [datetime(2020, 1, 1, tzinfo=UTC)]},
+    )  # fmt: skip
+    crm = contacts(("C1", False, date(2026, 10, 1), None))
+    assert relationships(crm, opt_outs) == [("C1", "ebr_purchase", date(2026, 10, 1), date(2028, 4, 1))]
+    assert relationships(crm, opt_outs, source=CRM.model_copy(update={"honour_years": 7})) == []
 
 
 def test_of_several_contacts_the_longest_lasting_relationship_is_named() -> None:

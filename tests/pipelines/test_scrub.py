@@ -13,19 +13,24 @@ from pipelines.scrub import (
 )
 
 LEAD_SCHEMA = {
-    "campaign": pl.String, "lead_id": pl.String, "phone_raw": pl.String, "phone_e164": pl.String,
+    "campaign": pl.String, "seller": pl.String, "lead_id": pl.String, "phone_raw": pl.String, "phone_e164": pl.String,
     "phone_valid": pl.Boolean, "phone_type": pl.String, "phone_region": pl.String, "phone_reason": pl.String,
     "source_file": pl.String, "source_row": pl.Int64, "source_sha256": pl.String, "quarantine_reason": pl.String,
     "raw_record": pl.String,
 }  # fmt: skip
 
 
+# Campaigns a and b belong to two sellers; c is acme's second campaign.
+SELLERS = {"a": "acme", "b": "bolt", "c": "acme"}
+
+
 def lead(
     campaign: str, row: int, e164: str | None, *, reason: str | None = None, quarantine: str | None = None
 ) -> dict:
     return {
-        "campaign": campaign, "lead_id": f"{campaign}-{row}", "phone_raw": e164, "phone_e164": e164,
-        "phone_valid": e164 is not None, "phone_type": None, "phone_region": None, "phone_reason": reason,
+        "campaign": campaign, "seller": SELLERS[campaign], "lead_id": f"{campaign}-{row}", "phone_raw": e164,
+        "phone_e164": e164, "phone_valid": e164 is not None, "phone_type": None, "phone_region": None,
+        "phone_reason": reason,
         "source_file": f"{campaign}.csv", "source_row": row, "source_sha256": "sha", "quarantine_reason": quarantine,
         "raw_record": None,
     }  # fmt: skip
@@ -51,7 +56,7 @@ SUPPRESSION = pl.DataFrame(
         "downloaded_on": [None, None, None, date(2026, 11, 20)],
         "block_prefix": [None, None, "+1212", None],
         "requested_at": [None] * 4,
-        "campaign_scope": [None] * 4,
+        "seller_scope": [None] * 4,
         "count_entries": [1, 1, 1, 1],
         "exemption": [None] * 4,
         "ebr_contact_id": [None] * 4,
@@ -59,7 +64,7 @@ SUPPRESSION = pl.DataFrame(
     },
     schema_overrides={
         "requested_at": pl.Datetime("us", "UTC"),
-        "campaign_scope": pl.String,
+        "seller_scope": pl.String,
         "exemption": pl.String,
         "ebr_contact_id": pl.String,
         "ebr_date": pl.Date,
@@ -85,11 +90,11 @@ def test_suppressed_rows_carry_every_source_with_its_file_checksum_date_and_bloc
     sources = scrubbed.filter(pl.col("lead_id") == "a-2").get_column("suppression_sources").item()
     assert sources.to_list() == [
         {"source_name": "area_blocks", "source_file": "blocks.txt", "source_sha256": "s4", "downloaded_on": None,
-         "block_prefix": "+1212", "requested_at": None, "campaign_scope": None},
+         "block_prefix": "+1212", "requested_at": None, "seller_scope": None},
         {"source_name": "crm_do_not_call", "source_file": "crm.csv", "source_sha256": "s2", "downloaded_on": None,
-         "block_prefix": None, "requested_at": None, "campaign_scope": None},
+         "block_prefix": None, "requested_at": None, "seller_scope": None},
         {"source_name": "litigators", "source_file": "lit.txt", "source_sha256": "s1", "downloaded_on": None,
-         "block_prefix": None, "requested_at": None, "campaign_scope": None},
+         "block_prefix": None, "requested_at": None, "seller_scope": None},
     ]  # fmt: skip
 
 
@@ -115,16 +120,31 @@ def test_only_suppressed_numbers_that_appear_in_the_leads_are_handed_to_validati
     assert suppressed_among_leads(scrub_leads(LEADS, SUPPRESSION), SUPPRESSION) == ["+12125550142"]
 
 
-def test_an_opt_out_naming_a_campaign_suppresses_the_number_in_that_campaign_only() -> None:
-    scoped = SUPPRESSION.with_columns(
-        requested_at=pl.lit(datetime(2026, 10, 1, tzinfo=UTC)), campaign_scope=pl.lit("b")
-    ).with_columns(phone_e164=pl.lit("+12015550123"), source_name=pl.lit("optouts"))
-    scrubbed = scrub_leads(LEADS, scoped.head(1))
+def opted_out_of(seller: str) -> pl.DataFrame:
+    """An opt-out of +12015550123, dated, binding one seller."""
+    return SUPPRESSION.head(1).with_columns(
+        phone_e164=pl.lit("+12015550123"),
+        source_name=pl.lit("optouts"),
+        requested_at=pl.lit(datetime(2026, 10, 1, tzinfo=UTC)),
+        seller_scope=pl.lit(seller),
+    )
+
+
+def test_an_opt_out_binds_every_campaign_of_its_seller_and_no_other_seller() -> None:
+    leads = pl.concat([LEADS, pl.DataFrame([lead("c", 1, "+12015550123")], schema=LEAD_SCHEMA)])
+    scrubbed = scrub_leads(leads, opted_out_of("acme"))
     assert scrubbed.filter(pl.col("phone_e164") == "+12015550123").select("lead_id", "outcome", "reason").rows() == [
-        ("a-1", "clean", None),
-        ("a-4", "suppressed", "duplicate_in_campaign"),
-        ("b-1", "suppressed", "optouts"),
+        ("a-1", "suppressed", "optouts"),
+        ("a-4", "suppressed", "optouts"),
+        ("b-1", "clean", None),
+        ("c-1", "suppressed", "optouts"),
     ]
+
+
+def test_leak_detection_and_validation_respect_the_seller_scope() -> None:
+    scoped = opted_out_of("bolt")
+    scrubbed = scrub_leads(LEADS, scoped)
+    assert scrubbed.filter(pl.col("lead_id") == "b-1").select("outcome", "reason").row(0) == ("suppressed", "optouts")
     assert leaked_numbers(scrubbed, scoped).height == 0
     assert leaked_numbers(scrubbed.with_columns(outcome=pl.lit("clean")), scoped).get_column("lead_id").to_list() == [
         "b-1"

@@ -54,7 +54,7 @@ OPT_OUTS = Registry(
     path="inbox/optouts.csv",
     phone_column="phone",
     requested_at_column="requested_at",
-    campaign_column="campaign",
+    seller_column="campaign",
     region="US",
 )
 
@@ -67,7 +67,7 @@ def test_an_opt_out_carries_when_it_was_requested_in_utc_and_its_campaign_or_non
         "2015550123,2026-10-02T09:30:00+02:00, winback \n"
         "2125550142,2026-10-03 18:00:00Z,spring\n"
     )
-    assert read_registry(OPT_OUTS, data_dir=tmp_path).select("phone", "requested_at", "campaign_scope").rows() == [
+    assert read_registry(OPT_OUTS, data_dir=tmp_path).select("phone", "requested_at", "seller_scope").rows() == [
         ("2015550199", datetime(2026, 10, 1, tzinfo=UTC), None),
         ("2015550123", datetime(2026, 10, 2, 7, 30, tzinfo=UTC), "winback"),
         ("2125550142", datetime(2026, 10, 3, 18, tzinfo=UTC), "spring"),

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipelines.config import Registry
+from pipelines.config import DEFAULT_SELLER, Registry
 from pipelines.registry_store import listed_in_snapshots, registry_snapshots
 from pipelines.scrub import scrub_leads
 from pipelines.sources import normalise_registries, read_registries
@@ -50,6 +50,7 @@ def leads(numbers: list[tuple[str, str, str]]) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "campaign": ["c"] * len(numbers),
+            "seller": [DEFAULT_SELLER] * len(numbers),
             "lead_id": [lead_id for lead_id, _, _ in numbers],
             "phone_raw": [e164 for _, e164, _ in numbers],
             "phone_e164": [e164 for _, e164, _ in numbers],
@@ -88,6 +89,7 @@ def scrub(
         registries=registries,
         known_numbers=known,
         relationships=relationships,
+        sellers={"c": DEFAULT_SELLER},
     )
     return suppression, scrub_leads(dialler, suppression)
 
@@ -152,7 +154,7 @@ def test_the_suppression_list_holds_each_registry_s_numbers_in_scope_with_downlo
             "downloaded_on": [DOWNLOADED_ON, None, DOWNLOADED_ON, DOWNLOADED_ON, DOWNLOADED_ON, None],
             "block_prefix": [None] * 6,
             "requested_at": [None] * 6,
-            "campaign_scope": [None] * 6,
+            "seller_scope": [None] * 6,
             "count_entries": [1] * 6,
             "exemption": [None] * 6,
             "ebr_contact_id": [None] * 6,
@@ -161,7 +163,7 @@ def test_the_suppression_list_holds_each_registry_s_numbers_in_scope_with_downlo
         schema_overrides={
             "block_prefix": pl.String,
             "requested_at": pl.Datetime("us", "UTC"),
-            "campaign_scope": pl.String,
+            "seller_scope": pl.String,
             "exemption": pl.String,
             "ebr_contact_id": pl.String,
             "ebr_date": pl.Date,

@@ -1,0 +1,51 @@
+"""Sellers: an opt-out binds every campaign of the seller it names, or of the campaign it names."""
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipelines.config import load_config
+from pipelines.errors import ConfigError
+from pipelines.sellers import campaign_sellers, seller_scope, unknown_seller_scopes
+from tests.handmade import SCRUBLINE_YAML
+
+SELLERS = "sellers:\n  acme: [spring, autumn]\n  bolt: [winback]\n"
+
+
+def config_with(tmp_path: Path, text: str):
+    (tmp_path / "scrubline.yaml").write_text(text)
+    return load_config(tmp_path)
+
+
+def test_every_campaign_has_the_one_default_seller_when_no_sellers_are_configured(tmp_path: Path) -> None:
+    config = config_with(tmp_path, SCRUBLINE_YAML)
+    assert campaign_sellers(config, pl.Series(["winback", "spring", "spring"])) == {
+        "spring": "default",
+        "winback": "default",
+    }
+
+
+def test_a_campaign_no_seller_lists_is_a_configuration_error_naming_it(tmp_path: Path) -> None:
+    config = config_with(tmp_path, SCRUBLINE_YAML + SELLERS)
+    assert campaign_sellers(config, pl.Series(["spring", "winback"])) == {"spring": "acme", "winback": "bolt"}
+    with pytest.raises(ConfigError, match="sellers lists no seller for campaign\\(s\\) summer; an opt-out must know"):
+        campaign_sellers(config, pl.Series(["spring", "summer"]))
+
+
+def test_a_scope_naming_a_campaign_becomes_its_seller_and_a_seller_stays_itself() -> None:
+    sellers = {"spring": "acme", "autumn": "acme", "winback": "bolt"}
+    scopes = pl.Series(["spring", "acme", "winback", "Winback", None])
+    assert pl.select(seller_scope(pl.lit(scopes), sellers)).to_series().to_list() == [
+        "acme", "acme", "bolt", "Winback", None,
+    ]  # fmt: skip
+
+
+def test_a_scope_naming_no_seller_is_reported_with_its_file() -> None:
+    suppression = pl.DataFrame(
+        {"seller_scope": ["acme", "Winback", None, "Winback"], "source_file": ["o.csv", "o.csv", "o.csv", "p.csv"]}
+    )
+    assert unknown_seller_scopes(suppression, sellers={"spring": "acme"}).rows() == [
+        ("Winback", "o.csv"),
+        ("Winback", "p.csv"),
+    ]
