@@ -6,6 +6,7 @@ import dagster as dg
 import polars as pl
 
 from assets.constants import PUBLISH
+from assets.ingest import ages_on
 from assets.resources import ScrublineData
 from assets.run_clock import run_started
 from pipelines.certificate import scrub_certificates
@@ -80,6 +81,7 @@ def published_run(
             counts,
             versions,
             registries=config.registries,
+            ages=ages_on(scrubline, today=started_at.date()),
             crm=config.crm,
             run_id=context.run.run_id,
             run_started_at=started_at,

@@ -23,13 +23,18 @@ def scrub_certificates(
     versions: pl.DataFrame,
     *,
     registries: Sequence[Registry],
+    ages: pl.DataFrame,
     crm: CrmSource,
     run_id: str,
     run_started_at: datetime,
 ) -> dict[str, dict[str, Any]]:
-    """One certificate per campaign, by campaign; the list's checksums are added when it is written."""
-    scrubbed_on = run_started_at.date()
+    """One certificate per campaign, by campaign; the list's checksums are added when it is written.
+
+    `ages` (`freshness.registry_ages`) give each dated registry's age at scrub time and the date it counts from.
+    """
     by_name = {row["registry"]: row for row in versions.to_dicts()}
+    age_of = {row["registry"]: row for row in ages.to_dicts()}
+    undated = {"age_days": None, "age_from": None, "age_evidence": None}
     registry_records = [
         {
             "name": registry.name,
@@ -38,7 +43,7 @@ def scrub_certificates(
             "files": by_name[registry.name]["files"],
             "count_numbers": by_name[registry.name]["count_numbers"],
             "downloaded_on": registry.downloaded_on,
-            "age_days": (scrubbed_on - registry.downloaded_on).days if registry.downloaded_on else None,
+            **{key: age_of.get(registry.name, undated)[key] for key in undated},
             "max_age_days": registry.maximum_age_days,
             "max_shrink": registry.max_shrink,
             "jurisdiction": registry.covered_regions,
@@ -85,7 +90,7 @@ def certificate_text(certificate: Mapping[str, Any]) -> str:
         age = (
             "no download date"
             if registry["downloaded_on"] is None
-            else f"downloaded_on {registry['downloaded_on']}, {registry['age_days']} days old{limit}"
+            else f"{registry['age_days']} days old{limit} from {registry['age_evidence']} {registry['age_from']}"
         )
         lines.append(
             f"  {registry['name']} ({registry['format']}): {registry['count_numbers']} numbers, {age}, "

@@ -25,6 +25,7 @@ import re
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -139,7 +140,23 @@ def _chain(full: Sequence[Path], changes: Sequence[Path], *, data_dir: Path) -> 
 
 
 def change_lists(registry: Registry, *, data_dir: Path) -> list[Path]:
-    """A registry's change lists in the order of the date in their names (`2026-11-21` or `20261121`).
+    """A registry's change lists in the order of the date in their names (`2026-11-21` or `20261121`)."""
+    return [path for _, path in dated_change_lists(registry, data_dir=data_dir)]
+
+
+def newest_change_lists(registries: Sequence[Registry], *, data_dir: Path) -> dict[str, tuple[date, str]]:
+    """By registry with change lists: the date in its newest change list's name, and that name."""
+    newest = {}
+    for registry in registries:
+        dated = dated_change_lists(registry, data_dir=data_dir)
+        if dated:
+            listed_on, path = dated[-1]
+            newest[registry.name] = (listed_on, path.name)
+    return newest
+
+
+def dated_change_lists(registry: Registry, *, data_dir: Path) -> list[tuple[date, Path]]:
+    """A registry's change lists with the date in their names, in date order.
 
     A path sort would apply `changes-10` before `changes-9`; an undated or twice-dated name is an
     error, because applying change lists out of order can drop a number that was added again. So is
@@ -150,10 +167,10 @@ def change_lists(registry: Registry, *, data_dir: Path) -> list[Path]:
     key = f"registries[{registry.name}].changes"
     paths = resolve_files(data_dir, registry.changes, key=key)
     dates = [_CHANGE_DATE.search(path.name) for path in paths]
-    undated = [path.name for path, date in zip(paths, dates, strict=True) if date is None]
+    undated = [path.name for path, found in zip(paths, dates, strict=True) if found is None]
     if undated:
         raise ConfigError(f"{key}: {', '.join(undated)} carry no date (YYYY-MM-DD) in their names; rename them")
-    ordered = sorted(zip(["".join(date.groups()) for date in dates if date], paths, strict=True))
+    ordered = sorted(zip(["".join(found.groups()) for found in dates if found], paths, strict=True))
     repeated = sorted(day for day, count in Counter(day for day, _ in ordered).items() if count > 1)
     if repeated:
         raise ConfigError(f"{key}: more than one change list dated {', '.join(repeated)}; keep one per date")
@@ -165,7 +182,7 @@ def change_lists(registry: Registry, *, data_dir: Path) -> list[Path]:
             f"(full_list_downloaded_on: {registry.full_list_downloaded_on}): they followed an older full list, "
             "and applied to this one could drop a number added since; remove them"
         )
-    return [path for _, path in ordered]
+    return [(datetime.strptime(day, "%Y%m%d").date(), path) for day, path in ordered]
 
 
 def listed_in_snapshots(known_numbers: pl.DataFrame, snapshots: pl.DataFrame, *, data_dir: Path) -> pl.DataFrame:

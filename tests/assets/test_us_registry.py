@@ -16,16 +16,22 @@ from tests.handmade import INBOX, RUN_DATE, SCRUBLINE_YAML, write_data_dir
 FULL_LIST = "201,5550123\n2125550142\n"  # L1 (also L5 and W1) and L7
 DELETE_L1 = "201,5550123,D\n"
 US_JURISDICTION = list(NATIONAL_FORMATS["us_dnc"].jurisdiction)
+FULL_ON = date(2026, 11, 20)
+CHANGED_ON = date(2026, 11, 21)  # the change lists' date: downloaded_on of a copy with them
 
 
-def with_us_dnc(root: Path, downloaded_on: date, changes: dict[str, str] | None = None) -> Path:
+def with_us_dnc(
+    root: Path, downloaded_on: date, changes: dict[str, str] | None = None, full_list_downloaded_on: date = FULL_ON
+) -> Path:
     """The hand-made data directory plus a US registry download and, optionally, its change lists."""
     config = SCRUBLINE_YAML + (
         f"  - name: us_dnc\n    format: us_dnc\n    path: inbox/registries/us/full/*.txt\n"
         f"    downloaded_on: {downloaded_on}\n"
     )
     if changes is not None:
-        config += "    changes: inbox/registries/us/changes/*.txt\n    full_list_downloaded_on: 2026-11-20\n"
+        config += (
+            f"    changes: inbox/registries/us/changes/*.txt\n    full_list_downloaded_on: {full_list_downloaded_on}\n"
+        )
     files = {f"registries/us/changes/{name}": text for name, text in (changes or {}).items()}
     return write_data_dir(root, {**INBOX, "registries/us/full/list.txt": FULL_LIST, **files}, config)
 
@@ -40,7 +46,7 @@ def sources_of(published: Path, lead_id: str) -> list[dict]:
 
 
 def test_a_us_number_is_suppressed_by_the_snapshot_that_is_named_with_its_checksum(tmp_path: Path) -> None:
-    data_dir = with_us_dnc(tmp_path / "data", today(), changes={"2026-11-21.txt": "999,0000000,D\n"})
+    data_dir = with_us_dnc(tmp_path / "data", CHANGED_ON, changes={"2026-11-21.txt": "999,0000000,D\n"})
     assert run_nightly(data_dir).success
     published = data_dir / "published/latest"
     full = data_dir / "inbox/registries/us/full/list.txt"
@@ -53,7 +59,7 @@ def test_a_us_number_is_suppressed_by_the_snapshot_that_is_named_with_its_checks
             "source_name": "us_dnc",
             "source_file": snapshot,
             "source_sha256": file_sha256(data_dir / snapshot),
-            "downloaded_on": today(),
+            "downloaded_on": CHANGED_ON,
             "block_prefix": None,
             "requested_at": None,
             "seller_scope": None,
@@ -68,7 +74,7 @@ def test_a_us_number_is_suppressed_by_the_snapshot_that_is_named_with_its_checks
 
 
 def test_a_deletion_in_a_change_list_makes_the_number_dialable_again(tmp_path: Path) -> None:
-    data_dir = with_us_dnc(tmp_path / "data", today(), changes={"2026-11-21.txt": DELETE_L1})
+    data_dir = with_us_dnc(tmp_path / "data", CHANGED_ON, changes={"2026-11-21.txt": DELETE_L1})
     assert run_nightly(data_dir).success
     clean = pl.read_parquet(data_dir / "published/latest/clean/spring.parquet").get_column("lead_id").to_list()
     assert clean == ["L1", "L2"]
@@ -81,7 +87,7 @@ def test_the_next_run_reuses_the_snapshot_and_a_new_change_list_adds_one(tmp_pat
     made_at = first.stat().st_mtime_ns
     assert run_nightly(data_dir).success
     assert first.stat().st_mtime_ns == made_at
-    with_us_dnc(tmp_path / "data", today(), changes={"2026-11-21.txt": "718,5550100,A\n"})
+    with_us_dnc(tmp_path / "data", CHANGED_ON, changes={"2026-11-21.txt": "718,5550100,A\n"})
     assert run_nightly(data_dir).success
     assert first.stat().st_mtime_ns == made_at
     assert len(list((data_dir / "registries/us_dnc").glob("*.parquet"))) == 2
@@ -90,7 +96,7 @@ def test_the_next_run_reuses_the_snapshot_and_a_new_change_list_adds_one(tmp_pat
 def test_a_change_list_deleting_more_than_max_shrink_stops_the_run(tmp_path: Path) -> None:
     data_dir = with_us_dnc(tmp_path / "data", today())
     assert run_nightly(data_dir).success
-    with_us_dnc(tmp_path / "data", today(), changes={"2026-11-21.txt": DELETE_L1})
+    with_us_dnc(tmp_path / "data", CHANGED_ON, changes={"2026-11-21.txt": DELETE_L1})
     result = run_nightly(data_dir)
     [evaluation] = failed_evaluations(result)
     assert evaluation.check_name == "registries_have_not_shrunk"
@@ -104,6 +110,30 @@ def test_a_stale_us_registry_stops_the_run_before_its_snapshot_is_made(tmp_path:
     assert [evaluation.check_name for evaluation in failed_evaluations(result)] == ["registries_are_fresh"]
     assert not (data_dir / "registries").exists()
     assert not (data_dir / "published").exists()
+
+
+def test_a_copy_typed_as_downloaded_today_is_as_old_as_its_newest_change_list_and_publishes_nothing(
+    tmp_path: Path,
+) -> None:
+    data_dir = with_us_dnc(
+        tmp_path / "data", today(), changes={"2026-06-05.txt": DELETE_L1}, full_list_downloaded_on=date(2026, 6, 4)
+    )
+    result = run_nightly(data_dir)
+    [evaluation] = failed_evaluations(result)
+    assert evaluation.description == (
+        "registry 'us_dnc' is 175 days old on 2026-11-27 (change list 2026-06-05.txt 2026-06-05, maximum 31 days); "
+        "download a fresh copy and update downloaded_on"
+    )
+    assert not (data_dir / "published").exists()
+
+
+def test_downloaded_on_must_be_the_date_of_the_newest_change_list(tmp_path: Path) -> None:
+    data_dir = with_us_dnc(tmp_path / "data", today(), changes={"2026-11-21.txt": DELETE_L1})
+    [evaluation] = failed_evaluations(run_nightly(data_dir))
+    assert evaluation.description == (
+        "registry 'us_dnc' has downloaded_on 2026-11-27, but its newest download is change list 2026-11-21.txt, "
+        "dated 2026-11-21; set downloaded_on: 2026-11-21"
+    )
 
 
 def test_a_malformed_us_download_publishes_nothing_and_names_file_and_line(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import polars as pl
 
 from pipelines.certificate import certificate_text, scrub_certificates
 from pipelines.config import CrmSource, Registry
+from pipelines.freshness import registry_ages
 
 STARTED_AT = datetime(2026, 11, 27, 2, tzinfo=UTC)
 REGISTRIES = [
@@ -29,8 +30,13 @@ COUNTS = pl.DataFrame(
 CRM = CrmSource(path="c", id_column="id", phone_columns=["phone"], last_purchase_column="bought")
 
 
+AGES = registry_ages(REGISTRIES, today=STARTED_AT.date(), newest_change_lists={})
+
+
 def certificates() -> dict[str, dict]:
-    return scrub_certificates(COUNTS, VERSIONS, registries=REGISTRIES, crm=CRM, run_id="r1", run_started_at=STARTED_AT)
+    return scrub_certificates(
+        COUNTS, VERSIONS, registries=REGISTRIES, ages=AGES, crm=CRM, run_id="r1", run_started_at=STARTED_AT
+    )
 
 
 def test_a_certificate_records_each_registry_s_version_and_age_at_scrub_time_and_the_rules() -> None:
@@ -40,12 +46,12 @@ def test_a_certificate_records_each_registry_s_version_and_age_at_scrub_time_and
     assert certificate["counts"] == {"count_rows_in": 8, "count_clean": 2, "count_suppressed": 3, "count_invalid": 2,
                                      "count_quarantined": 1, "count_rows_out": 8}  # fmt: skip
     assert [
-        (r["name"], r["version"], r["count_numbers"], r["downloaded_on"], r["age_days"], r["max_age_days"],
-         r["max_shrink"], r["is_ebr_exemptible"])
+        (r["name"], r["version"], r["count_numbers"], r["downloaded_on"], r["age_days"], r["age_from"],
+         r["age_evidence"], r["max_age_days"], r["max_shrink"], r["is_ebr_exemptible"])
         for r in certificate["registries"]
     ] == [
-        ("us_dnc", "v-dnc", 340, date(2026, 11, 20), 7, 31, 0.05, True),
-        ("optouts", "v-optouts", 12, None, None, None, 0.1, False),
+        ("us_dnc", "v-dnc", 340, date(2026, 11, 20), 7, date(2026, 11, 20), "downloaded_on", 31, 0.05, True),
+        ("optouts", "v-optouts", 12, None, None, None, None, None, 0.1, False),
     ]  # fmt: skip
     assert certificate["rules"] == {"ebr_purchase_months": 18, "ebr_inquiry_months": None,
                                     "crm_do_not_call_column": None}  # fmt: skip
@@ -59,7 +65,7 @@ def test_the_text_summary_names_the_list_its_counts_every_registry_file_and_the_
         "List clean/spring.parquet: 2 rows, sha256 abc\n"
         "Rows: 8 read, 2 clean, 3 suppressed, 2 invalid, 1 quarantined\n"
         "Registries:\n"
-        "  us_dnc (us_dnc): 340 numbers, downloaded_on 2026-11-20, 7 days old (max 31), max_shrink 5.0%\n"
+        "  us_dnc (us_dnc): 340 numbers, 7 days old (max 31) from downloaded_on 2026-11-20, max_shrink 5.0%\n"
         "    dnc.zip!201.txt sha256 s2\n"
         "  optouts (plain): 12 numbers, no download date, max_shrink 10.0%\n"
         "    optouts.csv sha256 s1\n"
