@@ -9,3 +9,5 @@ STAGES = (INGEST, NORMALISE, SUPPRESS, ANALYTICS, PUBLISH)
 
 NIGHTLY_SCRUB_JOB = "nightly_scrub"
 DEFAULT_SCHEDULE = "0 2 * * *"
+WITHDRAW_EXPIRED_LISTS_JOB = "withdraw_expired_lists"
+HOURLY = "0 * * * *"

@@ -3,9 +3,9 @@
 import dagster as dg
 
 from assets import analytics, ingest, normalise, publish, suppress
-from assets.jobs import nightly_scrub
+from assets.jobs import nightly_scrub, withdraw_expired_lists
 from assets.resources import ParquetFrameIOManager, ScrublineData, data_dir_from_environment
-from assets.schedules import nightly_scrub_schedule
+from assets.schedules import nightly_scrub_schedule, withdraw_expired_lists_schedule
 from assets.sensors import inbox_sensor
 
 _MODULES = (ingest, normalise, suppress, analytics, publish)
@@ -16,8 +16,8 @@ def build_definitions(data_dir: str) -> dg.Definitions:
     return dg.Definitions(
         assets=dg.load_assets_from_modules(_MODULES),
         asset_checks=dg.load_asset_checks_from_modules(_MODULES),
-        jobs=[nightly_scrub],
-        schedules=[nightly_scrub_schedule],
+        jobs=[nightly_scrub, withdraw_expired_lists],
+        schedules=[nightly_scrub_schedule, withdraw_expired_lists_schedule],
         sensors=[inbox_sensor],
         resources={
             "scrubline": ScrublineData(data_dir=data_dir),

@@ -7,15 +7,19 @@ from assets.constants import NORMALISE
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData
 from pipelines.calls import normalise_call_records, normalise_number_estate
-from pipelines.publish import LATEST, MANIFEST
+from pipelines.publish import RUNS
 from pipelines.registry_versions import (
     accepted_versions,
+    missing_problems,
+    missing_registries,
+    registry_ledger,
     registry_shrinkage,
     registry_versions,
     shrink_problems,
     unused_acknowledgements,
 )
 from pipelines.sources import normalise_crm, normalise_dialler, normalise_registries
+from pipelines.unusable_entries import cut_download_problems, cut_downloads, unusable_share_problems, unusable_shares
 
 
 @dg.asset(group_name=NORMALISE, kinds={"polars"})
@@ -51,17 +55,57 @@ def registries_have_not_shrunk(
     scrubline: ScrublineData, normalised_registry_entries: pl.DataFrame, registry_snapshots: pl.DataFrame
 ) -> dg.AssetCheckResult:
     """A registry with far fewer numbers than the last published run's copy is a broken download: the run stops."""
-    registries = scrubline.config().registries
+    config = scrubline.config()
     versions = registry_versions(normalised_registry_entries, registry_snapshots)
-    shrinkage = registry_shrinkage(versions, accepted_versions(scrubline.published / LATEST / MANIFEST), registries)
+    accepted = accepted_versions(registry_ledger(scrubline.published / RUNS), config.retired_registries)
+    shrinkage = registry_shrinkage(versions, accepted, config.registries)
     problems = shrink_problems(shrinkage)
     return dg.AssetCheckResult(
         passed=not problems,
         metadata={
             "shrinkage": dg.MetadataValue.json(shrinkage.drop("version").to_dicts()),
             "counts": {name: count for name, count in versions.select("registry", "count_numbers").iter_rows()},
-            "unused_accept_shrink": unused_acknowledgements(versions, registries),
+            "unused_accept_shrink": unused_acknowledgements(versions, config.registries),
             "threshold": "each registry's shrink is at most its max_shrink, or its version is accept_shrink",
+        },
+        description="; ".join(problems) or None,
+    )
+
+
+# A registry dropped from the config (deleted, or a repeated `registries:` key) would silently stop suppressing.
+@dg.asset_check(asset=normalised_registry_entries, blocking=True)
+def no_registry_is_missing(scrubline: ScrublineData) -> dg.AssetCheckResult:
+    """Every registry a published run used is still configured, or retired deliberately in `retired_registries`."""
+    config = scrubline.config()
+    ledger = registry_ledger(scrubline.published / RUNS)
+    missing = missing_registries(ledger, config.registries, config.retired_registries)
+    return dg.AssetCheckResult(
+        passed=not missing,
+        metadata={
+            "missing_registries": missing,
+            "retired_registries": [entry.name for entry in config.retired_registries],
+            "threshold": "every registry in the ledger of published runs is configured or retired",
+        },
+        description="; ".join(missing_problems(missing, ledger)) or None,
+    )
+
+
+# A registry most of whose entries are no numbers is a broken download, whatever its count (fail closed).
+@dg.asset_check(asset=normalised_registry_entries, blocking=True)
+def registries_are_readable_numbers(
+    scrubline: ScrublineData, normalised_registry_entries: pl.DataFrame
+) -> dg.AssetCheckResult:
+    """No registry holds more than its `max_invalid_share` of entries that are not valid numbers, nor a file cut
+    short (its last line unterminated and no number)."""
+    shares = unusable_shares(normalised_registry_entries, scrubline.config().registries)
+    cut = cut_downloads(normalised_registry_entries)
+    problems = cut_download_problems(cut) + unusable_share_problems(shares)
+    return dg.AssetCheckResult(
+        passed=not problems,
+        metadata={
+            "shares": dg.MetadataValue.json(shares.to_dicts()),
+            "cut_downloads": dg.MetadataValue.json(cut.to_dicts()),
+            "threshold": "each registry's unusable_share is at most its max_invalid_share (default 0.01)",
         },
         description="; ".join(problems) or None,
     )

@@ -8,13 +8,21 @@ import polars as pl
 from assets.constants import PUBLISH
 from assets.ingest import ages_on
 from assets.resources import ScrublineData
-from assets.run_clock import run_started
+from assets.run_clock import clock_source, run_started
 from pipelines.certificate import scrub_certificates
-from pipelines.publish import LATEST, build_warehouse, publish_run, run_outputs
+from pipelines.expiry import (
+    campaigns_valid_through,
+    expired_marker,
+    list_status,
+    registries_valid_through,
+    withdraw_if_expired,
+)
+from pipelines.publish import LATEST, RUNS, build_warehouse, publish_run, run_outputs
 from pipelines.registry_store import snapshot_lineage
+from pipelines.registry_versions import LEDGER, ledger_with, registry_ledger, registry_versions
 from pipelines.registry_versions import MANIFEST_KEY as REGISTRY_VERSIONS
-from pipelines.registry_versions import registry_versions
 from pipelines.scrub import number_outcomes, reconciliation
+from pipelines.unusable_entries import unusable_report
 
 
 @dg.asset(group_name=PUBLISH, kinds={"parquet"})
@@ -25,6 +33,8 @@ def published_run(
     number_analytics: pl.DataFrame,
     normalised_crm_contacts: pl.DataFrame,
     suppression_list: pl.DataFrame,
+    established_relationships: pl.DataFrame,
+    unusable_suppression_entries: pl.DataFrame,
     normalised_registry_entries: pl.DataFrame,
     registry_snapshots: pl.DataFrame,
     dialler_leads: pl.DataFrame,
@@ -54,8 +64,15 @@ def published_run(
             **(call_analytics if config.calls.is_configured else {}),
         },
     )
+    ages = ages_on(scrubline, today=started_at.date())
+    validity = campaigns_valid_through(
+        scrubbed_leads, established_relationships, registries_until=registries_valid_through(ages)
+    )
     counts = reconciliation(dialler_leads, scrubbed_leads)
     versions = registry_versions(normalised_registry_entries, registry_snapshots)
+    outputs[LEDGER] = ledger_with(
+        registry_ledger(scrubline.published / RUNS), versions, run_id=context.run.run_id, run_started_at=started_at
+    )
     lineage = pl.concat(
         [
             *(
@@ -72,6 +89,9 @@ def published_run(
         run_date=started_at.date(),
         manifest={
             "run_id": context.run.run_id,
+            "run_started_at": started_at.isoformat(),
+            "valid_through": validity.get_column("valid_through").min(),  # null: nothing it relied on expires
+            "clock": clock_source(context),
             "published_at": datetime.now(UTC).isoformat(),
             "inputs": dict(lineage.unique().sort("source_file").iter_rows()),
             "reconciliation": counts.to_dicts(),
@@ -81,7 +101,10 @@ def published_run(
             counts,
             versions,
             registries=config.registries,
-            ages=ages_on(scrubline, today=started_at.date()),
+            retired=config.retired_registries,
+            ages=ages,
+            validity=validity,
+            unusable=unusable_report(unusable_suppression_entries),
             crm=config.crm,
             run_id=context.run.run_id,
             run_started_at=started_at,
@@ -100,5 +123,26 @@ def published_run(
 def warehouse(scrubline: ScrublineData) -> dg.MaterializeResult:
     """`warehouse.duckdb`: views over the latest published run and `number_history` over every run, swapped in whole."""
     run_dir = (scrubline.published / LATEST).resolve()
-    views = build_warehouse(scrubline.warehouse, run_dir=run_dir)
+    views = build_warehouse(scrubline.warehouse, run_dir=run_dir, status=list_status(run_dir))
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(scrubline.warehouse)), "views": views})
+
+
+# A list may not outlive what it was scrubbed against: checked at the start of every run and every hour.
+@dg.asset(group_name=PUBLISH, kinds={"duckdb"})
+def list_expiry(context: dg.AssetExecutionContext, scrubline: ScrublineData) -> dg.MaterializeResult:
+    """Whether `published/latest` is within its `valid_through`; past it, the list is withdrawn (`latest`
+    removed, `published/EXPIRED` written) and the warehouse's `list_status` says so."""
+    withdrawal = withdraw_if_expired(scrubline.published, now=run_started(context))
+    if withdrawal is not None:
+        run_dir = scrubline.published / str(withdrawal["run_dir"])
+        build_warehouse(scrubline.warehouse, run_dir=run_dir, status=list_status(run_dir, withdrawal))
+        context.log.warning(
+            f"run {withdrawal['run_id']} was valid through {withdrawal['valid_through']}: its lists are withdrawn"
+        )
+    marker = expired_marker(scrubline.published)
+    return dg.MaterializeResult(
+        metadata={
+            "is_latest_withdrawn": marker is not None,
+            "expired": dg.MetadataValue.json(marker or {}),
+        }
+    )

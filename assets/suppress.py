@@ -22,6 +22,7 @@ from pipelines.suppression import (
     known_numbers,
     registries_with_entries,
 )
+from pipelines.unusable_entries import unusable_entries, unusable_report
 from pipelines.validation import validate_frame
 
 
@@ -51,6 +52,29 @@ def established_relationships(
     )
 
 
+@dg.asset(group_name=SUPPRESS, kinds={"polars"})
+def unusable_suppression_entries(
+    scrubline: ScrublineData, normalised_registry_entries: pl.DataFrame, normalised_crm_contacts: pl.DataFrame
+) -> dg.Output[pl.DataFrame]:
+    """One row per registry entry or CRM do-not-call phone that is no valid number; each still suppresses the
+    numbers its digits could mean (`pipelines.unusable_entries`)."""
+    unusable = unusable_entries(
+        normalised_registry_entries,
+        normalised_crm_contacts,
+        source=scrubline.config().crm,
+        crm_source_name=CRM_DO_NOT_CALL,
+    )
+    counts = unusable.group_by("source_name").len().sort("source_name")
+    return dg.Output(
+        unusable,
+        metadata={
+            "dagster/row_count": unusable.height,
+            **{f"count_unusable/{name}": count for name, count in counts.iter_rows()},
+            "unusable_entries": dg.MetadataValue.json(unusable_report(unusable)),
+        },
+    )
+
+
 @dg.asset(group_name=SUPPRESS, kinds={"duckdb", "polars"})
 def suppression_list(
     scrubline: ScrublineData,
@@ -59,6 +83,7 @@ def suppression_list(
     normalised_dialler_leads: pl.DataFrame,
     established_relationships: pl.DataFrame,
     registry_snapshots: pl.DataFrame,
+    unusable_suppression_entries: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
     """One row per (number, source, file, opt-out time, campaign): registry numbers, blocks, CRM do-not-call flags.
 
@@ -82,6 +107,7 @@ def suppression_list(
         known_numbers=known,
         relationships=established_relationships,
         sellers=sellers,
+        unusable=unusable_suppression_entries,
     )
     counts = suppression.group_by("source_name").agg(pl.col("phone_e164").n_unique()).sort("source_name")
     return dg.Output(

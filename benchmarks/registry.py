@@ -36,6 +36,7 @@ from pipelines.config import DEFAULT_SELLER, Registry
 from pipelines.registry_store import listed_in_snapshots, registry_snapshots
 from pipelines.scrub import SCRUB_COLUMNS, scrub_leads
 from pipelines.suppression import build_suppression_list, known_numbers
+from pipelines.unusable_entries import UNUSABLE_SCHEMA
 
 SEED = 20261127
 DEFAULT_ROWS = 250_000_000
@@ -103,6 +104,7 @@ def time_scrub(data_dir: Path) -> dict[str, object]:
         known_numbers=known,
         relationships=NO_RELATIONSHIPS,
         sellers={"national": DEFAULT_SELLER},
+        unusable=pl.DataFrame(schema=UNUSABLE_SCHEMA),
     )  # fmt: skip
     built = time.perf_counter()
     suppression = as_loaded(suppression, data_dir)

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.config import CrmSource, Registry
+from pipelines.config import CrmSource, Registry, RetiredRegistry
 
 CERTIFICATE_VERSION = 1
 
@@ -23,15 +23,21 @@ def scrub_certificates(
     versions: pl.DataFrame,
     *,
     registries: Sequence[Registry],
+    retired: Sequence[RetiredRegistry],
     ages: pl.DataFrame,
+    unusable: Sequence[Mapping[str, Any]],
+    validity: pl.DataFrame,
     crm: CrmSource,
     run_id: str,
     run_started_at: datetime,
 ) -> dict[str, dict[str, Any]]:
     """One certificate per campaign, by campaign; the list's checksums are added when it is written.
 
-    `ages` (`freshness.registry_ages`) give each dated registry's age at scrub time and the date it counts from.
+    `ages` (`freshness.registry_ages`) give each dated registry's age at scrub time and the date it counts from;
+    `unusable` (`unusable_entries.unusable_report`) the entries that were no valid number, by source; `validity`
+    (`expiry.campaigns_valid_through`) each campaign's `valid_through`.
     """
+    valid_through = dict(validity.select("campaign", "valid_through").iter_rows())
     by_name = {row["registry"]: row for row in versions.to_dicts()}
     age_of = {row["registry"]: row for row in ages.to_dicts()}
     undated = {"age_days": None, "age_from": None, "age_evidence": None}
@@ -62,8 +68,11 @@ def scrub_certificates(
             "run_id": run_id,
             "scrubbed_at": run_started_at,
             "campaign": counts["campaign"],
+            "valid_through": valid_through[counts["campaign"]],
             "counts": {key: value for key, value in counts.items() if key != "campaign"},
             "registries": registry_records,
+            "unusable_entries": list(unusable),
+            "retired_registries": [entry.model_dump() for entry in retired],
             "rules": rules,
         }
         for counts in reconciliation.to_dicts()
@@ -76,6 +85,7 @@ def certificate_text(certificate: Mapping[str, Any]) -> str:
     lines = [
         f"Scrub certificate: campaign {certificate['campaign']}, run {certificate['run_id']}",
         f"Scrubbed at {certificate['scrubbed_at']}",
+        f"Valid through {certificate['valid_through'] or 'no expiry (no input it relied on expires)'}",
         *(
             f"List {path}: {entry['rows']} rows, sha256 {entry['sha256']}"
             for path, entry in certificate["list"].items()
@@ -97,6 +107,14 @@ def certificate_text(certificate: Mapping[str, Any]) -> str:
             f"max_shrink {registry['max_shrink']:.1%}"
         )
         lines.extend(f"    {file['file']} sha256 {file['sha256']}" for file in registry["files"])
+    lines.extend(
+        f"Retired: {entry['name']} on {entry['retired_on']} ({entry['reason']})"
+        for entry in certificate["retired_registries"]
+    )
+    lines.extend(
+        f"Unusable entries in {source['source_name']}: {source['count_unusable']}, suppressing by their digits"
+        for source in certificate["unusable_entries"]
+    )
     rules = certificate["rules"]
     lines.append(
         f"EBR: purchase {_window(rules['ebr_purchase_months'])}, inquiry {_window(rules['ebr_inquiry_months'])}"

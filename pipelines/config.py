@@ -326,6 +326,8 @@ class RetiredRegistry(_Section):
     name: str
     retired_on: date
     reason: str = Field(min_length=1)
+    # The registry that takes its place (a rename): it inherits the shrink guard's baseline.
+    replaced_by: str | None = None
 
 
 class ScrublineConfig(_Section):

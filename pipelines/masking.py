@@ -9,16 +9,29 @@ _COUNTRY_CODES = {str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE
 
 
 def masked_e164(e164: pl.Expr) -> pl.Expr:
-    """`+12015550123` → `+1******0123`; E.164 country codes are prefix-free, so the first match is it."""
+    """`+12015550123` → `+1******0123`."""
     digits = e164.str.strip_prefix("+")
+    code_length = country_code_length(digits).fill_null(0)
+    return pl.concat_str(pl.lit("+"), digits.str.slice(0, code_length), _last_four(digits.str.slice(code_length)))
+
+
+def masked_digits(value: pl.Expr) -> pl.Expr:
+    """Any written value as its digits with all but the last four hidden: `201.555.068` → `*****5068`."""
+    return _last_four(value.str.replace_all(r"[^0-9]", ""))
+
+
+def country_code_length(digits: pl.Expr) -> pl.Expr:
+    """The length of the country calling code an E.164 number's digits start with; null for none.
+
+    Country calling codes are prefix-free, so the one that matches is it.
+    """
     code_length = pl.lit(None, pl.Int64)
     for length in (3, 2, 1):
         codes = sorted(code for code in _COUNTRY_CODES if len(code) == length)
         code_length = pl.when(digits.str.slice(0, length).is_in(codes)).then(length).otherwise(code_length)
-    hidden = digits.str.len_chars() - code_length.fill_null(0) - 4
-    return pl.concat_str(
-        pl.lit("+"),
-        digits.str.slice(0, code_length.fill_null(0)),
-        pl.lit("*").repeat_by(hidden.clip(lower_bound=0)).list.join(""),
-        digits.str.slice(-4),
-    )
+    return code_length
+
+
+def _last_four(digits: pl.Expr) -> pl.Expr:
+    hidden = (digits.str.len_chars().cast(pl.Int64) - 4).clip(lower_bound=0)
+    return pl.concat_str(pl.lit("*").repeat_by(hidden).list.join(""), digits.str.slice(-4))

@@ -11,19 +11,21 @@ import json
 import os
 import shutil
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from pipelines.certificate import certificate_text
+from pipelines.expiry import EXPIRED
 from pipelines.ingest import file_sha256
 from pipelines.parquet_files import write_parquet
 
 LATEST = "latest"
 MANIFEST = "manifest.json"
 CERTIFICATE_SUFFIX = ".certificate"
+VALIDITY_SUFFIX = ".validity.json"
 RUNS = "runs"
 # Warehouse view name → glob of the published Parquet it reads, relative to a run directory.
 WAREHOUSE_VIEWS = {
@@ -114,19 +116,21 @@ def publish_run(
         ]
         certified = {path: file_sha256(staging / path) for path in written}
         (staging / MANIFEST).write_text(
-            json.dumps({**manifest, "outputs": files, "certificates": certified}, indent=2, default=str)
+            json.dumps({**manifest, "outputs": files, "certificates": certified}, indent=2, default=_iso)
         )
         staging.rename(final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     _point(published_dir / run_date.isoformat(), at=Path(RUNS) / run_id)
     _point(published_dir / LATEST, at=Path(RUNS) / run_id)
+    (published_dir / EXPIRED).unlink(missing_ok=True)
     return final
 
 
-def build_warehouse(warehouse_path: Path, *, run_dir: Path) -> list[str]:
-    """Build a fresh DuckDB file of views over a published run, and `number_history` over every run that has
-    number outcomes, and swap it in; returns the views."""
+def build_warehouse(warehouse_path: Path, *, run_dir: Path, status: pl.DataFrame) -> list[str]:
+    """Build a fresh DuckDB file of views over a published run, `number_history` over every run that has
+    number outcomes, and the table `list_status` (`status`: the run, its `valid_through`, whether it is current
+    or withdrawn as expired), and swap it in; returns the views and the table."""
     building = warehouse_path.with_name(f".{warehouse_path.name}.building")
     building.unlink(missing_ok=True)
     present = {name: _analytics_path(name) for name in ANALYTICS_VIEWS if (run_dir / _analytics_path(name)).is_file()}
@@ -136,6 +140,9 @@ def build_warehouse(warehouse_path: Path, *, run_dir: Path) -> list[str]:
         for view, pattern in views.items():
             source = _literal(run_dir.resolve() / pattern)
             connection.execute(f"create view {view} as select * from read_parquet({source})")
+        connection.register("status", status.to_arrow())
+        connection.execute("create table list_status as select * from status")
+        views = {**views, "list_status": "the published list's validity"}
         runs_dir = run_dir.resolve().parent
         if any(runs_dir.glob(f"*/{NUMBER_OUTCOMES}")):
             connection.execute(_NUMBER_HISTORY.format(source=_literal(runs_dir / "*" / NUMBER_OUTCOMES)))
@@ -150,13 +157,31 @@ def build_warehouse(warehouse_path: Path, *, run_dir: Path) -> list[str]:
 def _write_certificate(
     certificate: Mapping[str, object], staging: Path, *, campaign: str, files: Mapping[str, Mapping[str, object]]
 ) -> list[str]:
-    """Write `clean/<campaign>.certificate.json` and `.txt`, naming the clean list's files and SHA-256."""
+    """Write `clean/<campaign>.certificate.json` and `.txt`, naming the clean list's files and SHA-256, and the
+    list's companion `clean/<campaign>.validity.json`: what a dialler needs to know when to stop using it."""
     listed = {path: files[path] for path in (f"clean/{campaign}.parquet", f"clean/{campaign}.csv")}
-    serialised = json.dumps({**certificate, "list": listed}, indent=2, default=str)
-    paths = [f"clean/{campaign}{CERTIFICATE_SUFFIX}.json", f"clean/{campaign}{CERTIFICATE_SUFFIX}.txt"]
+    serialised = json.dumps({**certificate, "list": listed}, indent=2, default=_iso)
+    paths = [
+        f"clean/{campaign}{CERTIFICATE_SUFFIX}.json",
+        f"clean/{campaign}{CERTIFICATE_SUFFIX}.txt",
+        f"clean/{campaign}{VALIDITY_SUFFIX}",
+    ]
+    companion = {
+        "run_id": certificate["run_id"],
+        "campaign": campaign,
+        "valid_through": certificate["valid_through"],
+        "list": listed,
+        "certificate": paths[0],
+    }
     (staging / paths[0]).write_text(serialised)
     (staging / paths[1]).write_text(certificate_text(json.loads(serialised)))
+    (staging / paths[2]).write_text(json.dumps(companion, indent=2, default=_iso))
     return paths
+
+
+def _iso(value: object) -> str:
+    """Instants as ISO 8601 with `T` and zone, as every reader of the companion file expects."""
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def _literal(path: Path) -> str:

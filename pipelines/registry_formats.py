@@ -1,9 +1,10 @@
 """Registry files in the layouts their operators ship, read into one row per record.
 
 A reader returns `member` (the `.txt` inside a zip, else null), `source_row` (1-based line),
-`raw_record` and the record's entry: `phone` for number lists or `block_prefix` (an E.164 prefix)
-for wildcard blocks; both are null when the record is not in the format's layout. Blank lines hold
-no entry and are skipped. Any line-based registry may come zipped: a `.zip` of one or more `.txt`.
+`raw_record`, `is_unterminated` (true on the last line of a file that does not end in a line break:
+a download cut short) and the record's entry: `phone` for number lists or `block_prefix` (an E.164
+prefix) for wildcard blocks; both are null when the record is not in the format's layout. Blank lines
+hold no entry and are skipped. Any line-based registry may come zipped: a `.zip` of one or more `.txt`.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def read_line_registry(path: Path, *, registry_format: str, region: str) -> pl.D
     """One row per non-blank record of a line-based registry file, or of each `.txt` in a zipped one."""
     frames = [
         read_lines(source, where=f"{path}{'!' + member if member else ''}").with_columns(
-            member=pl.lit(member, pl.String)
+            member=pl.lit(member, pl.String), is_unterminated=is_cut_last_line(source)
         )
         for member, source in _sources(path)
     ]
@@ -68,6 +69,22 @@ def read_line_registry(path: Path, *, registry_format: str, region: str) -> pl.D
     if registry_format == "wildcard":
         return records.with_columns(phone=pl.lit(None, pl.String), block_prefix=wildcard_prefix(record, region=region))
     return records.with_columns(phone=_PHONE_READERS[registry_format](record), block_prefix=pl.lit(None, pl.String))
+
+
+def ends_in_line_break(source: Path | bytes) -> bool:
+    """Whether a file (or zip member's bytes) ends with a line break, as a complete download does; an empty one does."""
+    if isinstance(source, bytes):
+        return source[-1:] in (b"", b"\n", b"\r")
+    with source.open("rb") as handle:
+        if handle.seek(0, 2) == 0:
+            return True
+        handle.seek(-1, 2)
+        return handle.read(1) in (b"\n", b"\r")
+
+
+def is_cut_last_line(source: Path | bytes) -> pl.Expr:
+    """True on a file's last line when the file does not end in a line break: that line may be cut short."""
+    return pl.col("source_row") == pl.col("source_row").max() if not ends_in_line_break(source) else pl.lit(False)
 
 
 def is_blank(record: pl.Expr) -> pl.Expr:

@@ -1,10 +1,13 @@
-"""Registry versions and the shrink guard: a copy with far fewer numbers than the last published one is broken.
+"""Registry versions, the ledger of accepted versions, and the guards on it: a copy with far fewer numbers
+than the last accepted one is broken, and a registry that disappears from the config is lost.
 
 A registry's version is the SHA-256 of its files' sorted SHA-256s (renaming a file does not change
-it); a stored registry's change lists chain onto it (`changed_version`). Each published run
-records every registry's version and count of valid numbers (blocks, for a wildcard list) in its
-`manifest.json`, inside the atomic publish; the last accepted version is the
-one the `latest` run recorded. An operator accepts a real drop with `accept_shrink: <version>`,
+it); a stored registry's change lists chain onto it (`changed_version`). Each published run records
+every registry's version and count of valid numbers (blocks, for a wildcard list) in its manifest,
+and publishes the ledger of every version any run accepted (`LEDGER`), inside the atomic publish.
+The shrink guard compares with the newest accepted count in the ledger, so deleting or renaming a
+run folder loses nothing; a registry renamed in the config carries its baseline over through
+`retired_registries[].replaced_by`. An operator accepts a real drop with `accept_shrink: <version>`,
 which names one version and so cannot outlive the next download.
 """
 
@@ -13,18 +16,28 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 
-from pipelines.config import Registry
+from pipelines.config import Registry, RetiredRegistry
 
 MANIFEST_KEY = "registries"
+# Within a published run: every registry version any published run accepted, up to and including this one.
+LEDGER = "registries/ledger.parquet"
+LEDGER_SCHEMA = {
+    "run_id": pl.String,
+    "run_started_at": pl.Datetime("us", "UTC"),
+    "registry": pl.String,
+    "version": pl.String,
+    "count_numbers": pl.Int64,
+}
+MANIFEST_FILE = "manifest.json"
 _SHRINKAGE_COLUMNS = (
     "registry", "accepted_run_id", "count_accepted", "count_numbers", "shrink", "max_shrink", "version",
     "is_acknowledged", "is_within_limit",
 )  # fmt: skip
-_ACCEPTED_SCHEMA = {"registry": pl.String, "accepted_run_id": pl.String, "count_accepted": pl.Int64}
 
 
 def registry_versions(entries: pl.DataFrame, snapshots: pl.DataFrame) -> pl.DataFrame:
@@ -60,20 +73,86 @@ def changed_version(parent: str, change_checksum: str) -> str:
     return hashlib.sha256(f"{parent}\n{change_checksum}\n".encode()).hexdigest()
 
 
-def accepted_versions(manifest_path: Path) -> pl.DataFrame:
-    """Each registry's count of numbers in the last published run (its manifest); empty before the first run."""
-    if not manifest_path.is_file():
-        return pl.DataFrame(schema=_ACCEPTED_SCHEMA)
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    recorded = manifest.get(MANIFEST_KEY, [])
-    return pl.DataFrame(
-        {
-            "registry": [version["registry"] for version in recorded],
-            "accepted_run_id": [manifest["run_id"]] * len(recorded),
-            "count_accepted": [version["count_numbers"] for version in recorded],
-        },
-        schema=_ACCEPTED_SCHEMA,
+def registry_ledger(runs_dir: Path) -> pl.DataFrame:
+    """Every registry version a published run accepted (`LEDGER_SCHEMA`), from every complete run still there.
+
+    Each run publishes the whole ledger as it stood (`LEDGER`), so it survives a deleted run folder; runs
+    published before the ledger existed contribute their manifest's `registries`.
+    """
+    runs = [run for run in sorted(runs_dir.glob("*")) if run.is_dir() and not run.name.startswith(".")]
+    ledgers = [pl.read_parquet(run / LEDGER) for run in runs if (run / LEDGER).is_file()]
+    recorded = [_manifest_rows(run / MANIFEST_FILE) for run in runs if (run / MANIFEST_FILE).is_file()]
+    return (
+        pl.concat([pl.DataFrame(schema=LEDGER_SCHEMA), *ledgers, *recorded], how="vertical_relaxed")
+        .unique()
+        .sort("run_started_at", "registry")
     )
+
+
+def ledger_with(ledger: pl.DataFrame, versions: pl.DataFrame, *, run_id: str, run_started_at: datetime) -> pl.DataFrame:
+    """The ledger and this run's registry versions: what this run publishes as `LEDGER`. It only grows."""
+    tonight = versions.select(
+        pl.lit(run_id).alias("run_id"),
+        pl.lit(run_started_at).cast(LEDGER_SCHEMA["run_started_at"]).alias("run_started_at"),
+        "registry",
+        "version",
+        pl.col("count_numbers").cast(pl.Int64),
+    )
+    return pl.concat([ledger, tonight]).unique().sort("run_started_at", "registry")
+
+
+def accepted_versions(ledger: pl.DataFrame, retired: Sequence[RetiredRegistry]) -> pl.DataFrame:
+    """Each registry's count in the newest published run that recorded it: the shrink guard's baseline.
+
+    A retired registry `replaced_by` another hands its baseline on to it until the new name has one of its own.
+    """
+    newest = ledger.sort("run_started_at").group_by("registry").last()
+    handed_on = newest.join(
+        pl.DataFrame(
+            {"registry": [entry.name for entry in retired], "successor": [entry.replaced_by for entry in retired]},
+            schema={"registry": pl.String, "successor": pl.String},
+        ).drop_nulls(),
+        on="registry",
+    ).with_columns(registry="successor")
+    inherited = handed_on.join(newest, on="registry", how="anti")
+    return (
+        pl.concat([newest, inherited.select(newest.columns)])
+        .select("registry", accepted_run_id="run_id", count_accepted="count_numbers")
+        .sort("registry")
+    )
+
+
+def missing_registries(
+    ledger: pl.DataFrame, registries: Sequence[Registry], retired: Sequence[RetiredRegistry]
+) -> list[str]:
+    """Registries some published run used that are neither configured nor retired: a suppression source lost."""
+    present = {registry.name for registry in registries} | {entry.name for entry in retired}
+    return sorted(set(ledger.get_column("registry").unique().to_list()) - present)
+
+
+def missing_problems(missing: Sequence[str], ledger: pl.DataFrame) -> list[str]:
+    """One sentence per lost registry: the last run that used it, and what to do."""
+    last_run = dict(ledger.sort("run_started_at").group_by("registry").last().select("registry", "run_id").iter_rows())
+    return [
+        f"registry '{name}' was used by published run {last_run[name]} but is not in scrubline.yaml; restore its "
+        f"entry, or retire it deliberately with retired_registries: [{{name: {name}, retired_on: YYYY-MM-DD, "
+        "reason: ...}]"
+        for name in missing
+    ]
+
+
+def _manifest_rows(path: Path) -> pl.DataFrame:
+    """A manifest's registry versions as ledger rows (runs published before the ledger existed)."""
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    started = manifest.get("run_started_at") or manifest["published_at"]
+    return pl.DataFrame(
+        [
+            {"run_id": manifest["run_id"], "run_started_at": datetime.fromisoformat(started),
+             "registry": row["registry"], "version": row["version"], "count_numbers": row["count_numbers"]}
+            for row in manifest.get(MANIFEST_KEY, [])
+        ],
+        schema=LEDGER_SCHEMA,
+    )  # fmt: skip
 
 
 def registry_shrinkage(versions: pl.DataFrame, accepted: pl.DataFrame, registries: Sequence[Registry]) -> pl.DataFrame:

@@ -16,7 +16,7 @@ from pipelines.e164 import RESULT_SUFFIXES, normalise_phones
 from pipelines.errors import InputFileError, RegistryError
 from pipelines.ingest import file_sha256, lineage_path, read_many, read_records
 from pipelines.instants import UTC, iso_date, utc_instant_or_day
-from pipelines.registry_formats import RECORD_LAYOUTS, read_line_registry
+from pipelines.registry_formats import RECORD_LAYOUTS, is_cut_last_line, read_line_registry
 
 REGISTRY_PHONE_COLUMN = "phone"
 REQUESTED_AT_TYPE = pl.Datetime("us", UTC)
@@ -30,6 +30,7 @@ REGISTRY_ENTRY_SCHEMA = {
     "downloaded_on": pl.Date,
     "requested_at": REQUESTED_AT_TYPE,
     "seller_scope": pl.String,
+    "is_unterminated": pl.Boolean,
 }
 _FALSE_FLAGS = ["", "0", "false", "f", "no", "n", "none", "null"]
 
@@ -87,6 +88,7 @@ def read_registry(registry: Registry, *, data_dir: Path) -> pl.DataFrame:
         downloaded_on=pl.lit(registry.downloaded_on, pl.Date),
         requested_at="requested_at",
         seller_scope="seller_scope",
+        is_unterminated="is_unterminated",
     )
 
 
@@ -170,9 +172,9 @@ def _read_registry_file(path: Path, registry: Registry, *, data_dir: Path) -> pl
             required_columns=[column, *_optional(registry.requested_at_column, registry.seller_column)],
             has_header=registry.phone_column is not None,
         )
-        return records.with_columns(phone=pl.col(column), block_prefix=pl.lit(None, pl.String)).pipe(
-            _with_opt_out_scope, registry
-        )
+        return records.with_columns(
+            phone=pl.col(column), block_prefix=pl.lit(None, pl.String), is_unterminated=is_cut_last_line(path)
+        ).pipe(_with_opt_out_scope, registry)
     records = read_line_registry(path, registry_format=registry.format, region=registry.number_region)
     is_malformed = pl.col("phone").is_null() & pl.col("block_prefix").is_null()
     return records.with_columns(

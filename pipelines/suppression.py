@@ -17,6 +17,7 @@ from pipelines.config import Registry
 from pipelines.duck import query_frames
 from pipelines.e164 import e164_as_int
 from pipelines.sellers import seller_scope
+from pipelines.unusable_entries import digit_matches
 
 CRM_DO_NOT_CALL = "crm_do_not_call"
 
@@ -75,6 +76,8 @@ suppressions as (
     select * from blocked
     union all
     select * from crm_flags
+    union all
+    select * from digit_matched
 ),
 
 grouped as (
@@ -102,6 +105,7 @@ def build_suppression_list(
     known_numbers: pl.DataFrame,
     relationships: pl.DataFrame,
     sellers: Mapping[str, str],
+    unusable: pl.DataFrame,
 ) -> pl.DataFrame:
     """One row per (number, source, source file, opt-out time and campaign): registry numbers and blocks in
     scope, and CRM do-not-call flags; `seller_scope` is the seller an opt-out binds (a campaign it names is
@@ -112,10 +116,12 @@ def build_suppression_list(
     `known_numbers` (`phone_e164`, `phone_region`) are the numbers wildcard blocks are resolved against;
     a block's row names its most specific matching prefix. A national or state registry's row for a
     number with an established business relationship (`relationships`) names the `exemption`, the
-    contact and date behind it: it does not stop a call. Nothing else is ever exempt.
+    contact and date behind it: it does not stop a call. Nothing else is ever exempt. `unusable` entries
+    (`unusable_entries.unusable_entries`, scopes as written) suppress the known numbers their digits could mean.
     """
     scopes = registry_scopes(registries)
     exemptible = exemptions(relationships, scopes)
+    resolved = unusable.with_columns(seller_scope=seller_scope(pl.col("seller_scope"), sellers))
     read = query_frames(
         _SUPPRESSION_LIST,
         params={"crm_source": CRM_DO_NOT_CALL},
@@ -124,6 +130,7 @@ def build_suppression_list(
         crm_numbers=crm_numbers,
         known_numbers=known_numbers.select("phone_e164", "phone_region"),
         exemptible=exemptible,
+        digit_matched=digit_matches(resolved, known_numbers, scopes),
     )
     stored = stored_suppressions(stored_listings, scopes).join(exemptible, on=["phone_e164", "source_name"], how="left")
     return pl.concat([read, stored], how="vertical_relaxed").pipe(_in_audit_order)

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -11,9 +12,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from assets.constants import NIGHTLY_SCRUB_JOB
+from assets.constants import NIGHTLY_SCRUB_JOB, WITHDRAW_EXPIRED_LISTS_JOB
 from assets.definitions import build_definitions
-from tests.handmade import INBOX, RUN_DATE, RUN_TAGS, SCRUBLINE_YAML, write_data_dir
+from assets.run_clock import AS_OF_TAG
+from tests.handmade import INBOX, RUN_AS_OF, RUN_DATE, RUN_TAGS, SCRUBLINE_YAML, write_data_dir
 
 
 def run_nightly(data_dir: Path, *, tags: dict[str, str] = RUN_TAGS) -> dg.ExecuteInProcessResult:
@@ -190,7 +192,8 @@ def test_an_unreadable_crm_record_stops_publishing_because_its_do_not_call_flag_
 
 
 def test_a_failing_blocking_check_stops_publishing(tmp_path: Path) -> None:
-    data_dir = write_data_dir(tmp_path / "data", {**INBOX, "registries/litigators/litigators.txt": "12\n"})
+    inbox = {**INBOX, "registries/litigators/litigators.txt": "+44 20 7946 0018\n"}
+    data_dir = write_data_dir(tmp_path / "data", inbox, SCRUBLINE_YAML + "    jurisdiction: [US]\n")
     result = run_nightly(data_dir)
     assert failed_checks(result) == ["every_registry_contributes"]
     materialized = {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}
@@ -374,7 +377,8 @@ def sha256_of(inbox_path: str) -> str:
 
 
 def test_the_warehouse_says_why_a_number_was_suppressed_or_not_on_a_date(published: Path, data_dir: Path) -> None:
-    assert run_nightly(data_dir).success
+    an_hour_later = (RUN_AS_OF + timedelta(hours=1)).isoformat()
+    assert run_nightly(data_dir, tags={AS_OF_TAG: an_hour_later}).success
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as analyst:
         history = analyst.execute(
             "select run_id, campaign, phone_e164, outcome, reason, count_rows, exemption_reason from number_history"
@@ -387,3 +391,142 @@ def test_the_warehouse_says_why_a_number_was_suppressed_or_not_on_a_date(publish
         (latest_run, "spring", "+12015550199", "suppressed", "internal_optouts", 1, None),
         (latest_run, "winback", "+12015550123", "clean", None, 1, None),
     ]
+
+
+def test_an_opt_out_that_is_no_valid_number_still_suppresses_what_its_digits_mean_and_is_reported(
+    tmp_path: Path,
+) -> None:
+    config = SCRUBLINE_YAML.replace(
+        "    phone_column: phone\n", "    phone_column: phone\n    max_invalid_share: 0.5\n"
+    )
+    optouts = "phone,requested_at\n201-555-0199,2026-10-01\n+0 201 555 0123,2026-10-01\n"
+    data_dir = write_data_dir(tmp_path / "data", {**INBOX, "registries/internal/optouts.csv": optouts}, config)
+    result = run_nightly(data_dir)
+    assert result.success
+    published = data_dir / "published/latest"
+    assert pl.read_parquet(published / "clean/*.parquet").get_column("lead_id").to_list() == ["L2", "W2"]
+    winback = pl.read_parquet(published / "suppressed/winback.parquet")
+    assert winback.select("lead_id", "reason").rows() == [("W1", "internal_optouts")]
+    (unusable,) = result.asset_materializations_for_node("unusable_suppression_entries")
+    report = [{"source_name": "internal_optouts", "count_unusable": 1, "examples": [
+        {"source_file": "inbox/registries/internal/optouts.csv", "source_row": 2,
+         "phone_reason": "invalid_country_code", "phone_masked": "*******0123"},
+    ]}]  # fmt: skip
+    assert unusable.metadata["unusable_entries"].value == report
+    certificate = json.loads((published / "clean/winback.certificate.json").read_text())
+    assert certificate["unusable_entries"] == report
+
+
+def test_a_do_not_call_contact_whose_phone_is_no_valid_number_still_suppresses_its_digits(tmp_path: Path) -> None:
+    crm = INBOX["crm/contacts.csv"] + "C3,+0 20 7946 0018,,GB,yes\n"
+    data_dir = write_data_dir(tmp_path / "data", {**INBOX, "crm/contacts.csv": crm})
+    assert run_nightly(data_dir).success
+    spring = pl.read_parquet(data_dir / "published/latest/suppressed/spring.parquet")
+    assert spring.filter(pl.col("lead_id") == "L2").select("reason").item() == "crm_do_not_call"
+
+
+def test_a_registry_most_of_whose_entries_are_no_numbers_publishes_nothing(tmp_path: Path) -> None:
+    litigators = "2125550142\n" + "".join(f"call me {index}\n" for index in range(3))
+    data_dir = write_data_dir(tmp_path / "data", {**INBOX, "registries/litigators/litigators.txt": litigators})
+    result = run_nightly(data_dir)
+    assert failed_checks(result) == ["registries_are_readable_numbers"]
+    (evaluation,) = failed_evaluations(result)
+    assert evaluation.description.startswith(
+        "registry 'litigators' has 3 of 4 entries (75.0%) that are not valid numbers, more than its max_invalid_share"
+    )
+    assert not (data_dir / "published").exists()
+
+
+def test_a_registry_file_whose_last_line_is_cut_short_publishes_nothing_whatever_the_share(tmp_path: Path) -> None:
+    config = SCRUBLINE_YAML + "    max_invalid_share: 1\n"
+    inbox = {**INBOX, "registries/litigators/litigators.txt": "2125550142\n702565"}
+    data_dir = write_data_dir(tmp_path / "data", inbox, config)
+    result = run_nightly(data_dir)
+    assert failed_checks(result) == ["registries_are_readable_numbers"]
+    (evaluation,) = failed_evaluations(result)
+    assert evaluation.description == (
+        "registry 'litigators': inbox/registries/litigators/litigators.txt ends in row 2 with no line break, and that "
+        "row is no valid number: the download was cut short; download it again"
+    )
+    assert not (data_dir / "published").exists()
+
+
+WITHOUT_LITIGATORS = SCRUBLINE_YAML[: SCRUBLINE_YAML.index("  - name: litigators")]
+
+
+def test_a_registry_dropped_from_the_config_stops_the_run_until_it_is_retired_deliberately(data_dir: Path) -> None:
+    assert run_nightly(data_dir).success
+    published_run = (data_dir / "published/latest").resolve()
+    (data_dir / "scrubline.yaml").write_text(WITHOUT_LITIGATORS)
+    result = run_nightly(data_dir)
+    assert failed_checks(result) == ["no_registry_is_missing"]
+    (evaluation,) = failed_evaluations(result)
+    assert evaluation.description.startswith(
+        f"registry 'litigators' was used by published run {published_run.name} but is not in scrubline.yaml;"
+    )
+    assert (data_dir / "published/latest").resolve() == published_run
+    retired = "retired_registries:\n  - {name: litigators, retired_on: 2026-11-26, reason: contract ended}\n"
+    (data_dir / "scrubline.yaml").write_text(WITHOUT_LITIGATORS + retired)
+    assert run_nightly(data_dir).success
+    certificate = json.loads((data_dir / "published/latest/clean/spring.certificate.json").read_text())
+    assert certificate["retired_registries"] == [
+        {"name": "litigators", "retired_on": "2026-11-26", "reason": "contract ended", "replaced_by": None}
+    ]
+
+
+def test_the_shrink_baseline_survives_a_deleted_latest_run_folder_and_a_renamed_registry(tmp_path: Path) -> None:
+    inbox = {**INBOX, "registries/litigators/litigators.txt": "2125550142\n2125550143\n"}
+    data_dir = write_data_dir(tmp_path / "data", inbox)
+    assert run_nightly(data_dir).success
+    assert run_nightly(data_dir, tags={AS_OF_TAG: (RUN_AS_OF + timedelta(hours=1)).isoformat()}).success
+    shutil.rmtree((data_dir / "published/latest").resolve())
+    renamed = SCRUBLINE_YAML.replace("name: litigators", "name: us_litigators") + (
+        "retired_registries:\n"
+        "  - {name: litigators, retired_on: 2026-11-27, reason: renamed, replaced_by: us_litigators}\n"
+    )
+    (data_dir / "scrubline.yaml").write_text(renamed)
+    (data_dir / "inbox/registries/litigators/litigators.txt").write_text("2125550142\n")
+    result = run_nightly(data_dir, tags={AS_OF_TAG: (RUN_AS_OF + timedelta(hours=2)).isoformat()})
+    assert failed_checks(result) == ["registries_have_not_shrunk"]
+    (evaluation,) = failed_evaluations(result)
+    assert evaluation.description.startswith("registry 'us_litigators' has 1 valid numbers, 1 (50.0%) fewer than the 2")
+
+
+def test_a_list_states_its_valid_through_and_is_withdrawn_when_a_failed_run_finds_it_expired(tmp_path: Path) -> None:
+    data_dir = write_data_dir(tmp_path / "data", *with_tps(RUN_DATE - timedelta(days=20)))
+    assert run_nightly(data_dir).success
+    published = data_dir / "published/latest"
+    expected = "2026-12-06T00:00:00+00:00"  # downloaded 2026-11-07: 28 days take it through 2026-12-05
+    assert json.loads((published / "manifest.json").read_text())["valid_through"] == expected
+    assert json.loads((published / "clean/spring.certificate.json").read_text())["valid_through"] == expected
+    companion = json.loads((published / "clean/spring.validity.json").read_text())
+    assert (companion["valid_through"], companion["certificate"]) == (expected, "clean/spring.certificate.json")
+    run_dir = published.resolve()
+
+    stale_night = run_nightly(data_dir, tags={AS_OF_TAG: "2026-12-06T02:00:00+00:00"})
+
+    assert failed_checks(stale_night) == ["registries_are_fresh"]
+    assert not (data_dir / "published/latest").exists()
+    expired = json.loads((data_dir / "published/EXPIRED").read_text())
+    assert (expired["run_id"], expired["valid_through"]) == (run_dir.name, expected)
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as analyst:
+        assert analyst.execute("select run_id, status from list_status").fetchall() == [(run_dir.name, "expired")]
+
+
+def test_the_hourly_job_withdraws_a_list_at_its_valid_through(tmp_path: Path) -> None:
+    data_dir = write_data_dir(tmp_path / "data", *with_tps(RUN_DATE - timedelta(days=20)))
+    assert run_nightly(data_dir).success
+    defs = build_definitions(str(data_dir))
+    job = defs.resolve_job_def(WITHDRAW_EXPIRED_LISTS_JOB)
+    before = job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), tags={AS_OF_TAG: "2026-12-05T23:59:59+00:00"}
+    )
+    assert before.success
+    assert (data_dir / "published/latest").is_symlink()
+    at_expiry = job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), tags={AS_OF_TAG: "2026-12-06T00:00:00+00:00"}
+    )
+    assert at_expiry.success
+    assert not (data_dir / "published/latest").exists()
+    (materialization,) = at_expiry.asset_materializations_for_node("list_expiry")
+    assert materialization.metadata["is_latest_withdrawn"].value is True

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import polars as pl
 
 from pipelines.certificate import certificate_text, scrub_certificates
-from pipelines.config import CrmSource, Registry
+from pipelines.config import CrmSource, Registry, RetiredRegistry
 from pipelines.freshness import registry_ages
 
 STARTED_AT = datetime(2026, 11, 27, 2, tzinfo=UTC)
@@ -30,12 +30,26 @@ COUNTS = pl.DataFrame(
 CRM = CrmSource(path="c", id_column="id", phone_columns=["phone"], last_purchase_column="bought")
 
 
+UNUSABLE = [{"source_name": "optouts", "count_unusable": 1, "examples": [
+    {"source_file": "optouts.csv", "source_row": 4, "phone_reason": "too_short", "phone_masked": "*****0680"}
+]}]  # fmt: skip
+RETIRED = [RetiredRegistry(name="old_optouts", retired_on=date(2026, 11, 1), reason="merged into optouts")]
+VALIDITY = pl.DataFrame({"campaign": ["spring"], "valid_through": [datetime(2026, 12, 21, tzinfo=UTC)]})
 AGES = registry_ages(REGISTRIES, today=STARTED_AT.date(), newest_change_lists={})
 
 
 def certificates() -> dict[str, dict]:
     return scrub_certificates(
-        COUNTS, VERSIONS, registries=REGISTRIES, ages=AGES, crm=CRM, run_id="r1", run_started_at=STARTED_AT
+        COUNTS,
+        VERSIONS,
+        registries=REGISTRIES,
+        retired=RETIRED,
+        validity=VALIDITY,
+        ages=AGES,
+        unusable=UNUSABLE,
+        crm=CRM,
+        run_id="r1",
+        run_started_at=STARTED_AT,
     )
 
 
@@ -53,6 +67,11 @@ def test_a_certificate_records_each_registry_s_version_and_age_at_scrub_time_and
         ("us_dnc", "v-dnc", 340, date(2026, 11, 20), 7, date(2026, 11, 20), "downloaded_on", 31, 0.05, True),
         ("optouts", "v-optouts", 12, None, None, None, None, None, 0.1, False),
     ]  # fmt: skip
+    assert certificate["valid_through"] == datetime(2026, 12, 21, tzinfo=UTC)
+    assert certificate["unusable_entries"] == UNUSABLE
+    assert certificate["retired_registries"] == [
+        {"name": "old_optouts", "retired_on": date(2026, 11, 1), "reason": "merged into optouts", "replaced_by": None}
+    ]
     assert certificate["rules"] == {"ebr_purchase_months": 18, "ebr_inquiry_months": None,
                                     "crm_do_not_call_column": None}  # fmt: skip
 
@@ -62,6 +81,7 @@ def test_the_text_summary_names_the_list_its_counts_every_registry_file_and_the_
     assert certificate_text(certificate) == (
         "Scrub certificate: campaign spring, run r1\n"
         "Scrubbed at 2026-11-27 02:00:00+00:00\n"
+        "Valid through 2026-12-21 00:00:00+00:00\n"
         "List clean/spring.parquet: 2 rows, sha256 abc\n"
         "Rows: 8 read, 2 clean, 3 suppressed, 2 invalid, 1 quarantined\n"
         "Registries:\n"
@@ -69,5 +89,7 @@ def test_the_text_summary_names_the_list_its_counts_every_registry_file_and_the_
         "    dnc.zip!201.txt sha256 s2\n"
         "  optouts (plain): 12 numbers, no download date, max_shrink 10.0%\n"
         "    optouts.csv sha256 s1\n"
+        "Retired: old_optouts on 2026-11-01 (merged into optouts)\n"
+        "Unusable entries in optouts: 1, suppressing by their digits\n"
         "EBR: purchase 18 months, inquiry not used\n"
     )

@@ -2,7 +2,7 @@
 
 import polars as pl
 
-from pipelines.masking import masked_e164
+from pipelines.masking import masked_digits, masked_e164
 
 
 def test_masks_all_but_country_code_and_last_four() -> None:
@@ -14,3 +14,10 @@ def test_masks_all_but_country_code_and_last_four() -> None:
         "+86*******8000",
         None,
     ]
+
+
+def test_a_written_value_keeps_only_its_last_four_digits() -> None:
+    values = pl.Series(["201.555.068.0", "+0 201 555 0680", "call 555", "n/a", None])
+    assert pl.select(masked_digits(pl.lit(values))).to_series().to_list() == [
+        "******0680", "*******0680", "555", "", None,
+    ]  # fmt: skip

@@ -1,15 +1,17 @@
 """Publishing is atomic: `latest` moves only to a complete run; the warehouse is swapped whole."""
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
 
+from pipelines.expiry import EXPIRED, list_status, withdraw_if_expired
 from pipelines.publish import build_warehouse, publish_run, write_quarantine
 
+MANIFEST = {"run_id": "r1", "valid_through": "2026-12-19T00:00:00+00:00"}
 GOOD = {
     "clean/a.parquet": pl.DataFrame({"phone_e164": ["+12015550123"]}),
     "clean/a.csv": pl.DataFrame({"phone_e164": ["+12015550123"]}),
@@ -60,19 +62,32 @@ def test_the_warehouse_is_swapped_in_while_a_reader_holds_the_old_one(tmp_path: 
         "suppression/suppression_list.parquet": pl.DataFrame({"x": [1]}),
     }
     first = publish_run(
-        views, published_dir=tmp_path / "published", run_id="r1", run_date=date(2026, 11, 27), manifest={}
+        views, published_dir=tmp_path / "published", run_id="r1", run_date=date(2026, 11, 27), manifest=MANIFEST
     )
     warehouse = tmp_path / "warehouse.duckdb"
-    build_warehouse(warehouse, run_dir=first)
+    build_warehouse(warehouse, run_dir=first, status=list_status(first))
     with duckdb.connect(str(warehouse), read_only=True) as analyst:
         second_views = {**views, "clean/a.parquet": pl.DataFrame({"phone_e164": ["+1", "+2"]})}
         second = publish_run(
-            second_views, published_dir=tmp_path / "published", run_id="r2", run_date=date(2026, 11, 28), manifest={}
+            second_views,
+            published_dir=tmp_path / "published",
+            run_id="r2",
+            run_date=date(2026, 11, 28),
+            manifest={**MANIFEST, "run_id": "r2"},
         )
-        build_warehouse(warehouse, run_dir=second)
+        build_warehouse(warehouse, run_dir=second, status=list_status(second))
         assert analyst.execute("select count(*) from clean_call_lists").fetchone() == (1,)
     with duckdb.connect(str(warehouse), read_only=True) as analyst:
         assert analyst.execute("select count(*) from clean_call_lists").fetchone() == (2,)
+        assert analyst.execute("select run_id, status from list_status").fetchall() == [("r2", "current")]
+
+
+def test_publishing_a_new_run_clears_an_expired_marker(tmp_path: Path) -> None:
+    publish_run(GOOD, published_dir=tmp_path, run_id="r1", run_date=date(2026, 11, 27), manifest=MANIFEST)
+    assert withdraw_if_expired(tmp_path, now=datetime(2026, 12, 20, tzinfo=UTC)) is not None
+    publish_run(GOOD, published_dir=tmp_path, run_id="r2", run_date=date(2026, 12, 20), manifest=MANIFEST)
+    assert (tmp_path / "latest").resolve() == tmp_path / "runs/r2"
+    assert not (tmp_path / EXPIRED).exists()
 
 
 def test_quarantine_is_written_only_when_there_is_something_in_it(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from polars.testing import assert_frame_equal
 
 from pipelines.config import Registry
 from pipelines.errors import RegistryError
+from pipelines.registry_formats import read_line_registry
 from pipelines.sources import normalise_registries, read_registry
 
 DOWNLOADED_ON = date(2026, 11, 20)
@@ -48,11 +49,12 @@ def entries(
             "downloaded_on": [downloaded_on] * len(phones),
             "requested_at": [None] * len(phones),
             "seller_scope": [None] * len(phones),
+            "is_unterminated": [False] * len(phones),
         },
         schema={
             "registry": pl.String, "phone": pl.String, "block_prefix": pl.String, "source_file": pl.String,
             "source_row": pl.Int64, "source_sha256": pl.String, "downloaded_on": pl.Date,
-            "requested_at": pl.Datetime("us", "UTC"), "seller_scope": pl.String,
+            "requested_at": pl.Datetime("us", "UTC"), "seller_scope": pl.String, "is_unterminated": pl.Boolean,
         },
     )  # fmt: skip
 
@@ -187,3 +189,24 @@ def test_a_file_that_is_not_one_record_per_line_fails_naming_it(tmp_path: Path) 
     path = write(tmp_path, "list.txt", b"201,5550123\x1f2125550142\n")
     with pytest.raises(RegistryError, match=f"registry 'dnc': {path}: cannot be read as one record per line"):
         read_registry(registry("us_dnc"), data_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("content", "is_unterminated"),
+    [(b"201,5550123\n702,565", [False, True]), (b"201,5550123\r\n702,5550100\r\n", [False, False])],
+    ids=["cut", "complete"],
+)
+def test_the_last_line_of_a_file_without_a_final_line_break_is_marked(
+    tmp_path: Path, content: bytes, is_unterminated: list[bool]
+) -> None:
+    flat = tmp_path / "flat.txt"
+    flat.write_bytes(content)
+    zipped = tmp_path / "zipped.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("a.txt", b"201,5550123\n")
+        archive.writestr("b.txt", content)
+    assert read_line_registry(flat, registry_format="dncl", region="CA").get_column("is_unterminated").to_list() == (
+        is_unterminated
+    )
+    marked = read_line_registry(zipped, registry_format="dncl", region="CA").get_column("is_unterminated").to_list()
+    assert marked == [False, *is_unterminated]

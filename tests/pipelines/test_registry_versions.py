@@ -2,17 +2,24 @@
 
 import hashlib
 import json
+import shutil
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipelines.config import Registry
+from pipelines.config import Registry, RetiredRegistry
 from pipelines.registry_store import SNAPSHOTS_SCHEMA
 from pipelines.registry_versions import (
+    LEDGER,
     accepted_versions,
     changed_version,
+    ledger_with,
+    missing_problems,
+    missing_registries,
+    registry_ledger,
     registry_shrinkage,
     registry_versions,
     shrink_problems,
@@ -70,11 +77,62 @@ def test_a_change_list_s_version_depends_on_its_parent_and_its_own_checksum_in_o
     assert changed_version("p" * 64, "e" * 64) != changed_version("e" * 64, "p" * 64)
 
 
-def test_the_accepted_counts_are_the_latest_manifest_s_and_none_before_the_first_run(tmp_path: Path) -> None:
-    manifest = tmp_path / "manifest.json"
-    assert accepted_versions(manifest).height == 0
-    manifest.write_text(json.dumps({"run_id": "r1", "registries": [{"registry": "dnc", "count_numbers": 40}]}))
-    assert accepted_versions(manifest).rows() == [("dnc", "r1", 40)]
+def publish(runs_dir: Path, run_id: str, started_at: datetime, counts: dict[str, int]) -> None:
+    """A published run folder holding the ledger as `ledger_with` makes it."""
+    versions = pl.DataFrame(
+        {"registry": list(counts), "version": ["v"] * len(counts), "count_numbers": list(counts.values())}
+    )
+    ledger = ledger_with(registry_ledger(runs_dir), versions, run_id=run_id, run_started_at=started_at)
+    (runs_dir / run_id / "registries").mkdir(parents=True)
+    ledger.write_parquet(runs_dir / run_id / LEDGER)
+
+
+def test_the_accepted_count_is_the_newest_run_s_and_none_before_the_first_run(tmp_path: Path) -> None:
+    assert accepted_versions(registry_ledger(tmp_path), []).height == 0
+    publish(tmp_path, "r1", datetime(2026, 11, 26, tzinfo=UTC), {"dnc": 40, "tps": 9})
+    publish(tmp_path, "r2", datetime(2026, 11, 27, tzinfo=UTC), {"dnc": 41})
+    assert accepted_versions(registry_ledger(tmp_path), []).rows() == [("dnc", "r2", 41), ("tps", "r1", 9)]
+
+
+def test_the_ledger_only_grows_and_survives_a_deleted_run_folder(tmp_path: Path) -> None:
+    publish(tmp_path, "r1", datetime(2026, 11, 26, tzinfo=UTC), {"dnc": 40})
+    publish(tmp_path, "r2", datetime(2026, 11, 27, tzinfo=UTC), {"dnc": 41})
+    assert registry_ledger(tmp_path).select("run_id", "count_numbers").rows() == [("r1", 40), ("r2", 41)]
+    shutil.rmtree(tmp_path / "r2")
+    assert accepted_versions(registry_ledger(tmp_path), []).rows() == [("dnc", "r1", 40)]
+    publish(tmp_path, "r3", datetime(2026, 11, 28, tzinfo=UTC), {"dnc": 42})
+    shutil.rmtree(tmp_path / "r1")
+    assert registry_ledger(tmp_path).get_column("run_id").to_list() == ["r1", "r3"]
+
+
+def test_runs_published_before_the_ledger_count_through_their_manifest(tmp_path: Path) -> None:
+    (tmp_path / "r0").mkdir()
+    (tmp_path / "r0/manifest.json").write_text(json.dumps({
+        "run_id": "r0", "published_at": "2026-11-20T02:00:00+00:00",
+        "registries": [{"registry": "dnc", "version": "v0", "count_numbers": 40}],
+    }))  # fmt: skip
+    (tmp_path / ".staging-r9").mkdir()
+    assert accepted_versions(registry_ledger(tmp_path), []).rows() == [("dnc", "r0", 40)]
+
+
+def test_a_renamed_registry_inherits_its_baseline_until_it_has_its_own(tmp_path: Path) -> None:
+    publish(tmp_path, "r1", datetime(2026, 11, 26, tzinfo=UTC), {"dnc": 40})
+    renamed = [RetiredRegistry(name="dnc", retired_on=date(2026, 11, 27), reason="renamed", replaced_by="us_dnc")]
+    assert accepted_versions(registry_ledger(tmp_path), renamed).rows() == [("dnc", "r1", 40), ("us_dnc", "r1", 40)]
+    publish(tmp_path, "r2", datetime(2026, 11, 27, tzinfo=UTC), {"us_dnc": 39})
+    assert accepted_versions(registry_ledger(tmp_path), renamed).rows() == [("dnc", "r1", 40), ("us_dnc", "r2", 39)]
+
+
+def test_a_registry_a_published_run_used_must_be_configured_or_retired(tmp_path: Path) -> None:
+    publish(tmp_path, "r1", datetime(2026, 11, 26, tzinfo=UTC), {"dnc": 40, "litigators": 3})
+    ledger = registry_ledger(tmp_path)
+    assert missing_registries(ledger, [dnc()], []) == ["litigators"]
+    retired = [RetiredRegistry(name="litigators", retired_on=date(2026, 11, 27), reason="contract ended")]
+    assert missing_registries(ledger, [dnc()], retired) == []
+    assert missing_problems(["litigators"], ledger) == [
+        "registry 'litigators' was used by published run r1 but is not in scrubline.yaml; restore its entry, or "
+        "retire it deliberately with retired_registries: [{name: litigators, retired_on: YYYY-MM-DD, reason: ...}]"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from pipelines.suppression import (
     known_numbers,
     registries_with_entries,
 )
+from pipelines.unusable_entries import unusable_registry_entries
 
 DOWNLOADED_ON = date(2026, 11, 20)
 CRM_SCHEMA = {
@@ -90,6 +91,7 @@ def scrub(
         known_numbers=known,
         relationships=relationships,
         sellers={"c": DEFAULT_SELLER},
+        unusable=unusable_registry_entries(entries),
     )
     return suppression, scrub_leads(dialler, suppression)
 

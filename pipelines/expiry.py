@@ -1,0 +1,109 @@
+"""List expiry: a published list is usable only until the first input it relied on stops being usable.
+
+`valid_through` is the first instant (UTC) at which a list must no longer be dialled:
+- each registry with a maximum age: the day after its last legal day (the date its age counts from
+  plus its maximum age), at 00:00 UTC, since ages are whole days on the run's UTC date;
+- each clean row dialable only through an established business relationship: the day after the
+  relationship's last day (`ebr_until`), at 00:00 UTC.
+A list relying on nothing that expires has no `valid_through` (null).
+
+Once `valid_through` has passed, the list is withdrawn: `published/latest` is removed, so a dialler
+pulling it gets nothing rather than a stale list, and `published/EXPIRED` says which run, why and
+since when. The next run that publishes points `latest` at itself and removes the marker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import polars as pl
+
+EXPIRED = "EXPIRED"
+_INSTANT = pl.Datetime("us", "UTC")
+
+
+def registries_valid_through(ages: pl.DataFrame) -> datetime | None:
+    """The first instant any registry with a maximum age is too old to use (`freshness.registry_ages`)."""
+    last_days = ages.filter(pl.col("max_age_days").is_not_null()).select(
+        (pl.col("age_from") + pl.duration(days=pl.col("max_age_days"))).min()
+    )
+    return _day_after(last_days.item())
+
+
+def campaigns_valid_through(
+    scrubbed: pl.DataFrame, relationships: pl.DataFrame, *, registries_until: datetime | None
+) -> pl.DataFrame:
+    """One row per campaign: when its clean list stops being usable, the earliest of the registries' limit and the
+    end of any relationship one of its clean rows is dialled under."""
+    exempted = (
+        scrubbed.filter((pl.col("outcome") == "clean") & pl.col("exemption_reason").is_not_null())
+        .join(relationships.select("phone_e164", "ebr_until"), on="phone_e164")
+        .group_by("campaign")
+        .agg(ebr_until=pl.col("ebr_until").min())
+    )
+    ebr_limit = (pl.col("ebr_until") + pl.duration(days=1)).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    registries_limit = pl.lit(registries_until, _INSTANT)
+    return (
+        scrubbed.select("campaign")
+        .unique()
+        .join(exempted, on="campaign", how="left")
+        .select("campaign", valid_through=pl.min_horizontal(registries_limit, ebr_limit))
+        .sort("campaign")
+    )
+
+
+def withdraw_if_expired(published_dir: Path, *, now: datetime) -> dict[str, object] | None:
+    """Remove `latest` and write `EXPIRED` when the list it points at is past its `valid_through`.
+
+    Returns the withdrawal (run, `valid_through`, when withdrawn, why), or None when there is nothing to withdraw.
+    """
+    latest = published_dir / "latest"
+    manifest = latest / "manifest.json"
+    if not manifest.is_file():
+        return None
+    recorded = json.loads(manifest.read_text(encoding="utf-8"))
+    valid_through = recorded.get("valid_through")
+    if valid_through is None or now < datetime.fromisoformat(valid_through):
+        return None
+    withdrawal = {
+        "run_id": recorded["run_id"],
+        "run_dir": str(latest.resolve().relative_to(published_dir.resolve())),
+        "valid_through": valid_through,
+        "withdrawn_at": now.astimezone(UTC).isoformat(),
+        "reason": "the list is past its valid_through: a registry copy it was scrubbed against is older than the "
+        "law allows, or a business relationship it relied on has ended; publish a new run",
+    }
+    marker = published_dir / EXPIRED
+    partial = marker.with_name(f".{EXPIRED}.partial")
+    partial.write_text(json.dumps(withdrawal, indent=2))
+    os.replace(partial, marker)
+    latest.unlink()
+    return withdrawal
+
+
+def list_status(run_dir: Path, withdrawal: dict[str, object] | None = None) -> pl.DataFrame:
+    """The warehouse's `list_status`: the run it shows, its `valid_through`, and `current` or `expired`."""
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    valid_through = manifest.get("valid_through")
+    return pl.DataFrame(
+        {
+            "run_id": [manifest["run_id"]],
+            "valid_through": [None if valid_through is None else datetime.fromisoformat(valid_through)],
+            "status": ["current" if withdrawal is None else "expired"],
+            "withdrawn_at": [None if withdrawal is None else datetime.fromisoformat(str(withdrawal["withdrawn_at"]))],
+        },
+        schema={"run_id": pl.String, "valid_through": _INSTANT, "status": pl.String, "withdrawn_at": _INSTANT},
+    )
+
+
+def expired_marker(published_dir: Path) -> dict[str, object] | None:
+    """The current withdrawal, if the latest list was withdrawn and nothing newer has been published since."""
+    marker = published_dir / EXPIRED
+    return json.loads(marker.read_text(encoding="utf-8")) if marker.is_file() else None
+
+
+def _day_after(day: date | None) -> datetime | None:
+    return None if day is None else datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
