@@ -530,3 +530,15 @@ def test_the_hourly_job_withdraws_a_list_at_its_valid_through(tmp_path: Path) ->
     assert not (data_dir / "published/latest").exists()
     (materialization,) = at_expiry.asset_materializations_for_node("list_expiry")
     assert materialization.metadata["is_latest_withdrawn"].value is True
+
+
+def test_an_opt_out_written_as_dotted_groups_ending_in_0_suppresses_the_number_it_is(tmp_path: Path) -> None:
+    inbox = {
+        **INBOX,
+        "dialler/winback.csv": INBOX["dialler/winback.csv"] + "W3,(201) 555-0680,US\n",
+        "registries/internal/optouts.csv": "phone,requested_at\n201-555-0199,2026-10-01\n201.555.068.0,2026-10-01\n",
+    }
+    data_dir = write_data_dir(tmp_path / "data", inbox)
+    assert run_nightly(data_dir).success
+    winback = pl.read_parquet(data_dir / "published/latest/suppressed/winback.parquet")
+    assert winback.select("lead_id", "phone_e164", "reason").rows() == [("W3", "+12015550680", "internal_optouts")]
