@@ -12,7 +12,7 @@ from pipelines.masking import masked_e164
 from pipelines.registry_store import listed_in_snapshots
 from pipelines.relationships import EBR_INQUIRY, EBR_PURCHASE
 from pipelines.relationships import established_relationships as build_established_relationships
-from pipelines.scrub import canonical_leads, leaked_numbers, reconciliation, scrub_leads, suppressed_among_leads
+from pipelines.scrub import canonical_leads, clean_rows_flagged, leaked_numbers, reconciliation, scrub_leads
 from pipelines.sellers import campaign_sellers, unknown_seller_scopes
 from pipelines.sources import crm_numbers
 from pipelines.suppression import (
@@ -217,9 +217,7 @@ def scrubbed_leads_expectations(scrubbed_leads: pl.DataFrame) -> dg.AssetCheckRe
 )
 def clean_call_lists_expectations(scrubbed_leads: pl.DataFrame, suppression_list: pl.DataFrame) -> dg.AssetCheckResult:
     """Clean rows: E.164 shape, ids present, one row per (campaign, number), none on the suppression list."""
-    clean = scrubbed_leads.filter(pl.col("outcome") == "clean")
-    suppressed = suppressed_among_leads(scrubbed_leads, suppression_list)
-    return expectation_result(validate_frame(clean, "clean_call_lists", parameters={"suppressed_e164": suppressed}))
+    return expectation_result(validate_frame(clean_rows_flagged(scrubbed_leads, suppression_list), "clean_call_lists"))
 
 
 @dg.asset_check(asset=scrubbed_leads, blocking=True, additional_ins={"dialler_leads": dg.AssetIn("dialler_leads")})

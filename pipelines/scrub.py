@@ -225,40 +225,48 @@ def reconciliation(dialler_records: pl.DataFrame, scrubbed: pl.DataFrame) -> pl.
     return query_frames(_RECONCILIATION, dialler_records=dialler_records.select("campaign"), scrubbed=scrubbed)
 
 
-_LEAKED = """
-select campaign, lead_id, phone_e164
-from scrubbed
-where outcome = 'clean'
-  and exists (
-      select 1
-      from suppression_list
-      where suppression_list.phone_e164 = scrubbed.phone_e164
-        and (suppression_list.seller_scope is null or suppression_list.seller_scope = scrubbed.seller)
-        and suppression_list.exemption is null
-  )
+_CLEAN_FLAGGED = """
+with clean as (
+    select campaign, seller, lead_id, phone_e164
+    from scrubbed
+    where outcome = 'clean'
+),
+
+binding as (
+    select phone_e164, seller_scope
+    from suppression_list
+    where exemption is null
+)
+
+select clean.*,
+       exists (
+           select 1
+           from binding
+           where binding.phone_e164 = clean.phone_e164
+             and (binding.seller_scope is null or binding.seller_scope = clean.seller)
+       ) as is_on_suppression_list
+from clean
 order by campaign, lead_id
 """
 
 
-def leaked_numbers(scrubbed: pl.DataFrame, suppression_list: pl.DataFrame) -> pl.DataFrame:
-    """Clean rows whose number a binding (not exempt) entry suppresses for their seller: must always be empty."""
+def clean_rows_flagged(scrubbed: pl.DataFrame, suppression_list: pl.DataFrame) -> pl.DataFrame:
+    """The clean rows (campaign, seller, lead, number), each with `is_on_suppression_list`: whether a binding
+    entry suppresses its number for its seller. Membership as data, joined in DuckDB, so validating it costs
+    the same whatever the size of the suppression list; it must be false on every row."""
     return query_frames(
-        _LEAKED,
-        scrubbed=scrubbed,
+        _CLEAN_FLAGGED,
+        scrubbed=scrubbed.select("campaign", "seller", "lead_id", "phone_e164", "outcome"),
         suppression_list=suppression_list.select("phone_e164", "seller_scope", "exemption"),
     )
 
 
-def suppressed_among_leads(scrubbed: pl.DataFrame, suppression_list: pl.DataFrame) -> list[str]:
-    """The numbers bound in every campaign that appear in the dialler lists: no clean list may hold them."""
-    numbers = scrubbed.get_column("phone_e164").drop_nulls().unique()
-    is_binding_everywhere = pl.col("seller_scope").is_null() & pl.col("exemption").is_null()
+def leaked_numbers(scrubbed: pl.DataFrame, suppression_list: pl.DataFrame) -> pl.DataFrame:
+    """Clean rows whose number a binding (not exempt) entry suppresses for their seller: must always be empty."""
     return (
-        suppression_list.filter(pl.col("phone_e164").is_in(numbers.implode()), is_binding_everywhere)
-        .get_column("phone_e164")
-        .unique()
-        .sort()
-        .to_list()
+        clean_rows_flagged(scrubbed, suppression_list)
+        .filter("is_on_suppression_list")
+        .select("campaign", "lead_id", "phone_e164")
     )
 
 

@@ -24,6 +24,7 @@ from pipelines.validation import EXPECTATIONS_DIR, validate_frame
 SCRUBBED = pl.DataFrame(
     {
         "campaign": ["spring", "spring", "spring"],
+        "seller": ["default"] * 3,
         "lead_id": ["L1", "L2", "L3"],
         "phone_e164": ["+12015550123", "+12015550199", None],
         "source_file": ["inbox/dialler/spring.csv"] * 3,

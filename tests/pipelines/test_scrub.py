@@ -6,10 +6,10 @@ import polars as pl
 
 from pipelines.scrub import (
     SCRUB_COLUMNS,
+    clean_rows_flagged,
     leaked_numbers,
     reconciliation,
     scrub_leads,
-    suppressed_among_leads,
 )
 
 LEAD_SCHEMA = {
@@ -116,8 +116,16 @@ def test_leak_detection_finds_a_clean_row_on_the_list() -> None:
     assert leaked_numbers(tampered, SUPPRESSION).rows() == [("a", "a-2", "+12125550142")]
 
 
-def test_only_suppressed_numbers_that_appear_in_the_leads_are_handed_to_validation() -> None:
-    assert suppressed_among_leads(scrub_leads(LEADS, SUPPRESSION), SUPPRESSION) == ["+12125550142"]
+def test_each_clean_row_says_whether_a_binding_entry_lists_its_number() -> None:
+    scrubbed = scrub_leads(LEADS, SUPPRESSION)
+    assert clean_rows_flagged(scrubbed, SUPPRESSION).select("lead_id", "is_on_suppression_list").rows() == [
+        ("a-1", False),
+        ("b-1", False),
+    ]
+    tampered = scrubbed.with_columns(outcome=pl.lit("clean"))
+    assert clean_rows_flagged(tampered, SUPPRESSION).filter("is_on_suppression_list").get_column(
+        "lead_id"
+    ).to_list() == ["a-2"]
 
 
 def opted_out_of(seller: str) -> pl.DataFrame:
@@ -149,7 +157,7 @@ def test_leak_detection_and_validation_respect_the_seller_scope() -> None:
     assert leaked_numbers(scrubbed.with_columns(outcome=pl.lit("clean")), scoped).get_column("lead_id").to_list() == [
         "b-1"
     ]
-    assert suppressed_among_leads(scrubbed, scoped) == []
+    assert clean_rows_flagged(scrubbed, scoped).get_column("is_on_suppression_list").to_list() == [False, False]
 
 
 def test_rows_out_of_order_are_sorted_by_campaign_file_and_row_even_with_a_row_number_missing() -> None:
