@@ -6,7 +6,7 @@
 import subprocess
 import sys
 
-BENCHMARKS = ("benchmarks.normalise", "benchmarks.call_analytics", "benchmarks.registry")
+BENCHMARKS = ("benchmarks.normalise", "benchmarks.call_analytics", "benchmarks.registry", "benchmarks.nightly")
 
 for module in BENCHMARKS:
     print(f"== {module}", flush=True)
