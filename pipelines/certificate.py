@@ -7,8 +7,11 @@ auditor recomputes the list's SHA-256 and compares. The JSON is the record; the 
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -16,6 +19,9 @@ import polars as pl
 from pipelines.config import CrmSource, Registry, RetiredRegistry
 
 CERTIFICATE_VERSION = 1
+# The packages whose versions decide a scrub: phonenumbers' metadata decides validity, the rest compute it.
+DECIDING_PACKAGES = ("scrubline", "phonenumbers", "polars", "duckdb", "great-expectations", "dagster")
+_REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 def scrub_certificates(
@@ -39,6 +45,7 @@ def scrub_certificates(
     """
     valid_through = dict(validity.select("campaign", "valid_through").iter_rows())
     by_name = {row["registry"]: row for row in versions.to_dicts()}
+    software = software_versions()
     age_of = {row["registry"]: row for row in ages.to_dicts()}
     undated = {"age_days": None, "age_from": None, "age_evidence": None}
     registry_records = [
@@ -67,6 +74,7 @@ def scrub_certificates(
             "certificate_version": CERTIFICATE_VERSION,
             "run_id": run_id,
             "scrubbed_at": run_started_at,
+            "software": software,
             "campaign": counts["campaign"],
             "valid_through": valid_through[counts["campaign"]],
             "counts": {key: value for key, value in counts.items() if key != "campaign"},
@@ -79,12 +87,30 @@ def scrub_certificates(
     }
 
 
+def software_versions() -> dict[str, str | None]:
+    """The installed version of each package that decided the scrub, and Scrubline's git commit when known."""
+    versions: dict[str, str | None] = {name: version(name) for name in DECIDING_PACKAGES}
+    return {**versions, "scrubline_commit": _commit()}
+
+
+def _commit() -> str | None:
+    """The checked-out commit of the code that ran, for a source checkout; None for an installed package."""
+    try:
+        found = subprocess.run(
+            ["git", "-C", str(_REPOSITORY), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return found.stdout.strip()
+
+
 def certificate_text(certificate: Mapping[str, Any]) -> str:
     """A short human-readable summary of a certificate: the list, its counts, each registry and the rules."""
     counts = certificate["counts"]
     lines = [
         f"Scrub certificate: campaign {certificate['campaign']}, run {certificate['run_id']}",
         f"Scrubbed at {certificate['scrubbed_at']}",
+        "Software: " + ", ".join(f"{name} {found}" for name, found in certificate["software"].items() if found),
         f"Valid through {certificate['valid_through'] or 'no expiry (no input it relied on expires)'}",
         *(
             f"List {path}: {entry['rows']} rows, sha256 {entry['sha256']}"

@@ -1,7 +1,10 @@
 """A scrub certificate states each registry's version and age at scrub time, the rules in force and the counts."""
 
 from datetime import UTC, date, datetime
+from importlib.metadata import version
 
+import duckdb
+import phonenumbers
 import polars as pl
 
 from pipelines.certificate import certificate_text, scrub_certificates
@@ -68,6 +71,9 @@ def test_a_certificate_records_each_registry_s_version_and_age_at_scrub_time_and
         ("optouts", "v-optouts", 12, None, None, None, None, None, 0.1, False),
     ]  # fmt: skip
     assert certificate["valid_through"] == datetime(2026, 12, 21, tzinfo=UTC)
+    assert {name: certificate["software"][name] for name in ("phonenumbers", "polars", "duckdb")} == {
+        "phonenumbers": phonenumbers.__version__, "polars": pl.__version__, "duckdb": duckdb.__version__,
+    }  # fmt: skip
     assert certificate["unusable_entries"] == UNUSABLE
     assert certificate["retired_registries"] == [
         {"name": "old_optouts", "retired_on": date(2026, 11, 1), "reason": "merged into optouts", "replaced_by": None}
@@ -77,10 +83,15 @@ def test_a_certificate_records_each_registry_s_version_and_age_at_scrub_time_and
 
 
 def test_the_text_summary_names_the_list_its_counts_every_registry_file_and_the_rules() -> None:
+    commit = certificates()["spring"]["software"]["scrubline_commit"]
     certificate = {**certificates()["spring"], "list": {"clean/spring.parquet": {"rows": 2, "sha256": "abc"}}}
     assert certificate_text(certificate) == (
         "Scrub certificate: campaign spring, run r1\n"
         "Scrubbed at 2026-11-27 02:00:00+00:00\n"
+        f"Software: scrubline {version('scrubline')}, phonenumbers {phonenumbers.__version__}, "
+        f"polars {pl.__version__}, duckdb {duckdb.__version__}, "
+        f"great-expectations {version('great-expectations')}, dagster {version('dagster')}"
+        f"{', scrubline_commit ' + commit if commit else ''}\n"
         "Valid through 2026-12-21 00:00:00+00:00\n"
         "List clean/spring.parquet: 2 rows, sha256 abc\n"
         "Rows: 8 read, 2 clean, 3 suppressed, 2 invalid, 1 quarantined\n"
