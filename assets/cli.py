@@ -12,11 +12,13 @@ from assets.constants import NIGHTLY_SCRUB_JOB
 from assets.definitions import build_definitions
 from assets.resources import data_dir_from_environment
 from assets.run_clock import AS_OF_TAG, parse_as_of
+from pipelines.certificate import verify_certificate
 from pipelines.config import load_config
 from pipelines.e164 import normalise_phones
 from pipelines.errors import ScrublineError
 from pipelines.ingest import LINEAGE_COLUMNS, QUARANTINE_COLUMNS, quarantined, read_records
 from pipelines.publish import LATEST, MANIFEST
+from pipelines.signing import private_key
 
 UNKNOWN_REGION = "ZZ"
 
@@ -34,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
 def run(arguments: argparse.Namespace) -> int:
     """Run the nightly scrub job on a data directory, as the UI would, and print what it did."""
     data_dir = Path(arguments.data_dir).resolve()
-    load_config(data_dir)  # a configuration error stops here, exit 2, before any run exists
+    config = load_config(data_dir)  # a configuration error stops here, exit 2, before any run exists
+    if config.signing is not None:
+        private_key(config.signing, data_dir=data_dir)
     job = build_definitions(str(data_dir)).resolve_job_def(NIGHTLY_SCRUB_JOB)
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     tags = {AS_OF_TAG: parse_as_of(arguments.as_of).isoformat()} if arguments.as_of else None
@@ -79,6 +83,17 @@ def normalize(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def verify(arguments: argparse.Namespace) -> int:
+    """Check a published certificate: its signature, its list's SHA-256 and its registry files' SHA-256."""
+    public_key = Path(arguments.public_key).read_bytes() if arguments.public_key else None
+    checks = verify_certificate(Path(arguments.certificate), public_key=public_key)
+    for what, status, detail in checks:
+        print(f"{status.upper():>9}  {what}: {detail}")
+    mismatches = sum(status == "mismatch" for _, status, _ in checks)
+    print(f"{arguments.certificate}: {'verified' if not mismatches else f'{mismatches} mismatch(es)'}")
+    return 1 if mismatches else 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scrubline", description=__doc__)
     commands = parser.add_subparsers(required=True)
@@ -99,4 +114,8 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--region-column", help="column holding each row's region")
     normalize_parser.add_argument("--output", required=True, help="the .parquet file to write")
     normalize_parser.set_defaults(handler=normalize)
+    verify_parser = commands.add_parser("verify", help="check a published certificate against its files")
+    verify_parser.add_argument("certificate", help="a clean/<campaign>.certificate.json of a published run")
+    verify_parser.add_argument("--public-key", help="the PEM public key the runs are signed with")
+    verify_parser.set_defaults(handler=verify)
     return parser

@@ -1,6 +1,7 @@
 """Publish: the run's lists, audits and analytics, atomically, and the warehouse over them."""
 
 from datetime import UTC, datetime
+from functools import partial
 
 import dagster as dg
 import polars as pl
@@ -22,6 +23,7 @@ from pipelines.registry_store import snapshot_lineage
 from pipelines.registry_versions import LEDGER, ledger_with, registry_ledger, registry_versions
 from pipelines.registry_versions import MANIFEST_KEY as REGISTRY_VERSIONS
 from pipelines.scrub import number_outcomes, reconciliation
+from pipelines.signing import private_key, public_key_pem, sign_file
 from pipelines.unusable_entries import unusable_report
 
 
@@ -82,6 +84,7 @@ def published_run(
             snapshot_lineage(registry_snapshots),
         ]
     )
+    key = private_key(config.signing, data_dir=scrubline.root) if config.signing else None
     run_dir = publish_run(
         outputs,
         published_dir=scrubline.published,
@@ -104,11 +107,13 @@ def published_run(
             retired=config.retired_registries,
             ages=ages,
             validity=validity,
+            public_key=public_key_pem(key) if key else None,
             unusable=unusable_report(unusable_suppression_entries),
             crm=config.crm,
             run_id=context.run.run_id,
             run_started_at=started_at,
         ),
+        sign=partial(sign_file, key=key) if key else None,
     )
     return dg.MaterializeResult(
         metadata={

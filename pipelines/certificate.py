@@ -7,6 +7,7 @@ auditor recomputes the list's SHA-256 and compares. The JSON is the record; the 
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -17,6 +18,8 @@ from typing import Any
 import polars as pl
 
 from pipelines.config import CrmSource, Registry, RetiredRegistry
+from pipelines.ingest import file_sha256
+from pipelines.signing import ALGORITHM, signature_path, verify_file
 
 CERTIFICATE_VERSION = 1
 # The packages whose versions decide a scrub: phonenumbers' metadata decides validity, the rest compute it.
@@ -33,6 +36,7 @@ def scrub_certificates(
     ages: pl.DataFrame,
     unusable: Sequence[Mapping[str, Any]],
     validity: pl.DataFrame,
+    public_key: str | None,
     crm: CrmSource,
     run_id: str,
     run_started_at: datetime,
@@ -41,7 +45,8 @@ def scrub_certificates(
 
     `ages` (`freshness.registry_ages`) give each dated registry's age at scrub time and the date it counts from;
     `unusable` (`unusable_entries.unusable_report`) the entries that were no valid number, by source; `validity`
-    (`expiry.campaigns_valid_through`) each campaign's `valid_through`.
+    (`expiry.campaigns_valid_through`) each campaign's `valid_through`; `public_key` the PEM key whose private
+    half signs the certificate (None: the run is not signed, and the certificate says so).
     """
     valid_through = dict(validity.select("campaign", "valid_through").iter_rows())
     by_name = {row["registry"]: row for row in versions.to_dicts()}
@@ -75,6 +80,7 @@ def scrub_certificates(
             "run_id": run_id,
             "scrubbed_at": run_started_at,
             "software": software,
+            "signature": None if public_key is None else {"algorithm": ALGORITHM, "public_key": public_key},
             "campaign": counts["campaign"],
             "valid_through": valid_through[counts["campaign"]],
             "counts": {key: value for key, value in counts.items() if key != "campaign"},
@@ -85,6 +91,43 @@ def scrub_certificates(
         }
         for counts in reconciliation.to_dicts()
     }
+
+
+def verify_certificate(path: Path, *, public_key: bytes | None) -> list[tuple[str, str, str]]:
+    """Every check of a published certificate: (what, `ok`/`mismatch`/`absent`/`unsigned`, detail).
+
+    The signature is checked against `public_key` (PEM), else against the key the certificate names (then
+    only proving the file is unchanged since that key signed it); the list's files and each registry
+    file still present in the data directory are checked against their SHA-256.
+    """
+    certificate = json.loads(path.read_text(encoding="utf-8"))
+    run_dir = path.resolve().parents[1]
+    data_dir = run_dir.parents[2]
+    listed = [(f"list {name}", run_dir / name, entry["sha256"]) for name, entry in certificate["list"].items()]
+    registry_files = [
+        (f"registry {registry['name']} file {file['file']}", data_dir / file["file"].split("!")[0], file["sha256"])
+        for registry in certificate["registries"]
+        for file in registry["files"]
+    ]
+    return [_signature_check(path, certificate, public_key), *(_checksum(*check) for check in listed + registry_files)]
+
+
+def _signature_check(path: Path, certificate: Mapping[str, Any], public_key: bytes | None) -> tuple[str, str, str]:
+    if certificate["signature"] is None and not signature_path(path).exists():
+        return "signature", "unsigned", "the run was not signed: nothing proves the certificate unchanged"
+    key = public_key or (certificate["signature"] or {}).get("public_key", "").encode()
+    problem = verify_file(path, key) if key else f"{path.name}: a signature but no public key to check it with"
+    whose = "the key given" if public_key else "the key the certificate names (compare it with the key you hold)"
+    return ("signature", "ok", f"valid for {whose}") if problem is None else ("signature", "mismatch", problem)
+
+
+def _checksum(what: str, path: Path, sha256: str) -> tuple[str, str, str]:
+    if not path.is_file():
+        return what, "absent", f"{path} is no longer there"
+    found = file_sha256(path)
+    if found != sha256:
+        return what, "mismatch", f"sha256 {found}, the certificate says {sha256}"
+    return what, "ok", f"sha256 {sha256}"
 
 
 def software_versions() -> dict[str, str | None]:
@@ -110,6 +153,9 @@ def certificate_text(certificate: Mapping[str, Any]) -> str:
     lines = [
         f"Scrub certificate: campaign {certificate['campaign']}, run {certificate['run_id']}",
         f"Scrubbed at {certificate['scrubbed_at']}",
+        "Not signed: scrubline.yaml names no signing key"
+        if certificate["signature"] is None
+        else f"Signed with {certificate['signature']['algorithm']}: the signature is the .sig file beside the JSON",
         "Software: " + ", ".join(f"{name} {found}" for name, found in certificate["software"].items() if found),
         f"Valid through {certificate['valid_through'] or 'no expiry (no input it relied on expires)'}",
         *(

@@ -320,6 +320,20 @@ class CallAnalytics(_Section):
         return self.records is not None
 
 
+class Signing(_Section):
+    """The Ed25519 private key that signs certificates and manifests: a PEM file (relative to the data
+    directory) or an environment variable holding the PEM text; exactly one."""
+
+    private_key_file: str | None = None
+    private_key_env: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Signing:
+        if (self.private_key_file is None) == (self.private_key_env is None):
+            raise ValueError("name the key in exactly one of private_key_file and private_key_env")
+        return self
+
+
 class RetiredRegistry(_Section):
     """A registry deliberately no longer used: without this entry, a registry that disappears fails the run."""
 
@@ -341,6 +355,8 @@ class ScrublineConfig(_Section):
     # 64.1200(d)(3)); without `sellers` every campaign belongs to one seller.
     sellers: dict[str, list[str]] | None = None
     retired_registries: list[RetiredRegistry] = []
+    # Without it runs are unsigned, and their certificates say so.
+    signing: Signing | None = None
     calls: CallAnalytics = CallAnalytics()
 
     _region = field_validator("default_region")(_check_region)

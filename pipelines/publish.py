@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 
@@ -96,9 +96,11 @@ def publish_run(
     run_date: date,
     manifest: Mapping[str, object],
     certificates: Mapping[str, Mapping[str, object]] | None = None,
+    sign: Callable[[Path], Path] | None = None,
 ) -> Path:
     """Write `outputs`, each campaign's scrub certificate and `manifest.json` to a new run directory, then point
-    `<run date>` and `latest` at it. `certificates` are by campaign, completed here with their list's checksums.
+    `<run date>` and `latest` at it. `certificates` are by campaign, completed here with their list's checksums;
+    `sign` (`signing.sign_file` with the key), when given, signs each certificate's JSON and the manifest.
     """
     runs_dir = published_dir / RUNS
     staging = runs_dir / f".staging-{run_id}"
@@ -118,6 +120,9 @@ def publish_run(
         (staging / MANIFEST).write_text(
             json.dumps({**manifest, "outputs": files, "certificates": certified}, indent=2, default=_iso)
         )
+        if sign is not None:
+            for path in [*(path for path in written if path.endswith(f"{CERTIFICATE_SUFFIX}.json")), MANIFEST]:
+                sign(staging / path)
         staging.rename(final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

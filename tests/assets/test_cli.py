@@ -4,8 +4,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from assets.cli import main
+from pipelines.signing import public_key_pem
 from tests.handmade import RUN_AS_OF
 
 
@@ -78,3 +81,47 @@ def test_normalize_writes_input_columns_plus_the_e164_columns(tmp_path: Path) ->
         ("2", "020 7946 0018 ext. 7", "GB", "+442079460018", True, "fixed_line", "GB", None, "7"),
         ("3", "nope", "US", None, False, None, None, "not_a_number", None),
     ]
+
+
+def test_a_signed_certificate_verifies_until_a_byte_of_its_list_changes(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = Ed25519PrivateKey.generate()
+    (data_dir / "signing.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    public_key = data_dir / "signing.pub"
+    public_key.write_text(public_key_pem(key))
+    config = data_dir / "scrubline.yaml"
+    config.write_text(config.read_text() + "signing:\n  private_key_file: signing.pem\n")
+    assert main(["run", "--data-dir", str(data_dir), "--as-of", RUN_AS_OF.isoformat()]) == 0
+    certificate = (data_dir / "published/latest/clean/spring.certificate.json").resolve()
+    assert (certificate.parent.parent / "manifest.json.sig").is_file()
+    capsys.readouterr()
+
+    assert main(["verify", str(certificate), "--public-key", str(public_key)]) == 0
+    out = capsys.readouterr().out
+    assert "OK  signature: valid for the key given" in out
+    assert "OK  list clean/spring.csv: sha256" in out
+    assert "OK  registry litigators file inbox/registries/litigators/litigators.txt: sha256" in out
+
+    listed = certificate.parent / "spring.csv"
+    listed.write_bytes(listed.read_bytes().replace(b"L1", b"L9"))
+    assert main(["verify", str(certificate), "--public-key", str(public_key)]) == 1
+    assert "MISMATCH  list clean/spring.csv: sha256" in capsys.readouterr().out
+
+    certificate.write_text(certificate.read_text().replace('"campaign": "spring"', '"campaign": "autumn"'))
+    assert main(["verify", str(certificate), "--public-key", str(public_key)]) == 1
+    assert "MISMATCH  signature: spring.certificate.json: the signature does not match" in capsys.readouterr().out
+
+
+def test_an_unsigned_certificate_says_so_and_still_checks_its_files(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--data-dir", str(data_dir), "--as-of", RUN_AS_OF.isoformat()]) == 0
+    certificate = data_dir / "published/latest/clean/winback.certificate.json"
+    capsys.readouterr()
+    assert main(["verify", str(certificate)]) == 0
+    out = capsys.readouterr().out
+    assert "UNSIGNED  signature: the run was not signed" in out
+    assert "OK  list clean/winback.parquet: sha256" in out

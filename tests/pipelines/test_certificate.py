@@ -48,6 +48,7 @@ def certificates() -> dict[str, dict]:
         registries=REGISTRIES,
         retired=RETIRED,
         validity=VALIDITY,
+        public_key=None,
         ages=AGES,
         unusable=UNUSABLE,
         crm=CRM,
@@ -88,6 +89,7 @@ def test_the_text_summary_names_the_list_its_counts_every_registry_file_and_the_
     assert certificate_text(certificate) == (
         "Scrub certificate: campaign spring, run r1\n"
         "Scrubbed at 2026-11-27 02:00:00+00:00\n"
+        "Not signed: scrubline.yaml names no signing key\n"
         f"Software: scrubline {version('scrubline')}, phonenumbers {phonenumbers.__version__}, "
         f"polars {pl.__version__}, duckdb {duckdb.__version__}, "
         f"great-expectations {version('great-expectations')}, dagster {version('dagster')}"
