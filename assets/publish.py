@@ -23,6 +23,7 @@ from pipelines.registry_store import snapshot_lineage
 from pipelines.registry_versions import LEDGER, ledger_with, registry_ledger, registry_versions
 from pipelines.registry_versions import MANIFEST_KEY as REGISTRY_VERSIONS
 from pipelines.scrub import number_outcomes, reconciliation
+from pipelines.sellers import campaign_sellers
 from pipelines.signing import private_key, public_key_pem, sign_file
 from pipelines.unusable_entries import unusable_report
 
@@ -108,6 +109,9 @@ def published_run(
             ages=ages,
             validity=validity,
             public_key=public_key_pem(key) if key else None,
+            checks=evaluated_checks(context),
+            scrubbed=scrubbed_leads,
+            sellers=campaign_sellers(config, dialler_leads.get_column("campaign")),
             unusable=unusable_report(unusable_suppression_entries),
             crm=config.crm,
             run_id=context.run.run_id,
@@ -151,3 +155,15 @@ def list_expiry(context: dg.AssetExecutionContext, scrubline: ScrublineData) -> 
             "expired": dg.MetadataValue.json(marker or {}),
         }
     )
+
+
+def evaluated_checks(context: dg.AssetExecutionContext) -> list[dict[str, object]]:
+    """Every asset check this run has evaluated so far, in order: asset, check, whether it passed."""
+    records = context.instance.get_records_for_run(
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=1000
+    ).records
+    evaluations = [record.event_log_entry.dagster_event.event_specific_data for record in records]
+    return [
+        {"asset": evaluation.asset_key.to_user_string(), "check": evaluation.check_name, "passed": evaluation.passed}
+        for evaluation in evaluations
+    ]

@@ -8,12 +8,13 @@ from assets.constants import SUPPRESS
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData
 from assets.run_clock import run_started
+from pipelines.config import ScrublineConfig
 from pipelines.masking import masked_e164
 from pipelines.registry_store import listed_in_snapshots
 from pipelines.relationships import EBR_INQUIRY, EBR_PURCHASE
 from pipelines.relationships import established_relationships as build_established_relationships
 from pipelines.scrub import canonical_leads, clean_rows_flagged, leaked_numbers, reconciliation, scrub_leads
-from pipelines.sellers import campaign_sellers, unknown_seller_scopes
+from pipelines.sellers import campaign_sellers, scope_aliases, unknown_seller_scopes
 from pipelines.sources import crm_numbers
 from pipelines.suppression import (
     CRM_DO_NOT_CALL,
@@ -91,13 +92,7 @@ def suppression_list(
     """
     config = scrubline.config()
     numbers = crm_numbers(normalised_crm_contacts, config.crm)
-    sellers = campaign_sellers(config, normalised_dialler_leads.get_column("campaign"))
-    leads = canonical_leads(
-        normalised_dialler_leads,
-        id_column=config.dialler.id_column,
-        phone_column=config.dialler.phone_column,
-        sellers=sellers,
-    )
+    leads = leads_of(config, normalised_dialler_leads)
     known = known_numbers(numbers, leads)
     suppression = build_suppression_list(
         normalised_registry_entries,
@@ -106,7 +101,7 @@ def suppression_list(
         registries=config.registries,
         known_numbers=known,
         relationships=established_relationships,
-        sellers=sellers,
+        scopes_as_sellers=scope_aliases(config),
         unusable=unusable_suppression_entries,
     )
     counts = suppression.group_by("source_name").agg(pl.col("phone_e164").n_unique()).sort("source_name")
@@ -122,19 +117,16 @@ def suppression_list(
 
 
 # A scope is matched exactly against sellers and campaigns: a misspelt one would silently suppress nothing.
-@dg.asset_check(asset=suppression_list, blocking=True, additional_ins={"dialler_leads": dg.AssetIn("dialler_leads")})
-def opt_out_sellers_exist(
-    scrubline: ScrublineData, suppression_list: pl.DataFrame, dialler_leads: pl.DataFrame
-) -> dg.AssetCheckResult:
-    """Every opt-out scope names a seller, or a dialler campaign, of this run."""
-    sellers = campaign_sellers(scrubline.config(), dialler_leads.get_column("campaign"))
-    unknown = unknown_seller_scopes(suppression_list, sellers=sellers)
+@dg.asset_check(asset=suppression_list, blocking=True)
+def opt_out_sellers_exist(scrubline: ScrublineData, suppression_list: pl.DataFrame) -> dg.AssetCheckResult:
+    """With several sellers, every opt-out scope names a configured seller or one of its campaigns."""
+    unknown = unknown_seller_scopes(suppression_list, aliases=scope_aliases(scrubline.config()))
     return dg.AssetCheckResult(
         passed=unknown.height == 0,
         metadata={"unknown_scopes": dg.MetadataValue.json(unknown.to_dicts()), "threshold": 0},
         description="; ".join(
-            f"{source_file} scopes an opt-out to '{scope}', which is neither a seller nor a dialler campaign; "
-            "correct the scope, the file name or sellers in scrubline.yaml"
+            f"{source_file} scopes an opt-out to '{scope}', which is neither a seller nor a campaign in sellers; "
+            "correct the scope, or sellers in scrubline.yaml"
             for scope, source_file in unknown.iter_rows()
         )
         or None,
@@ -183,12 +175,7 @@ def scrubbed_leads(
 ) -> dg.Output[pl.DataFrame]:
     """One row per dialler record with its outcome (clean, suppressed, invalid, quarantined) and reason."""
     config = scrubline.config()
-    leads = canonical_leads(
-        normalised_dialler_leads,
-        id_column=config.dialler.id_column,
-        phone_column=config.dialler.phone_column,
-        sellers=campaign_sellers(config, normalised_dialler_leads.get_column("campaign")),
-    )
+    leads = leads_of(config, normalised_dialler_leads)
     scrubbed = scrub_leads(leads, suppression_list)
     outcomes = dict(scrubbed.get_column("outcome").value_counts().iter_rows())
     return dg.Output(
@@ -247,4 +234,14 @@ def no_clean_number_is_suppressed(scrubbed_leads: pl.DataFrame, suppression_list
                 leaked.head(5).with_columns(masked_e164(pl.col("phone_e164")).alias("phone_e164")).to_dicts()
             ),
         },
+    )
+
+
+def leads_of(config: ScrublineConfig, normalised_dialler_leads: pl.DataFrame) -> pl.DataFrame:
+    """The dialler records under Scrubline's column names, each with its campaign's seller."""
+    return canonical_leads(
+        normalised_dialler_leads,
+        id_column=config.dialler.id_column,
+        phone_column=config.dialler.phone_column,
+        sellers=campaign_sellers(config, normalised_dialler_leads.get_column("campaign")),
     )

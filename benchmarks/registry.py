@@ -103,7 +103,7 @@ def time_scrub(data_dir: Path) -> dict[str, object]:
         registries=registries,
         known_numbers=known,
         relationships=NO_RELATIONSHIPS,
-        sellers={"national": DEFAULT_SELLER},
+        scopes_as_sellers=None,
         unusable=pl.DataFrame(schema=UNUSABLE_SCHEMA),
     )  # fmt: skip
     built = time.perf_counter()

@@ -37,7 +37,10 @@ def scrub_certificates(
     unusable: Sequence[Mapping[str, Any]],
     validity: pl.DataFrame,
     public_key: str | None,
+    checks: Sequence[Mapping[str, object]],
+    scrubbed: pl.DataFrame,
     crm: CrmSource,
+    sellers: Mapping[str, str],
     run_id: str,
     run_started_at: datetime,
 ) -> dict[str, dict[str, Any]]:
@@ -46,8 +49,11 @@ def scrub_certificates(
     `ages` (`freshness.registry_ages`) give each dated registry's age at scrub time and the date it counts from;
     `unusable` (`unusable_entries.unusable_report`) the entries that were no valid number, by source; `validity`
     (`expiry.campaigns_valid_through`) each campaign's `valid_through`; `public_key` the PEM key whose private
-    half signs the certificate (None: the run is not signed, and the certificate says so).
+    half signs the certificate (None: the run is not signed, and the certificate says so); `checks` every blocking
+    check the run evaluated (asset, check, passed); `scrubbed` the scrubbed rows, whose suppressed ones are
+    counted by reason and by source; `sellers` each campaign's seller.
     """
+    breakdown = suppression_breakdown(scrubbed)
     valid_through = dict(validity.select("campaign", "valid_through").iter_rows())
     by_name = {row["registry"]: row for row in versions.to_dicts()}
     software = software_versions()
@@ -60,10 +66,12 @@ def scrub_certificates(
             "version": by_name[registry.name]["version"],
             "files": by_name[registry.name]["files"],
             "count_numbers": by_name[registry.name]["count_numbers"],
+            "count_unit": "blocks" if registry.format == "wildcard" else "numbers",
             "downloaded_on": registry.downloaded_on,
             **{key: age_of.get(registry.name, undated)[key] for key in undated},
             "max_age_days": registry.maximum_age_days,
             "max_shrink": registry.max_shrink,
+            "max_invalid_share": registry.max_invalid_share,
             "jurisdiction": registry.covered_regions,
             "is_ebr_exemptible": registry.is_ebr_exemptible,
         }
@@ -73,6 +81,7 @@ def scrub_certificates(
         "ebr_purchase_months": crm.ebr_purchase_months if crm.last_purchase_column else None,
         "ebr_inquiry_months": crm.ebr_inquiry_months if crm.last_inquiry_column else None,
         "crm_do_not_call_column": crm.do_not_call_column,
+        "opt_out_honour_years": crm.honour_years,
     }
     return {
         counts["campaign"]: {
@@ -83,7 +92,10 @@ def scrub_certificates(
             "signature": None if public_key is None else {"algorithm": ALGORITHM, "public_key": public_key},
             "campaign": counts["campaign"],
             "valid_through": valid_through[counts["campaign"]],
+            "seller": sellers[counts["campaign"]],
             "counts": {key: value for key, value in counts.items() if key != "campaign"},
+            "suppressed": breakdown.get(counts["campaign"], {"by_reason": {}, "by_source": {}}),
+            "checks": list(checks),
             "registries": registry_records,
             "unusable_entries": list(unusable),
             "retired_registries": [entry.model_dump() for entry in retired],
@@ -91,6 +103,29 @@ def scrub_certificates(
         }
         for counts in reconciliation.to_dicts()
     }
+
+
+def suppression_breakdown(scrubbed: pl.DataFrame) -> dict[str, dict[str, dict[str, int]]]:
+    """By campaign: suppressed rows counted by reason (`internal_optouts,us_dnc`, `duplicate_in_campaign`) and by
+    each binding source (a row listed by two sources counts once for each)."""
+    suppressed = scrubbed.filter(pl.col("outcome") == "suppressed")
+    by_reason = suppressed.group_by("campaign", "reason").len().sort("campaign", "reason")
+    by_source = (
+        suppressed.select(
+            "campaign", source=pl.col("suppression_sources").list.eval(pl.element().struct.field("source_name"))
+        )
+        .explode("source")
+        .drop_nulls("source")
+        .group_by("campaign", "source")
+        .len()
+        .sort("campaign", "source")
+    )
+    breakdown: dict[str, dict[str, dict[str, int]]] = {}
+    for campaign, reason, count in by_reason.iter_rows():
+        breakdown.setdefault(campaign, {"by_reason": {}, "by_source": {}})["by_reason"][reason] = count
+    for campaign, source, count in by_source.iter_rows():
+        breakdown[campaign]["by_source"][source] = count
+    return breakdown
 
 
 def verify_certificate(path: Path, *, public_key: bytes | None) -> list[tuple[str, str, str]]:

@@ -2,15 +2,18 @@
 
 A company-specific do-not-call request binds the seller on whose behalf calls are made, not one
 campaign (47 CFR 64.1200(d)(3)). `scrubline.yaml` maps each seller to its campaigns (dialler file
-stems); without `sellers:` every campaign belongs to one seller. An opt-out's scope may name a seller
-or one of its campaigns; either way it binds every campaign of that seller.
+stems); without `sellers:` every campaign belongs to one seller, which every scoped opt-out binds. With
+`sellers:`, an opt-out's scope may name a seller or any campaign listed under it; either way it binds
+every campaign of that seller, whether or not the campaign has a dialler file tonight.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import polars as pl
 
-from pipelines.config import ScrublineConfig
+from pipelines.config import DEFAULT_SELLER, ScrublineConfig
 from pipelines.errors import ConfigError
 
 
@@ -26,15 +29,28 @@ def campaign_sellers(config: ScrublineConfig, campaigns: pl.Series) -> dict[str,
     return {campaign: str(config.seller_of(campaign)) for campaign in distinct}
 
 
-def seller_scope(scope: pl.Expr, sellers: dict[str, str]) -> pl.Expr:
-    """An opt-out's written scope as its seller: a campaign becomes its seller, a seller stays; other names are kept
-    as written, so the blocking check `opt_out_sellers_exist` can name them."""
-    return scope.replace(sellers)
+def scope_aliases(config: ScrublineConfig) -> dict[str, str] | None:
+    """What an opt-out's scope may name, as the seller it binds: each configured seller, and each campaign
+    `sellers:` lists (whether or not it has a dialler file tonight); None when there is one seller."""
+    if config.sellers is None:
+        return None
+    return {seller: seller for seller in config.sellers} | {
+        campaign: seller for seller, campaigns in config.sellers.items() for campaign in campaigns
+    }
 
 
-def unknown_seller_scopes(suppression_list: pl.DataFrame, *, sellers: dict[str, str]) -> pl.DataFrame:
-    """(seller scope, source file) pairs naming no seller of this run: opt-outs whose scope cannot be honoured."""
-    known = pl.Series(sorted(set(sellers.values())), dtype=pl.String)
+def seller_scope(scope: pl.Expr, aliases: Mapping[str, str] | None) -> pl.Expr:
+    """An opt-out's written scope as the seller it binds (null: every seller). With one seller every scope binds
+    it; otherwise a campaign becomes its seller, a seller stays, and any other name is kept as written, so the
+    blocking check `opt_out_sellers_exist` can name it."""
+    if aliases is None:
+        return pl.when(scope.is_not_null()).then(pl.lit(DEFAULT_SELLER))
+    return scope.replace(dict(aliases))
+
+
+def unknown_seller_scopes(suppression_list: pl.DataFrame, *, aliases: Mapping[str, str] | None) -> pl.DataFrame:
+    """(seller scope, source file) pairs naming no configured seller: opt-outs whose scope cannot be honoured."""
+    known = pl.Series(sorted(set((aliases or {DEFAULT_SELLER: DEFAULT_SELLER}).values())), dtype=pl.String)
     return (
         suppression_list.filter(pl.col("seller_scope").is_not_null() & ~pl.col("seller_scope").is_in(known.implode()))
         .select("seller_scope", "source_file")

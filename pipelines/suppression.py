@@ -104,12 +104,12 @@ def build_suppression_list(
     registries: Sequence[Registry],
     known_numbers: pl.DataFrame,
     relationships: pl.DataFrame,
-    sellers: Mapping[str, str],
+    scopes_as_sellers: Mapping[str, str] | None,
     unusable: pl.DataFrame,
 ) -> pl.DataFrame:
     """One row per (number, source, source file, opt-out time and campaign): registry numbers and blocks in
-    scope, and CRM do-not-call flags; `seller_scope` is the seller an opt-out binds (a campaign it names is
-    read as that campaign's seller, by `sellers`), null for every seller.
+    scope, and CRM do-not-call flags; `seller_scope` is the seller an opt-out binds (its written scope read
+    through `scopes_as_sellers`, `sellers.scope_aliases`), null for every seller.
 
     `stored_listings` are the known numbers stored registries hold (`registry_store.listed_in_snapshots`):
     a stored registry is too large to list whole, so it contributes only the numbers this run can dial.
@@ -121,11 +121,14 @@ def build_suppression_list(
     """
     scopes = registry_scopes(registries)
     exemptible = exemptions(relationships, scopes)
-    resolved = unusable.with_columns(seller_scope=seller_scope(pl.col("seller_scope"), sellers))
+    as_sellers = {"seller_scope": seller_scope(pl.col("seller_scope"), scopes_as_sellers)}
+    resolved = unusable.with_columns(**as_sellers)
     read = query_frames(
         _SUPPRESSION_LIST,
         params={"crm_source": CRM_DO_NOT_CALL},
-        registry_entries=registry_entries.with_columns(seller_scope=seller_scope(pl.col("seller_scope"), sellers)),
+        registry_entries=registry_entries.with_columns(
+            seller_scope=seller_scope(pl.col("seller_scope"), scopes_as_sellers)
+        ),
         registry_scopes=scopes,
         crm_numbers=crm_numbers,
         known_numbers=known_numbers.select("phone_e164", "phone_region"),

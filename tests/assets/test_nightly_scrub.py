@@ -270,17 +270,28 @@ def with_dated_opt_outs(optouts: str) -> tuple[dict[str, str], str]:
     return {**INBOX, "registries/internal/optouts.csv": optouts}, config
 
 
-def test_an_opt_out_scoped_to_no_seller_or_campaign_stops_publishing(tmp_path: Path) -> None:
+def test_with_several_sellers_an_opt_out_scoped_to_no_seller_or_campaign_stops_publishing(tmp_path: Path) -> None:
     optouts = "phone,requested_at,campaign\n201-555-0199,2026-10-01,\n2015550123,2026-10-02,Winback\n"
-    data_dir = write_data_dir(tmp_path / "data", *with_dated_opt_outs(optouts))
+    inbox, config = with_dated_opt_outs(optouts)
+    data_dir = write_data_dir(tmp_path / "data", inbox, config + "sellers:\n  acme: [spring]\n  bolt: [winback]\n")
     result = run_nightly(data_dir)
     assert failed_checks(result) == ["opt_out_sellers_exist"]
     (evaluation,) = failed_evaluations(result)
     assert evaluation.description == (
         "inbox/registries/internal/optouts.csv scopes an opt-out to 'Winback', which is neither a seller nor a "
-        "dialler campaign; correct the scope, the file name or sellers in scrubline.yaml"
+        "campaign in sellers; correct the scope, or sellers in scrubline.yaml"
     )
     assert not (data_dir / "published").exists()
+
+
+def test_an_opt_out_taken_on_a_campaign_without_a_file_tonight_binds_its_seller(tmp_path: Path) -> None:
+    optouts = "phone,requested_at,campaign\n201-555-0199,2026-10-01,\n2015550123,2026-10-02,autumn\n"
+    inbox, config = with_dated_opt_outs(optouts)
+    sellers = "sellers:\n  acme: [spring, autumn]\n  bolt: [winback]\n"
+    data_dir = write_data_dir(tmp_path / "data", inbox, config + sellers)
+    assert run_nightly(data_dir).success
+    clean = pl.read_parquet(data_dir / "published/latest/clean/*.parquet").get_column("lead_id").to_list()
+    assert clean == ["L2", "W1", "W2"]
 
 
 WINBACK_OPT_OUT = "phone,requested_at,campaign\n201-555-0199,2999-01-01,\n2015550123,2026-10-02T09:30:00Z,winback\n"
@@ -360,6 +371,7 @@ def test_an_auditor_can_recheck_a_published_list_against_its_certificate(publish
         "ebr_purchase_months": None,
         "ebr_inquiry_months": None,
         "crm_do_not_call_column": "do_not_call",
+        "opt_out_honour_years": 5,
     }
     text = (published / f"clean/{campaign}.certificate.txt").read_text()
     assert text.startswith(f"Scrub certificate: campaign {campaign}, run {manifest['run_id']}\n")

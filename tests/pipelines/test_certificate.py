@@ -38,6 +38,18 @@ UNUSABLE = [{"source_name": "optouts", "count_unusable": 1, "examples": [
 ]}]  # fmt: skip
 RETIRED = [RetiredRegistry(name="old_optouts", retired_on=date(2026, 11, 1), reason="merged into optouts")]
 VALIDITY = pl.DataFrame({"campaign": ["spring"], "valid_through": [datetime(2026, 12, 21, tzinfo=UTC)]})
+CHECKS = [{"asset": "scrubbed_leads", "check": "rows_reconcile", "passed": True}]
+SOURCE = {"source_name": "optouts", "source_file": "o.csv"}
+SCRUBBED = pl.DataFrame(
+    {
+        "campaign": ["spring"] * 4,
+        "outcome": ["suppressed", "suppressed", "suppressed", "clean"],
+        "reason": ["optouts,us_dnc", "duplicate_in_campaign", "optouts", None],
+        "suppression_sources": [
+            [SOURCE, {**SOURCE, "source_name": "us_dnc"}], None, [SOURCE], None,
+        ],
+    }
+)  # fmt: skip
 AGES = registry_ages(REGISTRIES, today=STARTED_AT.date(), newest_change_lists={})
 
 
@@ -49,6 +61,9 @@ def certificates() -> dict[str, dict]:
         retired=RETIRED,
         validity=VALIDITY,
         public_key=None,
+        checks=CHECKS,
+        scrubbed=SCRUBBED,
+        sellers={"spring": "acme"},
         ages=AGES,
         unusable=UNUSABLE,
         crm=CRM,
@@ -76,11 +91,17 @@ def test_a_certificate_records_each_registry_s_version_and_age_at_scrub_time_and
         "phonenumbers": phonenumbers.__version__, "polars": pl.__version__, "duckdb": duckdb.__version__,
     }  # fmt: skip
     assert certificate["unusable_entries"] == UNUSABLE
+    assert (certificate["seller"], certificate["checks"]) == ("acme", CHECKS)
+    assert certificate["suppressed"] == {
+        "by_reason": {"duplicate_in_campaign": 1, "optouts": 1, "optouts,us_dnc": 1},
+        "by_source": {"optouts": 2, "us_dnc": 1},
+    }
+    assert [r["count_unit"] for r in certificate["registries"]] == ["numbers", "numbers"]
     assert certificate["retired_registries"] == [
         {"name": "old_optouts", "retired_on": date(2026, 11, 1), "reason": "merged into optouts", "replaced_by": None}
     ]
     assert certificate["rules"] == {"ebr_purchase_months": 18, "ebr_inquiry_months": None,
-                                    "crm_do_not_call_column": None}  # fmt: skip
+                                    "crm_do_not_call_column": None, "opt_out_honour_years": 5}  # fmt: skip
 
 
 def test_the_text_summary_names_the_list_its_counts_every_registry_file_and_the_rules() -> None:

@@ -90,7 +90,7 @@ def scrub(
         registries=registries,
         known_numbers=known,
         relationships=relationships,
-        sellers={"c": DEFAULT_SELLER},
+        scopes_as_sellers=None,
         unusable=unusable_registry_entries(entries),
     )
     return suppression, scrub_leads(dialler, suppression)

@@ -8,6 +8,7 @@ from pipelines.suppression import registry_scopes
 from pipelines.unusable_entries import (
     UNUSABLE_SCHEMA,
     digit_matches,
+    is_unusable,
     unusable_crm_flags,
     unusable_registry_entries,
     unusable_report,
@@ -17,8 +18,17 @@ from pipelines.unusable_entries import (
 
 KNOWN = pl.DataFrame(
     {
-        "phone_e164": ["+12015550680", "+442079460018", "+441134960000", "+390612345678"],
-        "phone_region": ["US", "GB", "GB", "IT"],
+        "phone_e164": [
+            "+12015550680",
+            "+442079460018",
+            "+441134960000",
+            "+390612345678",
+            "+79123456789",
+            "+36301234567",
+            "+447860338653",
+            "+12127360100",
+        ],
+        "phone_region": ["US", "GB", "GB", "IT", "RU", "HU", "GB", "US"],
     }
 )
 REGISTRIES = [
@@ -48,18 +58,43 @@ def unusable(*values: str, source_name: str = "optouts") -> pl.DataFrame:
         ("011 44 20 7946 0018", ["+442079460018"]),
         ("0113 496 0000", ["+441134960000"]),
         ("06 1234 5678", ["+390612345678"]),
+        ("8 (912) 345-67-89", ["+79123456789"]),
+        ("06 30 123 4567", ["+36301234567"]),
+        ("0011 44 7860 338653", ["+447860338653"]),
+        ("(212) 736-O1OO", ["+12127360100"]),
         ("2015550681", []),
         ("201555068", []),
         ("n/a", []),
     ],
     ids=["bad_country_code", "national_prefix_1", "dotted", "prefix_00", "prefix_011", "leading_zero_not_011",
-         "italian_leading_zero", "another_number", "a_digit_short", "no_digits"],
+         "italian_leading_zero", "russian_prefix_8", "hungarian_prefix_06", "australian_prefix_0011",
+         "letter_o_for_zero", "another_number", "a_digit_short", "no_digits"],
 )  # fmt: skip
 def test_an_entry_covers_the_numbers_whose_international_or_national_digits_it_holds(
     written: str, covered: list[str]
 ) -> None:
     matches = digit_matches(unusable(written), KNOWN, registry_scopes(REGISTRIES))
     assert matches.get_column("phone_e164").to_list() == covered
+
+
+@pytest.mark.parametrize(
+    ("phone", "is_valid", "expected"),
+    [
+        ("(212) 736-O1OO", True, True),
+        ("201-555-0123", True, False),
+        ("201-555-0123 ext. 7", True, False),
+        ("201-555-0123 x7", True, False),
+        ("tel:+1-201-555-0123", True, False),
+        ("201-555-012", False, True),
+        (None, None, True),
+    ],
+    ids=["letters_for_digits", "digits", "extension", "short_extension", "tel_uri", "invalid", "empty"],
+)
+def test_an_entry_is_unusable_when_invalid_or_written_with_letters(
+    phone: str | None, is_valid: bool | None, expected: bool
+) -> None:
+    frame = pl.DataFrame({"phone": [phone], "valid": [is_valid]}, schema={"phone": pl.String, "valid": pl.Boolean})
+    assert frame.select(is_unusable(pl.col("phone"), pl.col("valid"))).item() is expected
 
 
 def test_the_match_keeps_the_entry_s_lineage_and_respects_the_registry_s_jurisdiction() -> None:
@@ -105,6 +140,7 @@ def test_a_registry_over_its_unusable_share_is_named_as_a_broken_download() -> N
     entries = pl.DataFrame(
         {
             "registry": ["optouts"] * 100 + ["uk_only"] * 2,
+            "phone": ["2015550680"] * 102,
             "phone_valid": [False] + [True] * 99 + [False, True],
             "block_prefix": [None] * 102,
         },
