@@ -9,6 +9,7 @@ from assets.resources import ScrublineData
 from pipelines.calls import normalise_call_records, normalise_number_estate
 from pipelines.publish import RUNS
 from pipelines.registry_versions import (
+    LEDGER,
     accepted_versions,
     missing_problems,
     missing_registries,
@@ -57,7 +58,9 @@ def registries_have_not_shrunk(
     """A registry with far fewer numbers than the last published run's copy is a broken download: the run stops."""
     config = scrubline.config()
     versions = registry_versions(normalised_registry_entries, registry_snapshots)
-    accepted = accepted_versions(registry_ledger(scrubline.published / RUNS), config.retired_registries)
+    accepted = accepted_versions(
+        registry_ledger(scrubline.published / RUNS, kept=scrubline.root / LEDGER), config.retired_registries
+    )
     shrinkage = registry_shrinkage(versions, accepted, config.registries)
     problems = shrink_problems(shrinkage)
     return dg.AssetCheckResult(
@@ -77,7 +80,7 @@ def registries_have_not_shrunk(
 def no_registry_is_missing(scrubline: ScrublineData) -> dg.AssetCheckResult:
     """Every registry a published run used is still configured, or retired deliberately in `retired_registries`."""
     config = scrubline.config()
-    ledger = registry_ledger(scrubline.published / RUNS)
+    ledger = registry_ledger(scrubline.published / RUNS, kept=scrubline.root / LEDGER)
     missing = missing_registries(ledger, config.registries, config.retired_registries)
     return dg.AssetCheckResult(
         passed=not missing,

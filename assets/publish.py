@@ -15,12 +15,13 @@ from pipelines.expiry import (
     campaigns_valid_through,
     expired_marker,
     list_status,
+    list_valid_through,
     registries_valid_through,
     withdraw_if_expired,
 )
 from pipelines.publish import LATEST, RUNS, build_warehouse, publish_run, run_outputs
 from pipelines.registry_store import snapshot_lineage
-from pipelines.registry_versions import LEDGER, ledger_with, registry_ledger, registry_versions
+from pipelines.registry_versions import LEDGER, keep_ledger, ledger_with, registry_ledger, registry_versions
 from pipelines.registry_versions import MANIFEST_KEY as REGISTRY_VERSIONS
 from pipelines.scrub import number_outcomes, reconciliation
 from pipelines.sellers import campaign_sellers
@@ -68,14 +69,17 @@ def published_run(
         },
     )
     ages = ages_on(scrubline, today=started_at.date())
+    inputs_until = [
+        registries_valid_through(ages),
+        list_valid_through(started_at.date(), max_list_age_days=config.max_list_age_days),
+    ]
     validity = campaigns_valid_through(
-        scrubbed_leads, established_relationships, registries_until=registries_valid_through(ages)
+        scrubbed_leads, established_relationships, registries_until=min(until for until in inputs_until if until)
     )
     counts = reconciliation(dialler_leads, scrubbed_leads)
     versions = registry_versions(normalised_registry_entries, registry_snapshots)
-    outputs[LEDGER] = ledger_with(
-        registry_ledger(scrubline.published / RUNS), versions, run_id=context.run.run_id, run_started_at=started_at
-    )
+    ledger = registry_ledger(scrubline.published / RUNS, kept=scrubline.root / LEDGER)
+    outputs[LEDGER] = ledger_with(ledger, versions, run_id=context.run.run_id, run_started_at=started_at)
     lineage = pl.concat(
         [
             *(
@@ -94,7 +98,7 @@ def published_run(
         manifest={
             "run_id": context.run.run_id,
             "run_started_at": started_at.isoformat(),
-            "valid_through": validity.get_column("valid_through").min(),  # null: nothing it relied on expires
+            "valid_through": validity.get_column("valid_through").min(),
             "clock": clock_source(context),
             "published_at": datetime.now(UTC).isoformat(),
             "inputs": dict(lineage.unique().sort("source_file").iter_rows()),
@@ -119,6 +123,7 @@ def published_run(
         ),
         sign=partial(sign_file, key=key) if key else None,
     )
+    keep_ledger(outputs[LEDGER], scrubline.root / LEDGER)
     return dg.MaterializeResult(
         metadata={
             "run_dir": dg.MetadataValue.path(str(run_dir)),

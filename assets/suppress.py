@@ -86,7 +86,7 @@ def suppression_list(
     registry_snapshots: pl.DataFrame,
     unusable_suppression_entries: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
-    """One row per (number, source, file, opt-out time, campaign): registry numbers, blocks, CRM do-not-call flags.
+    """One row per (number, source, file, opt-out time, seller scope): registry numbers, blocks, CRM do-not-call flags.
 
     Stored registries contribute the numbers of the CRM and the dialler lists they hold, joined on integers.
     """

@@ -41,9 +41,6 @@ registries:
     phone_column: phone
     requested_at_column: requested_at  # an opt-out applies from when it was requested
     region: US
-    # Some opt-outs are UK numbers typed nationally (07…) in this US list: no valid US number, so each
-    # suppresses by its digits; about 8% of entries, above the 1% that would mean a broken download.
-    max_invalid_share: 0.1
   - name: litigators
     format: plain
     path: inbox/registries/litigators/*.txt
@@ -169,8 +166,8 @@ def generate(data_dir: Path, *, as_of: date) -> None:
 
     sample = rng.sample(people, 300)
     optouts = [
-        [messy(number, rng), f"{date(2026, rng.randint(1, 11), rng.randint(1, 28)) + shift}"]
-        for number, _ in sample[:120]
+        [_opt_out(number, country, rng), f"{date(2026, rng.randint(1, 11), rng.randint(1, 28)) + shift}"]
+        for number, country in sample[:120]
     ]
     _write_csv(inbox / "registries" / "internal" / "optouts.csv", ["phone", "requested_at"], optouts)
     us_sample = [number for number, country in sample[120:] if country == "US"]
@@ -185,6 +182,12 @@ def generate(data_dir: Path, *, as_of: date) -> None:
     write_call_inbox(inbox, [number for number, _ in people], last_call_day=as_of - timedelta(days=1))
     downloaded_on = as_of - timedelta(days=REGISTRY_AGE_DAYS)
     (data_dir / "scrubline.yaml").write_text(CONFIG.format(downloaded_on=downloaded_on), encoding="utf-8")
+
+
+def _opt_out(number: phonenumbers.PhoneNumber, country: str, rng: random.Random) -> str:
+    """An opt-out as the desk wrote it: a US number as typed, a UK one in international form (the list is US)."""
+    typed = messy(number, rng)
+    return typed if country == "US" else phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def write_registry_inbox(inbox: Path, people: list[tuple[phonenumbers.PhoneNumber, str]]) -> None:

@@ -19,6 +19,7 @@ CONFIG_FILE_NAME = "scrubline.yaml"
 EBR_PURCHASE_MONTHS = 18
 EBR_INQUIRY_MONTHS = 3
 OPT_OUT_HONOUR_YEARS = 5
+MAX_LIST_AGE_DAYS = 10
 # With no `sellers:` every campaign belongs to this one seller.
 DEFAULT_SELLER = "default"
 
@@ -357,6 +358,9 @@ class ScrublineConfig(_Section):
     retired_registries: list[RetiredRegistry] = []
     # Without it runs are unsigned, and their certificates say so.
     signing: Signing | None = None
+    # A list stops being usable this many days after its run's date at the latest: opt-outs taken since must
+    # be honoured within 10 business days (47 CFR 64.1200(d)(3)), never fewer than 10 calendar days.
+    max_list_age_days: int = Field(default=MAX_LIST_AGE_DAYS, gt=0, le=MAX_LIST_AGE_DAYS)
     calls: CallAnalytics = CallAnalytics()
 
     _region = field_validator("default_region")(_check_region)
@@ -396,10 +400,19 @@ class ScrublineConfig(_Section):
                 "crm: an established business relationship is with one seller, and the CRM does not say which; "
                 "with several sellers remove last_purchase_column and last_inquiry_column (no EBR exemptions)"
             )
+        configured = {registry.name for registry in self.registries}
         retired = {entry.name for entry in self.retired_registries}
-        active = sorted(retired & {registry.name for registry in self.registries})
+        active = sorted(retired & configured)
         if active:
             raise ValueError(f"retired_registries names registries still configured: {', '.join(active)}")
+        successors = sorted(
+            {entry.replaced_by for entry in self.retired_registries if entry.replaced_by is not None} - configured
+        )
+        if successors:
+            raise ValueError(
+                f"retired_registries: replaced_by names no configured registry: {', '.join(successors)}; a "
+                "misspelt successor would drop the retired registry's shrink baseline"
+            )
         return self
 
     def seller_of(self, campaign: str) -> str | None:

@@ -4,8 +4,9 @@
 - each registry with a maximum age: the day after its last legal day (the date its age counts from
   plus its maximum age), at 00:00 UTC, since ages are whole days on the run's UTC date;
 - each clean row dialable only through an established business relationship: the day after the
-  relationship's last day (`ebr_until`), at 00:00 UTC.
-A list relying on nothing that expires has no `valid_through` (null).
+  relationship's last day (`ebr_until`), at 00:00 UTC;
+- the list itself: the day after its run's date plus `max_list_age_days` (10), since opt-outs taken
+  after the scrub must be honoured within 10 business days (47 CFR 64.1200(d)(3)).
 
 Once `valid_through` has passed, the list is withdrawn: `published/latest` is removed, so a dialler
 pulling it gets nothing rather than a stale list, and `published/EXPIRED` says which run, why and
@@ -31,6 +32,11 @@ def registries_valid_through(ages: pl.DataFrame) -> datetime | None:
         (pl.col("age_from") + pl.duration(days=pl.col("max_age_days"))).min()
     )
     return _day_after(last_days.item())
+
+
+def list_valid_through(run_date: date, *, max_list_age_days: int) -> datetime:
+    """The first instant a list is too old in itself, whatever it was scrubbed against."""
+    return _day_after(run_date + timedelta(days=max_list_age_days))
 
 
 def campaigns_valid_through(

@@ -166,23 +166,37 @@ def dated_change_lists(registry: Registry, *, data_dir: Path) -> list[tuple[date
         return []
     key = f"registries[{registry.name}].changes"
     paths = resolve_files(data_dir, registry.changes, key=key)
-    dates = [_CHANGE_DATE.search(path.name) for path in paths]
+    dates = [_date_in_name(path.name) for path in paths]
     undated = [path.name for path, found in zip(paths, dates, strict=True) if found is None]
     if undated:
         raise ConfigError(f"{key}: {', '.join(undated)} carry no date (YYYY-MM-DD) in their names; rename them")
-    ordered = sorted(zip(["".join(found.groups()) for found in dates if found], paths, strict=True))
-    repeated = sorted(day for day, count in Counter(day for day, _ in ordered).items() if count > 1)
+    ordered = sorted((found, path) for found, path in zip(dates, paths, strict=True) if found is not None)
+    repeated = sorted(str(day) for day, count in Counter(day for day, _ in ordered).items() if count > 1)
     if repeated:
         raise ConfigError(f"{key}: more than one change list dated {', '.join(repeated)}; keep one per date")
-    full_list_day = f"{registry.full_list_downloaded_on:%Y%m%d}"
-    older = [path.name for day, path in ordered if day <= full_list_day]
+    older = [
+        path.name
+        for day, path in ordered
+        if registry.full_list_downloaded_on and day <= registry.full_list_downloaded_on
+    ]
     if older:
         raise ConfigError(
             f"{key}: {', '.join(older)} dated on or before the full list's download "
             f"(full_list_downloaded_on: {registry.full_list_downloaded_on}): they followed an older full list, "
             "and applied to this one could drop a number added since; remove them"
         )
-    return [(datetime.strptime(day, "%Y%m%d").date(), path) for day, path in ordered]
+    return ordered
+
+
+def _date_in_name(name: str) -> date | None:
+    """The calendar date a change list's name carries (`2026-11-21` or `20261121`); None for none or no real date."""
+    found = _CHANGE_DATE.search(name)
+    if found is None:
+        return None
+    try:
+        return datetime.strptime("".join(found.groups()), "%Y%m%d").date()
+    except ValueError:
+        return None
 
 
 def listed_in_snapshots(known_numbers: pl.DataFrame, snapshots: pl.DataFrame, *, data_dir: Path) -> pl.DataFrame:

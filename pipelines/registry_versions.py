@@ -24,7 +24,8 @@ import polars as pl
 from pipelines.config import Registry, RetiredRegistry
 
 MANIFEST_KEY = "registries"
-# Within a published run: every registry version any published run accepted, up to and including this one.
+# Within a published run, and kept at the same path under the data directory: every registry version any
+# published run accepted, up to and including the newest.
 LEDGER = "registries/ledger.parquet"
 LEDGER_SCHEMA = {
     "run_id": pl.String,
@@ -34,6 +35,8 @@ LEDGER_SCHEMA = {
     "count_numbers": pl.Int64,
 }
 MANIFEST_FILE = "manifest.json"
+# Runs in the order they started; two runs of one instant (replays) in the order of their ids.
+LEDGER_ORDER = ("run_started_at", "run_id", "registry")
 _SHRINKAGE_COLUMNS = (
     "registry", "accepted_run_id", "count_accepted", "count_numbers", "shrink", "max_shrink", "version",
     "is_acknowledged", "is_within_limit",
@@ -73,19 +76,21 @@ def changed_version(parent: str, change_checksum: str) -> str:
     return hashlib.sha256(f"{parent}\n{change_checksum}\n".encode()).hexdigest()
 
 
-def registry_ledger(runs_dir: Path) -> pl.DataFrame:
-    """Every registry version a published run accepted (`LEDGER_SCHEMA`), from every complete run still there.
+def registry_ledger(runs_dir: Path, *, kept: Path) -> pl.DataFrame:
+    """Every registry version a published run accepted (`LEDGER_SCHEMA`): the copy `kept` outside the published
+    runs, and the ledger of every complete run still there.
 
-    Each run publishes the whole ledger as it stood (`LEDGER`), so it survives a deleted run folder; runs
-    published before the ledger existed contribute their manifest's `registries`.
+    Each run publishes the whole ledger as it stood (`LEDGER`) and replaces `kept` with it, so it survives
+    deleted run folders, even all of them; runs published before the ledger existed contribute their
+    manifest's `registries`.
     """
     runs = [run for run in sorted(runs_dir.glob("*")) if run.is_dir() and not run.name.startswith(".")]
-    ledgers = [pl.read_parquet(run / LEDGER) for run in runs if (run / LEDGER).is_file()]
+    ledgers = [pl.read_parquet(path) for path in [kept, *(run / LEDGER for run in runs)] if path.is_file()]
     recorded = [_manifest_rows(run / MANIFEST_FILE) for run in runs if (run / MANIFEST_FILE).is_file()]
     return (
         pl.concat([pl.DataFrame(schema=LEDGER_SCHEMA), *ledgers, *recorded], how="vertical_relaxed")
         .unique()
-        .sort("run_started_at", "registry")
+        .sort(*LEDGER_ORDER)
     )
 
 
@@ -98,7 +103,15 @@ def ledger_with(ledger: pl.DataFrame, versions: pl.DataFrame, *, run_id: str, ru
         "version",
         pl.col("count_numbers").cast(pl.Int64),
     )
-    return pl.concat([ledger, tonight]).unique().sort("run_started_at", "registry")
+    return pl.concat([ledger, tonight]).unique().sort(*LEDGER_ORDER)
+
+
+def keep_ledger(ledger: pl.DataFrame, kept: Path) -> None:
+    """Replace the copy of the ledger kept outside the published runs, atomically, once a run has published."""
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    partial = kept.with_name(f".{kept.name}.partial")
+    ledger.write_parquet(partial)
+    partial.replace(kept)
 
 
 def accepted_versions(ledger: pl.DataFrame, retired: Sequence[RetiredRegistry]) -> pl.DataFrame:
@@ -106,7 +119,7 @@ def accepted_versions(ledger: pl.DataFrame, retired: Sequence[RetiredRegistry]) 
 
     A retired registry `replaced_by` another hands its baseline on to it until the new name has one of its own.
     """
-    newest = ledger.sort("run_started_at").group_by("registry").last()
+    newest = ledger.sort(*LEDGER_ORDER).group_by("registry", maintain_order=True).last()
     handed_on = newest.join(
         pl.DataFrame(
             {"registry": [entry.name for entry in retired], "successor": [entry.replaced_by for entry in retired]},
@@ -132,7 +145,13 @@ def missing_registries(
 
 def missing_problems(missing: Sequence[str], ledger: pl.DataFrame) -> list[str]:
     """One sentence per lost registry: the last run that used it, and what to do."""
-    last_run = dict(ledger.sort("run_started_at").group_by("registry").last().select("registry", "run_id").iter_rows())
+    last_run = dict(
+        ledger.sort(*LEDGER_ORDER)
+        .group_by("registry", maintain_order=True)
+        .last()
+        .select("registry", "run_id")
+        .iter_rows()
+    )
     return [
         f"registry '{name}' was used by published run {last_run[name]} but is not in scrubline.yaml; restore its "
         f"entry, or retire it deliberately with retired_registries: [{{name: {name}, retired_on: YYYY-MM-DD, "

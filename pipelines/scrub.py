@@ -31,7 +31,7 @@ SOURCE_FIELDS = ("source_name", "source_file", "source_sha256", "downloaded_on",
 SUPPRESSION_SOURCE_FIELDS = (*SOURCE_FIELDS, "requested_at", "seller_scope")
 EXEMPTION_FIELDS = (*SOURCE_FIELDS, "exemption", "ebr_contact_id", "ebr_date")
 _E164_SPAN = 10**15  # E.164 numbers have at most 15 digits
-# Each number's sources are listed by source, file, opt-out time, campaign and block.
+# Each number's sources are listed by source, file, opt-out time, seller scope and block.
 _SOURCE_ORDER = ("source_name", "source_file", "requested_at", "seller_scope", "block_prefix")
 
 _RECONCILIATION = """

@@ -199,10 +199,10 @@ def _with_opt_out_scope(records: pl.DataFrame, registry: Registry) -> pl.DataFra
     else:
         requested_at = utc_instant_or_day(pl.col(registry.requested_at_column))
         is_undated = requested_at.is_null() & pl.col("quarantine_reason").is_null()
-    campaign = pl.col(registry.seller_column).str.strip_chars() if registry.seller_column else pl.lit(None)
+    scope = pl.col(registry.seller_column).str.strip_chars() if registry.seller_column else pl.lit(None)
     return records.with_columns(
         requested_at=requested_at,
-        seller_scope=pl.when(campaign != "").then(campaign).cast(pl.String),
+        seller_scope=pl.when(scope != "").then(scope).cast(pl.String),
         quarantine_reason=pl.when(is_undated)
         .then(pl.lit(f"{registry.requested_at_column} is not a date (YYYY-MM-DD) or ISO 8601 time"))
         .otherwise("quarantine_reason"),

@@ -107,7 +107,7 @@ def build_suppression_list(
     scopes_as_sellers: Mapping[str, str] | None,
     unusable: pl.DataFrame,
 ) -> pl.DataFrame:
-    """One row per (number, source, source file, opt-out time and campaign): registry numbers and blocks in
+    """One row per (number, source, source file, opt-out time and seller scope): registry numbers and blocks in
     scope, and CRM do-not-call flags; `seller_scope` is the seller an opt-out binds (its written scope read
     through `scopes_as_sellers`, `sellers.scope_aliases`), null for every seller.
 
@@ -167,7 +167,7 @@ def stored_suppressions(stored_listings: pl.DataFrame, scopes: pl.DataFrame) -> 
 
 
 def _in_audit_order(suppression: pl.DataFrame) -> pl.DataFrame:
-    """Sorted by number (as an integer), then source, file, opt-out time and campaign: a stable order for audits.
+    """Sorted by number (as an integer), then source, file, opt-out time and seller scope: a stable order for audits.
 
     A five-column sort of millions of rows is slow: the rows are sorted by number alone, and only the
     numbers with several rows are sorted by the tie-breakers and merged back.
@@ -192,7 +192,7 @@ def registry_scopes(registries: Sequence[Registry]) -> pl.DataFrame:
 
 
 def binding_suppressions(suppression_list: pl.DataFrame) -> pl.DataFrame:
-    """The suppression list without its exempt rows: the entries that stop a call (in their campaign scope)."""
+    """The suppression list without its exempt rows: the entries that stop a call (in their seller scope)."""
     return suppression_list.filter(pl.col("exemption").is_null())
 
 

@@ -198,6 +198,9 @@ def test_campaigns_belong_to_their_configured_seller_or_to_one_default_seller(tm
         ("retired_registries:\n  - {name: litigators, retired_on: 2026-11-01, reason: merged}\n",
          "retired_registries names registries still configured: litigators"),
         ("retired_registries:\n  - {name: old_list, retired_on: 2026-11-01}\n", "retired_registries.0.reason: Field"),
+        ("retired_registries:\n  - {name: dnc, retired_on: 2026-11-01, reason: renamed, replaced_by: litigator}\n",
+         "replaced_by names no configured registry: litigator"),
+        ("max_list_age_days: 11\n", "max_list_age_days: Input should be less than or equal to 10"),
     ],
 )  # fmt: skip
 def test_sellers_and_retired_registries_are_checked(tmp_path: Path, addition: str, message: str) -> None:

@@ -13,6 +13,7 @@ from pipelines.expiry import (
     campaigns_valid_through,
     expired_marker,
     list_status,
+    list_valid_through,
     registries_valid_through,
     withdraw_if_expired,
 )
@@ -36,9 +37,11 @@ def test_a_registry_is_usable_through_its_last_legal_day_and_the_earliest_regist
     assert registries_valid_through(ages(national("tps", max_age_days=7))) == datetime(2026, 11, 28, tzinfo=UTC)
 
 
-def test_lists_relying_on_nothing_that_expires_have_no_valid_through() -> None:
+def test_registries_without_a_maximum_age_set_no_limit_and_the_list_itself_expires_after_10_days() -> None:
     dated_plain = Registry(name="p", format="plain", path="x", region="US", downloaded_on=DOWNLOADED)
     assert registries_valid_through(ages(dated_plain)) is None
+    assert list_valid_through(TODAY, max_list_age_days=10) == datetime(2026, 12, 8, tzinfo=UTC)
+    assert list_valid_through(TODAY, max_list_age_days=1) == datetime(2026, 11, 29, tzinfo=UTC)
 
 
 SCRUBBED = pl.DataFrame(

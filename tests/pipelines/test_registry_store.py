@@ -136,9 +136,10 @@ def test_change_lists_apply_in_file_name_order_each_making_a_version_once(tmp_pa
     ("names", "message"),
     [
         (["changes.txt"], "changes.txt carry no date (YYYY-MM-DD) in their names"),
-        (["2026-11-21.txt", "20261121-again.txt"], "more than one change list dated 20261121"),
+        (["2026-11-21.txt", "20261121-again.txt"], "more than one change list dated 2026-11-21"),
+        (["changes-20261399.txt"], "changes-20261399.txt carry no date (YYYY-MM-DD) in their names"),
     ],
-    ids=["undated", "twice_dated"],
+    ids=["undated", "twice_dated", "no_calendar_date"],
 )
 def test_change_lists_need_one_date_each_in_their_names(tmp_path: Path, names: list[str], message: str) -> None:
     write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)

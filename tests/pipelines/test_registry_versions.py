@@ -16,6 +16,7 @@ from pipelines.registry_versions import (
     LEDGER,
     accepted_versions,
     changed_version,
+    keep_ledger,
     ledger_with,
     missing_problems,
     missing_registries,
@@ -77,32 +78,46 @@ def test_a_change_list_s_version_depends_on_its_parent_and_its_own_checksum_in_o
     assert changed_version("p" * 64, "e" * 64) != changed_version("e" * 64, "p" * 64)
 
 
+KEPT = "kept/ledger.parquet"
+
+
 def publish(runs_dir: Path, run_id: str, started_at: datetime, counts: dict[str, int]) -> None:
     """A published run folder holding the ledger as `ledger_with` makes it."""
     versions = pl.DataFrame(
         {"registry": list(counts), "version": ["v"] * len(counts), "count_numbers": list(counts.values())}
     )
-    ledger = ledger_with(registry_ledger(runs_dir), versions, run_id=run_id, run_started_at=started_at)
+    ledger = ledger_with(
+        registry_ledger(runs_dir, kept=runs_dir / KEPT), versions, run_id=run_id, run_started_at=started_at
+    )
     (runs_dir / run_id / "registries").mkdir(parents=True)
     ledger.write_parquet(runs_dir / run_id / LEDGER)
+    keep_ledger(ledger, runs_dir / KEPT)
 
 
 def test_the_accepted_count_is_the_newest_run_s_and_none_before_the_first_run(tmp_path: Path) -> None:
-    assert accepted_versions(registry_ledger(tmp_path), []).height == 0
+    assert accepted_versions(registry_ledger(tmp_path, kept=tmp_path / KEPT), []).height == 0
     publish(tmp_path, "r1", datetime(2026, 11, 26, tzinfo=UTC), {"dnc": 40, "tps": 9})
     publish(tmp_path, "r2", datetime(2026, 11, 27, tzinfo=UTC), {"dnc": 41})
-    assert accepted_versions(registry_ledger(tmp_path), []).rows() == [("dnc", "r2", 41), ("tps", "r1", 9)]
+    assert accepted_versions(registry_ledger(tmp_path, kept=tmp_path / KEPT), []).rows() == [
+        ("dnc", "r2", 41),
+        ("tps", "r1", 9),
+    ]
 
 
-def test_the_ledger_only_grows_and_survives_a_deleted_run_folder(tmp_path: Path) -> None:
+def test_the_ledger_only_grows_and_survives_deleted_run_folders_even_all_of_them(tmp_path: Path) -> None:
     publish(tmp_path, "r1", datetime(2026, 11, 26, tzinfo=UTC), {"dnc": 40})
     publish(tmp_path, "r2", datetime(2026, 11, 27, tzinfo=UTC), {"dnc": 41})
-    assert registry_ledger(tmp_path).select("run_id", "count_numbers").rows() == [("r1", 40), ("r2", 41)]
-    shutil.rmtree(tmp_path / "r2")
-    assert accepted_versions(registry_ledger(tmp_path), []).rows() == [("dnc", "r1", 40)]
-    publish(tmp_path, "r3", datetime(2026, 11, 28, tzinfo=UTC), {"dnc": 42})
-    shutil.rmtree(tmp_path / "r1")
-    assert registry_ledger(tmp_path).get_column("run_id").to_list() == ["r1", "r3"]
+    ledger = registry_ledger(tmp_path, kept=tmp_path / KEPT)
+    assert ledger.select("run_id", "count_numbers").rows() == [("r1", 40), ("r2", 41)]
+    for run in ("r1", "r2"):
+        shutil.rmtree(tmp_path / run)
+    assert accepted_versions(registry_ledger(tmp_path, kept=tmp_path / KEPT), []).rows() == [("dnc", "r2", 41)]
+
+
+def test_two_runs_of_one_instant_are_ordered_by_run_id(tmp_path: Path) -> None:
+    publish(tmp_path, "r2", datetime(2026, 11, 27, tzinfo=UTC), {"dnc": 41})
+    publish(tmp_path, "r1", datetime(2026, 11, 27, tzinfo=UTC), {"dnc": 40})
+    assert accepted_versions(registry_ledger(tmp_path, kept=tmp_path / KEPT), []).rows() == [("dnc", "r2", 41)]
 
 
 def test_runs_published_before_the_ledger_count_through_their_manifest(tmp_path: Path) -> None:
@@ -112,20 +127,26 @@ def test_runs_published_before_the_ledger_count_through_their_manifest(tmp_path:
         "registries": [{"registry": "dnc", "version": "v0", "count_numbers": 40}],
     }))  # fmt: skip
     (tmp_path / ".staging-r9").mkdir()
-    assert accepted_versions(registry_ledger(tmp_path), []).rows() == [("dnc", "r0", 40)]
+    assert accepted_versions(registry_ledger(tmp_path, kept=tmp_path / KEPT), []).rows() == [("dnc", "r0", 40)]
 
 
 def test_a_renamed_registry_inherits_its_baseline_until_it_has_its_own(tmp_path: Path) -> None:
     publish(tmp_path, "r1", datetime(2026, 11, 26, tzinfo=UTC), {"dnc": 40})
     renamed = [RetiredRegistry(name="dnc", retired_on=date(2026, 11, 27), reason="renamed", replaced_by="us_dnc")]
-    assert accepted_versions(registry_ledger(tmp_path), renamed).rows() == [("dnc", "r1", 40), ("us_dnc", "r1", 40)]
+    assert accepted_versions(registry_ledger(tmp_path, kept=tmp_path / KEPT), renamed).rows() == [
+        ("dnc", "r1", 40),
+        ("us_dnc", "r1", 40),
+    ]
     publish(tmp_path, "r2", datetime(2026, 11, 27, tzinfo=UTC), {"us_dnc": 39})
-    assert accepted_versions(registry_ledger(tmp_path), renamed).rows() == [("dnc", "r1", 40), ("us_dnc", "r2", 39)]
+    assert accepted_versions(registry_ledger(tmp_path, kept=tmp_path / KEPT), renamed).rows() == [
+        ("dnc", "r1", 40),
+        ("us_dnc", "r2", 39),
+    ]
 
 
 def test_a_registry_a_published_run_used_must_be_configured_or_retired(tmp_path: Path) -> None:
     publish(tmp_path, "r1", datetime(2026, 11, 26, tzinfo=UTC), {"dnc": 40, "litigators": 3})
-    ledger = registry_ledger(tmp_path)
+    ledger = registry_ledger(tmp_path, kept=tmp_path / KEPT)
     assert missing_registries(ledger, [dnc()], []) == ["litigators"]
     retired = [RetiredRegistry(name="litigators", retired_on=date(2026, 11, 27), reason="contract ended")]
     assert missing_registries(ledger, [dnc()], retired) == []
