@@ -2,8 +2,9 @@
 
 Run from the repository root (each workload runs in its own process, so peak memory is its own):
 
-    .venv/bin/python -m benchmarks.normalise                 # both workloads, default sizes
+    .venv/bin/python -m benchmarks.normalise                 # every workload, default sizes
     .venv/bin/python -m benchmarks.normalise crm --rows 1000000
+    .venv/bin/python -m benchmarks.normalise broad --rows 1000000   # every region, every documented format
     .venv/bin/python -m benchmarks.normalise registry --rows 50000000
 
 Figures are wall-clock on whatever machine runs it; tests never assert them. Each result carries
@@ -23,13 +24,14 @@ from collections.abc import Callable
 import phonenumbers
 import polars as pl
 
-from benchmarks.workloads import crm_mix, us_registry_numbers
+from benchmarks.workloads import broad_mix, crm_mix, us_registry_numbers
 from pipelines.e164 import normalise_phones
 
 SEED = 20261127
-DEFAULT_ROWS = {"crm": 1_000_000, "registry": 50_000_000}
+DEFAULT_ROWS = {"crm": 1_000_000, "broad": 1_000_000, "registry": 50_000_000}
 # The per-row baseline takes ~30 s per million rows; on the registry it is timed on a sample.
 BASELINE_SAMPLE_ROWS = 1_000_000
+WORKLOADS = {"crm": crm_mix, "broad": broad_mix, "registry": us_registry_numbers}
 _NAIVE_DTYPE = pl.Struct({"e164": pl.String, "valid": pl.Boolean, "type": pl.String, "region": pl.String})
 
 
@@ -58,8 +60,8 @@ def _naive_row(row: dict[str, str | None]) -> dict[str, object]:
 
 def run_workload(name: str, rows: int) -> dict[str, object]:
     """Time the engine on the whole workload and the baseline on it or on a sample of it."""
-    frame = crm_mix(rows, seed=SEED) if name == "crm" else us_registry_numbers(rows, seed=SEED)
-    region_column = "country" if name == "crm" else None
+    frame = WORKLOADS[name](rows, seed=SEED)
+    region_column = "country" if "country" in frame.columns else None
     engine_s = _best_of(lambda: normalise_phones(frame, "phone", region="US", region_column=region_column), repeats=2)
     sample = frame.head(min(rows, BASELINE_SAMPLE_ROWS))
     baseline_s = _best_of(lambda: naive_normalise(sample, region="US"), repeats=1)
@@ -90,7 +92,7 @@ def _best_of(action: Callable[[], object], *, repeats: int) -> float:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("workload", nargs="?", choices=[*DEFAULT_ROWS, "all"], default="all")
-    parser.add_argument("--rows", type=int, help="rows to generate (default: 1M crm, 50M registry)")
+    parser.add_argument("--rows", type=int, help="rows to generate (default: 1M crm and broad, 50M registry)")
     arguments = parser.parse_args(argv)
     if arguments.workload != "all":
         rows = arguments.rows or DEFAULT_ROWS[arguments.workload]

@@ -13,6 +13,12 @@ CRM_REGIONS = {"US": 0.45, "GB": 0.15, "DE": 0.1, "FR": 0.1, "AU": 0.1, "IN": 0.
 GARBAGE = ["n/a", "", "unknown", "12345", "call me", "0000000000", "2.01555E+09", "-", "TBD", "none"]
 _FORMATS = [PhoneNumberFormat.E164, PhoneNumberFormat.INTERNATIONAL, PhoneNumberFormat.NATIONAL]
 _TEMPLATES = 50_000
+_ALL_FORMATS = [
+    PhoneNumberFormat.E164,
+    PhoneNumberFormat.INTERNATIONAL,
+    PhoneNumberFormat.NATIONAL,
+    PhoneNumberFormat.RFC3966,
+]
 
 
 def crm_mix(rows: int, *, seed: int) -> pl.DataFrame:
@@ -41,6 +47,48 @@ def crm_mix(rows: int, *, seed: int) -> pl.DataFrame:
     is_garbage = pl.Series(rng.random(rows) < 0.05)
     garbage = pl.Series(rng.choice(GARBAGE, size=rows))
     return mix.with_columns(phone=pl.when(is_garbage).then(garbage).otherwise(phone))
+
+
+def broad_mix(rows: int, *, seed: int) -> pl.DataFrame:
+    """`phone, country` rows from every supported region, in every format phonenumbers documents (E.164,
+    international, national, RFC 3966) and out-of-country dialling, 30% repeated; the row's country is the
+    number's own region 60% of the time, another region otherwise."""
+    rng = np.random.default_rng(seed)
+    regions = sorted(phonenumbers.SUPPORTED_REGIONS)
+    examples = [
+        (region, number)
+        for region in regions
+        for number_type in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE, PhoneNumberType.TOLL_FREE)
+        if (number := phonenumbers.example_number_for_type(region, number_type)) is not None
+    ]
+    distinct = int(rows * 0.7)
+    picks = rng.integers(0, len(examples), size=distinct)
+    varied = rng.integers(0, 100, size=distinct)
+    formats = rng.integers(0, 5, size=distinct)
+    elsewhere = rng.random(distinct) >= 0.6
+    others = rng.choice(regions, size=distinct)
+    phones, countries = [], []
+    for pick, digits, form, is_elsewhere, other in zip(picks, varied, formats, elsewhere, others, strict=True):
+        region, example = examples[pick]
+        national = str(example.national_number)
+        number = phonenumbers.PhoneNumber(
+            country_code=example.country_code,
+            national_number=int(national[:-4] + f"{digits:02d}" + national[-2:])
+            if len(national) > 5
+            else example.national_number,
+            italian_leading_zero=example.italian_leading_zero,
+            number_of_leading_zeros=example.number_of_leading_zeros,
+        )
+        country = str(other) if is_elsewhere else region
+        phones.append(
+            phonenumbers.format_out_of_country_calling_number(number, country)
+            if form == 4
+            else phonenumbers.format_number(number, _ALL_FORMATS[form])
+        )
+        countries.append(country)
+    numbers = pl.DataFrame({"phone": phones, "country": countries})
+    repeated = numbers.sample(rows - distinct, with_replacement=True, seed=seed)
+    return pl.concat([numbers, repeated]).sample(fraction=1.0, shuffle=True, seed=seed)
 
 
 def us_registry_numbers(rows: int, *, seed: int) -> pl.DataFrame:

@@ -48,6 +48,8 @@ _POSSIBILITY_REASONS = {
     ValidationResult.TOO_LONG: "too_long",
     ValidationResult.INVALID_LENGTH: "invalid_length",
 }
+# phonenumbers' own cache of compiled patterns (9.0.42+): a broad mix of regions no longer thrashes `re`'s cache.
+phonenumbers.enable_pattern_cache()
 _TYPE_NAMES = {value: name.lower() for name, value in vars(PhoneNumberType).items() if name.isupper()}
 _RESULT_SCHEMA = {
     "_raw": pl.String,
@@ -76,6 +78,7 @@ _PLAIN_PUNCTUATION = {character: "" for character in " ().-/+"}
 _NANPA_REGIONS = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
 _SUPPORTED_REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 _LONGEST_PLAIN_VALUE = 64
+_RFC3966_PREFIX = "tel:"
 _DIRECT_SAMPLE_ROWS = 1000
 
 
@@ -230,9 +233,11 @@ def _canonical_keys(cleaned: pl.DataFrame) -> pl.DataFrame:
 
     With three or more digits such a value is always viable, and its parse depends only on the key.
     Other values get no key, so they can never pick up a plain value's answer. Values that are
-    punctuated digits and nothing else, the most common, skip the full pattern's extraction.
+    punctuated digits and nothing else, the most common, skip the full pattern's extraction. A `tel:`
+    URI whose rest is plain (no parameters but `;ext=`) keys as its rest: phonenumbers reads it so.
     """
-    value = pl.col("_cleaned")
+    # An RFC 3966 URI without parameters (`tel:+1-201-555-0123`) is read by phonenumbers as the number after it.
+    value = pl.col("_cleaned").str.strip_prefix(_RFC3966_PREFIX)
     parts = pl.when(~pl.col("_punctuated")).then(value).str.extract_groups(_PLAIN_NUMBER)
     number = pl.col("_number")
     is_plain = (
@@ -261,7 +266,8 @@ def _canonical_keys(cleaned: pl.DataFrame) -> pl.DataFrame:
 
 def _parse_with_phonenumbers(values: pl.DataFrame) -> pl.DataFrame:
     """The fallback: phonenumbers itself, one call per distinct cleaned value."""
-    distinct = values.select("_cleaned", "_parse_region").unique()
+    # Region by region, so each region's patterns stay in Python's regex cache while its values are parsed.
+    distinct = values.select("_cleaned", "_parse_region").unique().sort("_parse_region", "_cleaned")
     rows = [(value, region, *parse_phone(value, region)) for value, region in distinct.iter_rows()]
     schema = {"_cleaned": pl.String} | {name: dtype for name, dtype in _RESULT_SCHEMA.items() if name != "_raw"}
     answers = pl.DataFrame(rows, schema=schema, orient="row")

@@ -233,3 +233,16 @@ def test_a_national_prefix_written_after_the_country_code_is_stripped_as_libphon
     values = [("+44 180020 20 7946 0018", "US"), ("+86 11791 2345678901", "US"), ("+44 1614960000", "US")]
     assert [e164 for e164, *_ in normalised(values)] == ["+442079460018", "+862345678901", "+441614960000"]
     assert normalised(values) == [reference(raw, region) for raw, region in values]
+
+
+TEL_URIS = [
+    "tel:+1-201-555-0123", "tel:2015550123", "tel:+1-201-555-0123;ext=42", "tel:+44-20-7946-0018",
+    "tel:+1-201-555-0123;phone-context=example.com", "tel:+1-201-555-0123;isub=12", "tel:0044 20 7946 0018",
+    "tel:", "tel:+", "TEL:+1-201-555-0123", "tel:+1(201)555-0123", "tel:+49-30-1234-567.0", "tel:tel:+12015550123",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", TEL_URIS)
+@pytest.mark.parametrize("region", ["US", "GB", "DE"])
+def test_a_tel_uri_gets_phonenumbers_answer_whether_or_not_the_fast_path_reads_it(value: str, region: str) -> None:
+    assert normalised([(value, region)]) == [reference(value, region)]
