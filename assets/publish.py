@@ -114,6 +114,7 @@ def published_run(
             sellers=campaign_sellers(config, dialler_leads.get_column("campaign")),
             unusable=unusable_report(unusable_suppression_entries),
             crm=config.crm,
+            calling_rules=config.calling_time.rules,
             run_id=context.run.run_id,
             run_started_at=started_at,
         ),

@@ -26,6 +26,7 @@ CHECKS = {
     "suppression_list:every_registry_contributes",
     "scrubbed_leads:scrubbed_leads_expectations",
     "scrubbed_leads:clean_call_lists_expectations",
+    "scrubbed_leads:clean_rows_have_windows",
     "scrubbed_leads:rows_reconcile",
     "scrubbed_leads:no_clean_number_is_suppressed",
 }
