@@ -8,6 +8,7 @@ from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData
 from assets.run_clock import run_started
 from pipelines.analytics import number_analytics as build_number_analytics
+from pipelines.calling_time import call_limit_breaches as build_call_limit_breaches
 from pipelines.calling_time import lead_windows
 from pipelines.cli_health import HEALTH_STATUSES
 from pipelines.cli_health import cli_days as build_cli_days
@@ -147,6 +148,20 @@ def dialled_numbers(
             ),
             **{f"count_numbers/{status}": statuses.get(status, 0) for status in SUPPRESSION_STATUSES},
             "count_calls_over_call_limit_30d": numbers.get_column("count_over_call_limit_30d").sum(),
+        },
+    )
+
+
+@dg.asset(group_name=ANALYTICS, kinds={"polars"})
+def call_limit_breaches(scrubline: ScrublineData, normalised_call_records: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    """One row per call made when its number's call limit (Florida, Oklahoma: 3 in 24 hours) was already reached."""
+    breaches = build_call_limit_breaches(normalised_call_records, rules=scrubline.config().calling_time.rules)
+    return dg.Output(
+        breaches,
+        metadata={
+            **frame_metadata(breaches, preview_columns=["cli_e164", "dialled_e164", "started_at"]),
+            "count_clis": breaches.get_column("cli_e164").n_unique(),
+            "count_numbers": breaches.get_column("dialled_e164").n_unique(),
         },
     )
 

@@ -46,6 +46,7 @@ def published_run(
     cli_health: pl.DataFrame,
     pool_capacity: pl.DataFrame,
     dialled_numbers: pl.DataFrame,
+    call_limit_breaches: pl.DataFrame,
 ) -> dg.MaterializeResult:
     """The run's folder under `published/`: clean lists and their certificates, suppressed, invalid, outcomes."""
     config = scrubline.config()
@@ -55,6 +56,7 @@ def published_run(
         "cli_health": cli_health,
         "pool_capacity": pool_capacity,
         "dialled_numbers": dialled_numbers,
+        "call_limit_breaches": call_limit_breaches,
     }
     outputs = run_outputs(
         scrubbed_leads,

@@ -59,7 +59,10 @@ def lead_windows(
 
 def defer_uncallable(scrubbed: pl.DataFrame, windows: pl.DataFrame) -> pl.DataFrame:
     """`scrubbed` with its clean rows' windows and `not_before_utc`, and the clean rows that cannot be called in the
-    list's day moved to `deferred` with the reason; every other row as it was, with null timing columns."""
+    list's day moved to `deferred` with the reason; every other row as it was, with null timing columns.
+
+    A clean row whose number `windows` does not hold has no known window, so it is deferred too (fail closed).
+    """
     timing = scrubbed.select("phone_e164", "outcome").join(
         windows.select("phone_e164", *TIMING_COLUMNS, "deferred_reason"),
         on="phone_e164",
@@ -67,10 +70,11 @@ def defer_uncallable(scrubbed: pl.DataFrame, windows: pl.DataFrame) -> pl.DataFr
         maintain_order="left",
     )
     is_clean = pl.col("outcome") == "clean"
-    is_deferred = is_clean & pl.col("deferred_reason").is_not_null()
+    why = pl.coalesce("deferred_reason", pl.when(pl.col("window_start_utc").is_null()).then(pl.lit(NO_CALLING_WINDOW)))
+    is_deferred = is_clean & why.is_not_null()
     decided = timing.select(
         outcome=pl.when(is_deferred).then(pl.lit(DEFERRED)).otherwise("outcome"),
-        _deferred_reason=pl.when(is_deferred).then("deferred_reason"),
+        _deferred_reason=pl.when(is_deferred).then(why),
         **{column: pl.when(is_clean).then(column) for column in TIMING_COLUMNS},
     )
     return scrubbed.with_columns(
@@ -92,17 +96,44 @@ def with_call_limit(frame: pl.DataFrame, column: str, *, rules: Mapping[str, Cal
 
 
 def audited_calls(calls: pl.DataFrame, *, rules: Mapping[str, CallingRule]) -> pl.DataFrame:
-    """Call attempts with the recipient located, `is_outside_hours` and `is_over_call_limit`, in `started_at` order."""
+    """Call attempts with the recipient located, `is_outside_hours`, `count_calls_before_24h` (the number's calls in
+    the 24 hours before each) and `is_over_call_limit`, in `started_at` order."""
     attempts = calls.filter(pl.col("is_attempt"))
     timed = with_outside_hours(located(attempts, "dialled", rules=rules), "dialled", rules=rules)
-    limited = with_call_limit(timed, "dialled", rules=rules)
     calls_so_far = (
         pl.col("is_attempt")
         .cast(pl.Int64)
         .rolling_sum_by("started_at", _LIMIT_PERIOD, closed="right")
         .over("dialled_e164")
     )
-    return limited.with_columns(is_over_call_limit=((calls_so_far - 1) >= pl.col("max_calls_per_24h")).fill_null(False))
+    return (
+        with_call_limit(timed, "dialled", rules=rules)
+        .with_columns(count_calls_before_24h=calls_so_far - 1)
+        .with_columns(
+            is_over_call_limit=(pl.col("count_calls_before_24h") >= pl.col("max_calls_per_24h")).fill_null(False)
+        )
+    )
+
+
+def call_limit_breaches(calls: pl.DataFrame, *, rules: Mapping[str, CallingRule]) -> pl.DataFrame:
+    """One row per call attempt made when its number's call limit was already reached: the call, its CLI and
+    number, the limit and the calls before it in 24 hours; in number and time order."""
+    return (
+        audited_calls(calls, rules=rules)
+        .filter("is_over_call_limit")
+        .select(
+            "call_id",
+            "cli_e164",
+            "dialled_e164",
+            "dialled_subdivision",
+            "started_at",
+            "max_calls_per_24h",
+            "count_calls_before_24h",
+            "source_file",
+            "source_row",
+        )  # fmt: skip
+        .sort("dialled_e164", "started_at")
+    )
 
 
 def _recent_calls(calls: pl.DataFrame, *, as_of: datetime) -> pl.DataFrame:

@@ -54,7 +54,9 @@ qualify row_number() over (partition by run_date, campaign, phone_e164 order by 
 """
 # Analytics a run publishes as `analytics/<name>.parquet` and the warehouse shows as views of the same
 # name when the run has them: calling windows always, the rest only with a call log, none in older runs.
-ANALYTICS_VIEWS = ("calling_windows", "cli_days", "cli_health", "pool_capacity", "dialled_numbers")
+ANALYTICS_VIEWS = (
+    "calling_windows", "cli_days", "cli_health", "pool_capacity", "dialled_numbers", "call_limit_breaches",
+)  # fmt: skip
 
 
 def run_outputs(

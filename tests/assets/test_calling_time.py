@@ -130,6 +130,10 @@ def test_the_audit_counts_calls_outside_the_rule_tables_hours_and_over_a_limit_b
         (date(2026, 11, 26), 7, 0, 1),
         (date(2026, 11, 27), 3, 3, 0),
     ]
+    breaches = pl.read_parquet(analytics / "call_limit_breaches.parquet")
+    assert breaches.select("call_id", "cli_e164", "dialled_e164", "count_calls_before_24h").rows() == [
+        ("k10", "+12015550101", "+13055550103", 3)
+    ]
     numbers = pl.read_parquet(analytics / "dialled_numbers.parquet")
     assert numbers.select("dialled_e164", "dialled_subdivision", "count_over_call_limit_30d").rows() == [
         ("+13055550101", "US-FL", 0),

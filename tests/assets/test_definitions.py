@@ -13,6 +13,7 @@ ASSETS = {
     "normalised_call_records", "normalised_number_estate",
     "established_relationships", "unusable_suppression_entries", "suppression_list", "scrubbed_leads",
     "number_analytics", "cli_days", "cli_health", "pool_capacity", "dialled_numbers", "calling_windows",
+    "call_limit_breaches",
     "published_run", "warehouse", "list_expiry",
 }  # fmt: skip
 CHECKS = {

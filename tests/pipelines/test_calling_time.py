@@ -9,7 +9,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines.calling_rules import DEFAULT_CALLING_RULES, CallingRule, CallingWindow
-from pipelines.calling_time import audited_calls, defer_uncallable, number_windows
+from pipelines.calling_time import audited_calls, call_limit_breaches, defer_uncallable, number_windows
 from pipelines.calls import normalise_call_records
 from pipelines.e164 import normalise_phones
 from tests.call_log import call_records
@@ -146,6 +146,15 @@ def test_clean_rows_without_a_legal_window_are_deferred_and_every_other_row_keep
     assert_frame_equal(timed, expected)
 
 
+def test_a_clean_row_whose_number_has_no_computed_window_is_deferred_not_dialled_blind() -> None:
+    windows = number_windows(leads(NJ), CALLS, rules=DEFAULT_CALLING_RULES, as_of=AS_OF)
+    timed = defer_uncallable(SCRUBBED.filter(pl.col("lead_id").is_in(["A1", "W2"])), windows)
+    assert timed.select("lead_id", "outcome", "reason", "window_start_utc").rows() == [
+        ("A1", "clean", None, at("2026-11-27T13:00")),
+        ("W2", "deferred", "no_calling_window", None),
+    ]
+
+
 @pytest.mark.parametrize(
     ("dialled", "expected"),
     [
@@ -165,3 +174,11 @@ def test_a_call_breaks_the_limit_when_the_24_hours_before_it_already_hold_the_li
     )
     audited = audited_calls(calls, rules=DEFAULT_CALLING_RULES)
     assert audited.get_column("is_over_call_limit").to_list() == expected
+
+
+def test_each_call_that_broke_a_limit_is_listed_with_its_cli_and_the_calls_before_it() -> None:
+    breaches = call_limit_breaches(CALLS, rules=DEFAULT_CALLING_RULES)
+    assert breaches.select(
+        "call_id", "cli_e164", "dialled_e164", "dialled_subdivision", "started_at", "max_calls_per_24h",
+        "count_calls_before_24h",
+    ).rows() == [("c10", "+12015550199", FL_FOURTH, "US-FL", at("2026-11-26T20:00"), 3, 3)]  # fmt: skip
