@@ -35,9 +35,7 @@ def number_windows(
     numbers = leads.filter(pl.col("phone_valid")).unique("phone_e164", maintain_order=True)
     numbers = numbers.select("phone_e164", "phone_type", "phone_region")
     windows = calling_windows(located(numbers, "phone", rules=rules), "phone", day=as_of.date(), rules=rules)
-    limited = with_call_limit(windows, "phone", rules=rules).join(
-        _recent_calls(calls, as_of=as_of), on="phone_e164", how="left", maintain_order="left"
-    )
+    limited = windows.join(_recent_calls(calls, as_of=as_of), on="phone_e164", how="left", maintain_order="left")
     limit = pl.col("max_calls_per_24h")
     return limited.select(
         pl.exclude("phone_type", "phone_region", "_recent_calls"),
@@ -83,43 +81,38 @@ def defer_uncallable(scrubbed: pl.DataFrame, windows: pl.DataFrame) -> pl.DataFr
     ).hstack(decided.select(TIMING_COLUMNS))
 
 
-def with_call_limit(frame: pl.DataFrame, column: str, *, rules: Mapping[str, CallingRule]) -> pl.DataFrame:
-    """Add `max_calls_per_24h`: the lowest call limit of the number's jurisdictions; null when none has one."""
-    jurisdictions = f"{column}_jurisdictions"
-    keys = frame.select(pl.col(jurisdictions).unique().drop_nulls()).to_series().to_list()
-    limits = pl.DataFrame(
-        [(key, _lowest_limit(key, rules)) for key in keys],
-        schema={jurisdictions: pl.List(pl.String), "max_calls_per_24h": pl.Int64},
-        orient="row",
-    )
-    return frame.join(limits, on=jurisdictions, how="left", maintain_order="left")
-
-
-def audited_calls(calls: pl.DataFrame, *, rules: Mapping[str, CallingRule]) -> pl.DataFrame:
-    """Call attempts with the recipient located, `is_outside_hours`, `count_calls_before_24h` (the number's calls in
-    the 24 hours before each) and `is_over_call_limit`, in `started_at` order."""
-    attempts = calls.filter(pl.col("is_attempt"))
-    timed = with_outside_hours(located(attempts, "dialled", rules=rules), "dialled", rules=rules)
-    calls_so_far = (
-        pl.col("is_attempt")
-        .cast(pl.Int64)
-        .rolling_sum_by("started_at", _LIMIT_PERIOD, closed="right")
-        .over("dialled_e164")
+def limited_calls(calls: pl.DataFrame, *, rules: Mapping[str, CallingRule]) -> pl.DataFrame:
+    """Call attempts with the recipient located (with its call limit), `count_calls_before_24h` (the number's calls in
+    the 24 hours before each; null without a limit) and `is_over_call_limit`."""
+    attempts = located(calls.filter(pl.col("is_attempt")), "dialled", rules=rules)
+    indexed = attempts.with_row_index("_call")
+    # Counted only where there is a limit: most numbers have none, and the rolling count is the costly part.
+    calls_so_far = pl.col("is_attempt").cast(pl.Int64).rolling_sum_by("started_at", _LIMIT_PERIOD, closed="right")
+    counted = (
+        indexed.filter(pl.col("max_calls_per_24h").is_not_null())
+        .sort("started_at")
+        .select("_call", count_calls_before_24h=calls_so_far.over("dialled_e164") - 1)
     )
     return (
-        with_call_limit(timed, "dialled", rules=rules)
-        .with_columns(count_calls_before_24h=calls_so_far - 1)
+        indexed.join(counted, on="_call", how="left", maintain_order="left")
+        .drop("_call")
         .with_columns(
             is_over_call_limit=(pl.col("count_calls_before_24h") >= pl.col("max_calls_per_24h")).fill_null(False)
         )
     )
 
 
+def audited_calls(calls: pl.DataFrame, *, rules: Mapping[str, CallingRule]) -> pl.DataFrame:
+    """`limited_calls` with `is_outside_hours` (whether each started outside its recipient's legal hours), in
+    `started_at` order."""
+    return with_outside_hours(limited_calls(calls, rules=rules), "dialled", rules=rules)
+
+
 def call_limit_breaches(calls: pl.DataFrame, *, rules: Mapping[str, CallingRule]) -> pl.DataFrame:
     """One row per call attempt made when its number's call limit was already reached: the call, its CLI and
     number, the limit and the calls before it in 24 hours; in number and time order."""
     return (
-        audited_calls(calls, rules=rules)
+        limited_calls(calls, rules=rules)
         .filter("is_over_call_limit")
         .select(
             "call_id",
@@ -157,8 +150,3 @@ def _deferred_reason(as_of: datetime) -> pl.Expr:
         .when(pl.col("not_before_utc") >= pl.col("window_end_utc"))
         .then(pl.lit(CALL_LIMIT_REACHED))
     )
-
-
-def _lowest_limit(jurisdictions: list[str], rules: Mapping[str, CallingRule]) -> int | None:
-    limits = [rules[name].max_calls_per_24h for name in jurisdictions if rules[name].max_calls_per_24h is not None]
-    return min(limits, default=None)

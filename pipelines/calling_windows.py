@@ -45,8 +45,14 @@ _NANP_EXAMPLE_LINE = "2345678"  # completes an area code or exchange prefix into
 
 
 def located(frame: pl.DataFrame, column: str, *, rules: Mapping[str, CallingRule]) -> pl.DataFrame:
-    """Add `<column>_time_zones`, `<column>_subdivision` and `<column>_jurisdictions`: where the number is called."""
-    return with_jurisdictions(with_subdivision(with_time_zones(frame, column), column), column, rules=rules)
+    """Add `<column>_time_zones`, `<column>_subdivision`, `<column>_jurisdictions` and `max_calls_per_24h`: where
+    the number is called and how often it may be; null for a row without a valid number. Each distinct number is
+    located once, however many rows hold it."""
+    e164, number_type, region = f"{column}_e164", f"{column}_type", f"{column}_region"
+    numbers = frame.select(e164, number_type, region).unique(e164).drop_nulls(e164)
+    placed = with_jurisdictions(with_subdivision(with_time_zones(numbers, column), column), column, rules=rules)
+    placed = with_call_limit(placed, column, rules=rules)
+    return frame.join(placed.drop(number_type, region), on=e164, how="left", maintain_order="left")
 
 
 def with_time_zones(frame: pl.DataFrame, column: str) -> pl.DataFrame:
@@ -93,6 +99,18 @@ def with_jurisdictions(frame: pl.DataFrame, column: str, *, rules: Mapping[str, 
         orient="row",
     )
     return frame.join(jurisdictions, on=[region, subdivision], how="left", nulls_equal=True, maintain_order="left")
+
+
+def with_call_limit(frame: pl.DataFrame, column: str, *, rules: Mapping[str, CallingRule]) -> pl.DataFrame:
+    """Add `max_calls_per_24h`: the lowest call limit of the number's jurisdictions; null when none has one."""
+    jurisdictions = f"{column}_jurisdictions"
+    keys = frame.select(pl.col(jurisdictions).unique().drop_nulls()).to_series().to_list()
+    limits = pl.DataFrame(
+        [(key, _lowest_limit(key, rules)) for key in keys],
+        schema={jurisdictions: pl.List(pl.String), "max_calls_per_24h": pl.Int64},
+        orient="row",
+    )
+    return frame.join(limits, on=jurisdictions, how="left", maintain_order="left")
 
 
 @functools.cache
@@ -247,3 +265,8 @@ def _named_in(region: str, description: str) -> str | None:
         return _GEOCODER_NAMES[description]
     match = _CITY_SUBDIVISION.search(description)
     return match.group(1) if match and match.group(1) in names.values() else None
+
+
+def _lowest_limit(jurisdictions: list[str], rules: Mapping[str, CallingRule]) -> int | None:
+    limits = [rules[name].max_calls_per_24h for name in jurisdictions if rules[name].max_calls_per_24h is not None]
+    return min(limits, default=None)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from pipelines.calling_rules import CallingRule
-from pipelines.calling_time import audited_calls
+from pipelines.calling_time import limited_calls
 from pipelines.calls import ANSWERED
 from pipelines.duck import query_frames
 
@@ -87,7 +87,7 @@ def dialled_numbers(
     suppression status today."""
     if as_of.utcoffset() is None:
         raise ValueError(f"as_of must be a time-zone-aware instant, not the naive {as_of.isoformat()}")
-    attempts = audited_calls(calls, rules=rules)
+    attempts = limited_calls(calls, rules=rules)
     history = query_frames(
         _HISTORY,
         params={

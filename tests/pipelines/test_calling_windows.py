@@ -93,7 +93,7 @@ def test_each_number_gets_the_days_window_legal_in_all_its_zones_under_all_its_r
                     (LONDON, ["Europe/London"], None, ["GB"]),
                     (TOLL_FREE, US_ZONES, None, every_state),
                     (TORONTO, ["America/Toronto"], "CA-ON", ["CA"]),
-                    (None, None, None, []),
+                    (None, None, None, None),
                 ],
                 WINDOWS[day],
                 strict=True,
