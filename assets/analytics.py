@@ -8,8 +8,8 @@ from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData
 from assets.run_clock import run_started
 from pipelines.analytics import number_analytics as build_number_analytics
-from pipelines.calling_windows import calling_windows as build_calling_windows
-from pipelines.calling_windows import with_time_zones, with_us_state
+from pipelines.calling_time import call_limit_breaches as build_call_limit_breaches
+from pipelines.calling_time import lead_windows
 from pipelines.cli_health import HEALTH_STATUSES
 from pipelines.cli_health import cli_days as build_cli_days
 from pipelines.cli_health import cli_health as build_cli_health
@@ -49,14 +49,16 @@ def number_analytics(
 def cli_days(
     scrubline: ScrublineData, normalised_call_records: pl.DataFrame, normalised_number_estate: pl.DataFrame
 ) -> dg.Output[pl.DataFrame]:
-    """One row per CLI per UTC day: calls, recipients, answers, short calls, calls outside hours, complaints, cap."""
-    calls = scrubline.config().calls
+    """One row per CLI per UTC day: calls, recipients, answers, short calls, calls outside hours or over a number's
+    call limit, complaints, cap."""
+    config = scrubline.config()
+    calls = config.calls
     days = build_cli_days(
         normalised_call_records,
         normalised_number_estate,
         daily_cap=calls.daily_cap,
         short_call_s=calls.short_call_s,
-        hours=calls.calling_hours,
+        rules=config.calling_time.rules,
     )
     return dg.Output(
         days,
@@ -65,6 +67,8 @@ def cli_days(
                 days, preview_columns=["cli_e164", "day_utc", "count_calls", "answer_rate", "is_over_cap"]
             ),
             "count_over_cap_days": days.get_column("is_over_cap").sum(),
+            "count_calls_outside_hours": days.get_column("count_outside_hours").sum(),
+            "count_calls_over_call_limit": days.get_column("count_over_call_limit").sum(),
             "daily_cap": calls.daily_cap,
         },
     )
@@ -126,11 +130,12 @@ def dialled_numbers(
     normalised_call_records: pl.DataFrame,
     suppression_list: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
-    """One row per dialled number: attempts in the last 24 h, 7 and 30 days, last call, contact rate, status today."""
+    """One row per dialled number: attempts in the last 24 h, 7 and 30 days, last call, contact rate, calls over its
+    limit, status today."""
     numbers = build_dialled_numbers(
         normalised_call_records,
         binding_suppressions(suppression_list),
-        states=scrubline.config().calls.states,
+        rules=scrubline.config().calling_time.rules,
         as_of=run_started(context),
     )
     statuses = dict(numbers.get_column("suppression_status").value_counts().iter_rows())
@@ -138,26 +143,44 @@ def dialled_numbers(
         numbers,
         metadata={
             **frame_metadata(
-                numbers, preview_columns=["dialled_e164", "dialled_state", "count_attempts_24h", "suppression_status"]
+                numbers,
+                preview_columns=["dialled_e164", "dialled_subdivision", "count_attempts_24h", "suppression_status"],
             ),
             **{f"count_numbers/{status}": statuses.get(status, 0) for status in SUPPRESSION_STATUSES},
+            "count_calls_over_call_limit_30d": numbers.get_column("count_over_call_limit_30d").sum(),
+        },
+    )
+
+
+@dg.asset(group_name=ANALYTICS, kinds={"polars"})
+def call_limit_breaches(scrubline: ScrublineData, normalised_call_records: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    """One row per call made when its number's call limit (Florida, Oklahoma: 3 in 24 hours) was already reached."""
+    breaches = build_call_limit_breaches(normalised_call_records, rules=scrubline.config().calling_time.rules)
+    return dg.Output(
+        breaches,
+        metadata={
+            **frame_metadata(breaches, preview_columns=["cli_e164", "dialled_e164", "started_at"]),
+            "count_clis": breaches.get_column("cli_e164").n_unique(),
+            "count_numbers": breaches.get_column("dialled_e164").n_unique(),
         },
     )
 
 
 @dg.asset(group_name=ANALYTICS, kinds={"polars"})
 def calling_windows(
-    context: dg.AssetExecutionContext, scrubline: ScrublineData, scrubbed_leads: pl.DataFrame
+    context: dg.AssetExecutionContext,
+    scrubline: ScrublineData,
+    scrubbed_leads: pl.DataFrame,
+    normalised_call_records: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
-    """One row per clean list row: the recipient's time zones, US state and today's calling window in UTC."""
-    calls = scrubline.config().calls
-    clean = scrubbed_leads.filter(pl.col("outcome") == "clean").select(
-        "campaign", "lead_id", "phone_e164", "phone_type", "phone_region"
+    """One row per clean or deferred list row: the recipient's time zones, jurisdictions, the list day's window in
+    UTC, its call limit and calls in the last 24 hours, and why it is deferred."""
+    windows = lead_windows(
+        scrubbed_leads,
+        normalised_call_records,
+        rules=scrubline.config().calling_time.rules,
+        as_of=run_started(context),
     )
-    located = with_us_state(with_time_zones(clean, "phone"), "phone")
-    windows = build_calling_windows(
-        located, "phone", as_of=run_started(context).date(), hours=calls.calling_hours, states=calls.states
-    ).drop("phone_type", "phone_region")
     count_without = windows.get_column("window_start_utc").null_count()
     return dg.Output(
         windows,

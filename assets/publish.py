@@ -47,6 +47,7 @@ def published_run(
     cli_health: pl.DataFrame,
     pool_capacity: pl.DataFrame,
     dialled_numbers: pl.DataFrame,
+    call_limit_breaches: pl.DataFrame,
 ) -> dg.MaterializeResult:
     """The run's folder under `published/`: clean lists and their certificates, suppressed, invalid, outcomes."""
     config = scrubline.config()
@@ -56,6 +57,7 @@ def published_run(
         "cli_health": cli_health,
         "pool_capacity": pool_capacity,
         "dialled_numbers": dialled_numbers,
+        "call_limit_breaches": call_limit_breaches,
     }
     outputs = run_outputs(
         scrubbed_leads,
@@ -118,6 +120,7 @@ def published_run(
             sellers=campaign_sellers(config, dialler_leads.get_column("campaign")),
             unusable=unusable_report(unusable_suppression_entries),
             crm=config.crm,
+            calling_rules=config.calling_time.rules,
             run_id=context.run.run_id,
             run_started_at=started_at,
         ),

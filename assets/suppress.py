@@ -8,12 +8,20 @@ from assets.constants import SUPPRESS
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData
 from assets.run_clock import run_started
+from pipelines.calling_time import DEFERRED_REASONS, TIMING_COLUMNS, defer_uncallable, number_windows
 from pipelines.config import ScrublineConfig
 from pipelines.masking import masked_e164
 from pipelines.registry_store import listed_in_snapshots
 from pipelines.relationships import EBR_INQUIRY, EBR_PURCHASE
 from pipelines.relationships import established_relationships as build_established_relationships
-from pipelines.scrub import canonical_leads, clean_rows_flagged, leaked_numbers, reconciliation, scrub_leads
+from pipelines.scrub import (
+    OUTCOMES,
+    canonical_leads,
+    clean_rows_flagged,
+    leaked_numbers,
+    reconciliation,
+    scrub_leads,
+)
 from pipelines.sellers import campaign_sellers, scope_aliases, unknown_seller_scopes
 from pipelines.sources import crm_numbers
 from pipelines.suppression import (
@@ -171,21 +179,28 @@ def every_registry_contributes(
 
 @dg.asset(group_name=SUPPRESS, kinds={"duckdb", "polars"})
 def scrubbed_leads(
-    scrubline: ScrublineData, normalised_dialler_leads: pl.DataFrame, suppression_list: pl.DataFrame
+    context: dg.AssetExecutionContext,
+    scrubline: ScrublineData,
+    normalised_dialler_leads: pl.DataFrame,
+    suppression_list: pl.DataFrame,
+    normalised_call_records: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
-    """One row per dialler record with its outcome (clean, suppressed, invalid, quarantined) and reason."""
+    """One row per dialler record with its outcome (clean, suppressed, invalid, quarantined, deferred) and reason;
+    clean and deferred rows with the list day's calling window."""
     config = scrubline.config()
     leads = leads_of(config, normalised_dialler_leads)
     scrubbed = scrub_leads(leads, suppression_list)
+    clean = scrubbed.filter(pl.col("outcome") == "clean")
+    windows = number_windows(
+        clean, normalised_call_records, rules=config.calling_time.rules, as_of=run_started(context)
+    )
+    scrubbed = defer_uncallable(scrubbed, windows)
     outcomes = dict(scrubbed.get_column("outcome").value_counts().iter_rows())
     return dg.Output(
         scrubbed,
         metadata={
             **frame_metadata(scrubbed, preview_columns=["campaign", "lead_id", "phone_e164", "outcome", "reason"]),
-            **{
-                f"count_{outcome}": outcomes.get(outcome, 0)
-                for outcome in ("clean", "suppressed", "invalid", "quarantined")
-            },
+            **{f"count_{outcome}": outcomes.get(outcome, 0) for outcome in OUTCOMES},
             "count_exempted": scrubbed.get_column("exemptions").is_not_null().sum(),
             "suppression_rate": rate(outcomes.get("suppressed", 0), scrubbed.height),
             "invalid_rate": rate(outcomes.get("invalid", 0), scrubbed.height),
@@ -195,8 +210,9 @@ def scrubbed_leads(
 
 @dg.asset_check(asset=scrubbed_leads, blocking=True)
 def scrubbed_leads_expectations(scrubbed_leads: pl.DataFrame) -> dg.AssetCheckResult:
-    """One row per source record, a known outcome, and a reason for every outcome but clean."""
-    return expectation_result(validate_frame(scrubbed_leads, "scrubbed_leads"))
+    """One row per source record, a known outcome, a reason for every outcome but clean, a known deferral reason."""
+    parameters = {"deferred_reasons": list(DEFERRED_REASONS)}
+    return expectation_result(validate_frame(scrubbed_leads, "scrubbed_leads", parameters=parameters))
 
 
 @dg.asset_check(
@@ -207,9 +223,16 @@ def clean_call_lists_expectations(scrubbed_leads: pl.DataFrame, suppression_list
     return expectation_result(validate_frame(clean_rows_flagged(scrubbed_leads, suppression_list), "clean_call_lists"))
 
 
+@dg.asset_check(asset=scrubbed_leads, blocking=True)
+def clean_rows_have_windows(scrubbed_leads: pl.DataFrame) -> dg.AssetCheckResult:
+    """Clean rows: each with the list day's calling window, ending after it starts and after `not_before_utc`."""
+    clean = scrubbed_leads.filter(pl.col("outcome") == "clean").select("campaign", "lead_id", *TIMING_COLUMNS)
+    return expectation_result(validate_frame(clean, "clean_call_windows"))
+
+
 @dg.asset_check(asset=scrubbed_leads, blocking=True, additional_ins={"dialler_leads": dg.AssetIn("dialler_leads")})
 def rows_reconcile(scrubbed_leads: pl.DataFrame, dialler_leads: pl.DataFrame) -> dg.AssetCheckResult:
-    """Per campaign, records read = clean + suppressed + invalid + quarantined."""
+    """Per campaign, records read = clean + suppressed + invalid + quarantined + deferred."""
     counts = reconciliation(dialler_leads, scrubbed_leads)
     result = expectation_result(validate_frame(counts, "scrub_reconciliation"))
     return dg.AssetCheckResult(

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import polars as pl
 
+from pipelines.calling_rules import CallingTime
 from pipelines.calls import normalise_call_records, normalise_number_estate
 from pipelines.cli_health import cli_days, cli_health, pool_capacity
 from pipelines.config import CallAnalytics
@@ -37,15 +38,14 @@ CLIS_PER_POOL = 300
 def main() -> None:
     arguments = _parser().parse_args()
     rules = CallAnalytics()
+    calling_rules = CallingTime().rules
     records, estate = generate(arguments.rows, seed=arguments.seed)
     print(f"{records.height:,} call records, {estate.height:,} CLIs, {DAYS} days")
     calls = _timed("normalise call records", lambda: normalise_call_records(records, default_region="US"))
     clis = _timed("normalise number estate", lambda: normalise_number_estate(estate, default_region="US"))
     days = _timed(
         "cli_days",
-        lambda: cli_days(
-            calls, clis, daily_cap=rules.daily_cap, short_call_s=rules.short_call_s, hours=rules.calling_hours
-        ),
+        lambda: cli_days(calls, clis, daily_cap=rules.daily_cap, short_call_s=rules.short_call_s, rules=calling_rules),
     )
     as_of = FIRST_DAY + timedelta(days=DAYS)
     health = _timed(
@@ -66,7 +66,7 @@ def main() -> None:
     _timed(
         "dialled_numbers",
         lambda: dialled_numbers(
-            calls, suppression_list, states=rules.states, as_of=datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
+            calls, suppression_list, rules=calling_rules, as_of=datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
         ),
     )
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from pipelines.calling_rules import CallingRule
 from pipelines.config import CrmSource, Registry, RetiredRegistry
 from pipelines.ingest import file_sha256
 from pipelines.signing import ALGORITHM, signature_path, verify_file
@@ -41,6 +42,7 @@ def scrub_certificates(
     scrubbed: pl.DataFrame,
     crm: CrmSource,
     sellers: Mapping[str, str],
+    calling_rules: Mapping[str, CallingRule],
     run_id: str,
     run_started_at: datetime,
 ) -> dict[str, dict[str, Any]]:
@@ -82,6 +84,8 @@ def scrub_certificates(
         "ebr_inquiry_months": crm.ebr_inquiry_months if crm.last_inquiry_column else None,
         "crm_do_not_call_column": crm.do_not_call_column,
         "opt_out_honour_years": crm.honour_years,
+        "calling_day": run_started_at.date(),
+        "calling_time": {name: rule.model_dump(mode="json") for name, rule in sorted(calling_rules.items())},
     }
     return {
         counts["campaign"]: {
@@ -199,7 +203,7 @@ def certificate_text(certificate: Mapping[str, Any]) -> str:
         ),
         f"Rows: {counts['count_rows_in']} read, {counts['count_clean']} clean, "
         f"{counts['count_suppressed']} suppressed, {counts['count_invalid']} invalid, "
-        f"{counts['count_quarantined']} quarantined",
+        f"{counts['count_quarantined']} quarantined, {counts['count_deferred']} deferred",
         "Registries:",
     ]
     for registry in certificate["registries"]:
@@ -225,6 +229,10 @@ def certificate_text(certificate: Mapping[str, Any]) -> str:
     rules = certificate["rules"]
     lines.append(
         f"EBR: purchase {_window(rules['ebr_purchase_months'])}, inquiry {_window(rules['ebr_inquiry_months'])}"
+    )
+    lines.append(
+        f"Calling time: windows for {rules['calling_day']} (UTC date of the run) under the rules of "
+        f"{', '.join(rules['calling_time'])}"
     )
     return "".join(f"{line}\n" for line in lines)
 

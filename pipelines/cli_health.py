@@ -12,13 +12,15 @@ reason names every threshold crossed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 
 import polars as pl
 
-from pipelines.calling_windows import with_outside_hours, with_time_zones
+from pipelines.calling_rules import CallingRule
+from pipelines.calling_time import audited_calls
 from pipelines.calls import ANSWERED
-from pipelines.config import CallingWindow, HealthThresholds
+from pipelines.config import HealthThresholds
 
 HEALTH_STATUSES = ("healthy", "watch", "rest", "retire")
 HealthStatus = pl.Enum(HEALTH_STATUSES)
@@ -27,20 +29,23 @@ USABLE_STATUSES = ("healthy", "watch")
 
 
 def cli_days(
-    calls: pl.DataFrame, estate: pl.DataFrame, *, daily_cap: int, short_call_s: int, hours: CallingWindow
+    calls: pl.DataFrame,
+    estate: pl.DataFrame,
+    *,
+    daily_cap: int,
+    short_call_s: int,
+    rules: Mapping[str, CallingRule],
 ) -> pl.DataFrame:
-    """One row per CLI per UTC day of usable calls: volume, answers, short calls, calls outside hours, cap."""
-    usable = calls.filter(pl.col("call_reason").is_null()).select(
-        "cli_e164", "dialled_e164", "dialled_type", "dialled_region", "started_at", "duration_s", "disposition",
-        "is_complaint",
-    )  # fmt: skip
-    timed = with_outside_hours(with_time_zones(usable, "dialled"), "dialled", hours=hours)
+    """One row per CLI per UTC day of usable calls: volume, answers, short calls, calls outside the legal hours
+    and over a number's call limit (the calling-time rule table), complaints, cap."""
+    timed = audited_calls(calls, rules=rules).filter(pl.col("call_reason").is_null())
     days = timed.group_by("cli_e164", day_utc=pl.col("started_at").dt.date()).agg(
         count_calls=pl.len(),
         count_recipients=pl.col("dialled_e164").n_unique(),
         count_answered=(pl.col("disposition") == ANSWERED).sum(),
         count_short_calls=(pl.col("duration_s") < short_call_s).sum(),
         count_outside_hours=pl.col("is_outside_hours").sum(),
+        count_over_call_limit=pl.col("is_over_call_limit").sum(),
         count_complaints=pl.col("is_complaint").sum(),
     )
     counts = [name for name in days.columns if name.startswith("count_")]
@@ -60,6 +65,7 @@ def cli_days(
             count_short_calls="count_short_calls",
             short_call_share=pl.col("count_short_calls") / pl.col("count_calls"),
             count_outside_hours="count_outside_hours",
+            count_over_call_limit="count_over_call_limit",
             count_complaints="count_complaints",
             is_over_cap=pl.col("count_calls") > daily_cap,
         )

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import glob
-from datetime import date, time
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 import phonenumbers
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pipelines.calling_rules import CallingTime
 from pipelines.errors import ConfigError
 from pipelines.registry_formats import NATIONAL_FORMATS
-from pipelines.us_states import US_STATE_CODES
 
 CONFIG_FILE_NAME = "scrubline.yaml"
 EBR_PURCHASE_MONTHS = 18
@@ -181,16 +181,6 @@ class Registry(_Section):
         return national.max_age_days
 
 
-def _quoted_time(value: object) -> object:
-    """Times must be quoted strings: YAML reads an unquoted 20:00 as the number 1200."""
-    if not isinstance(value, str | time):
-        raise ValueError(f'write times as quoted "HH:MM" strings (YAML read {value!r})')
-    return value
-
-
-LocalTime = Annotated[time, BeforeValidator(_quoted_time)]
-
-
 class CallRecordsSource(_Section):
     """The dialler's call log: one row per call attempt; columns default to the names shown."""
 
@@ -222,41 +212,6 @@ class NumberEstateSource(_Section):
                 "reputation_label_column and reputation_checked_column go together: a label needs its date"
             )
         return self
-
-
-class CallingWindow(_Section):
-    """Local hours in which calls are allowed: from `start` (inclusive) to `end` (exclusive)."""
-
-    start: LocalTime
-    end: LocalTime
-
-    @model_validator(mode="after")
-    def _start_before_end(self) -> CallingWindow:
-        if self.start >= self.end:
-            raise ValueError(f"start {self.start:%H:%M} must be before end {self.end:%H:%M}")
-        return self
-
-
-class StateRule(_Section):
-    """A US state's stricter rule: a narrower window (an omitted bound is the federal one) and a call limit."""
-
-    start: LocalTime | None = None
-    end: LocalTime | None = None
-    max_calls_per_24h: int | None = Field(default=None, gt=0)
-
-    @model_validator(mode="after")
-    def _start_before_end(self) -> StateRule:
-        if self.start is not None and self.end is not None and self.start >= self.end:
-            raise ValueError(f"start {self.start:%H:%M} must be before end {self.end:%H:%M}")
-        return self
-
-
-FEDERAL_CALLING_HOURS = CallingWindow(start=time(8), end=time(21))
-DEFAULT_STATE_RULES = {
-    "FL": StateRule(start=time(8), end=time(20), max_calls_per_24h=3),
-    "OK": StateRule(start=time(8), end=time(20), max_calls_per_24h=3),
-    "WA": StateRule(start=time(8), end=time(20)),
-}
 
 
 class HealthThresholds(_Section):
@@ -297,23 +252,24 @@ class CallAnalytics(_Section):
     # Practitioners keep a CLI to 20–30 calls a day; outside that range is a typo, not a policy.
     daily_cap: int = Field(default=25, ge=20, le=30)
     short_call_s: int = Field(default=10, gt=0)
-    calling_hours: CallingWindow = FEDERAL_CALLING_HOURS
-    states: dict[str, StateRule] = DEFAULT_STATE_RULES
     health: HealthThresholds = HealthThresholds()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _calling_rules_moved(cls, raw: object) -> object:
+        moved = sorted(set(raw) & {"calling_hours", "states"}) if isinstance(raw, dict) else []
+        if moved:
+            raise ValueError(
+                f"{' and '.join(moved)} moved to calling_time.jurisdictions (US for the federal hours, US-FL for "
+                "a state), which the clean lists obey too; see README, Calling time"
+            )
+        return raw
 
     @model_validator(mode="after")
     def _records_with_estate(self) -> CallAnalytics:
         if (self.records is None) != (self.estate is None):
             raise ValueError("records and estate go together: CLI health needs both the calls and the estate")
         return self
-
-    @field_validator("states")
-    @classmethod
-    def _known_states(cls, states: dict[str, StateRule]) -> dict[str, StateRule]:
-        unknown = sorted(set(states) - US_STATE_CODES)
-        if unknown:
-            raise ValueError(f"not US state postal codes: {', '.join(unknown)} (use e.g. FL, OK)")
-        return states
 
     @property
     def is_configured(self) -> bool:
@@ -362,6 +318,7 @@ class ScrublineConfig(_Section):
     # be honoured within 10 business days (47 CFR 64.1200(d)(3)), never fewer than 10 calendar days.
     max_list_age_days: int = Field(default=MAX_LIST_AGE_DAYS, gt=0, le=MAX_LIST_AGE_DAYS)
     calls: CallAnalytics = CallAnalytics()
+    calling_time: CallingTime = CallingTime()
 
     _region = field_validator("default_region")(_check_region)
 

@@ -1,8 +1,11 @@
-"""Per dialled number: its call history up to `as_of`, and whether it may be called today.
+"""Per dialled number: its call history up to `as_of`, the calls that broke its call limit, and whether it may be
+called today.
 
-Attempts count in the 24 hours, 7 and 30 days up to `as_of`. A number is `suppressed` when it is on
-the suppression list, `call_limit_reached` when its state limits calls per 24 hours (Florida and
-Oklahoma: three) and the last 24 hours reached that limit, and `callable` otherwise.
+Attempts count in the 24 hours, 7 and 30 days up to `as_of`. A number's call limit is the lowest of
+its jurisdictions' in the calling-time rule table (Florida and Oklahoma: three in 24 hours). A
+number is `suppressed` when it is on the suppression list, `call_limit_reached` when the last 24
+hours reached its limit, and `callable` otherwise; `count_over_call_limit_30d` counts the calls in
+the last 30 days that were made when the limit was already reached.
 """
 
 from __future__ import annotations
@@ -12,27 +15,30 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from pipelines.calling_windows import with_us_state
+from pipelines.calling_rules import CallingRule
+from pipelines.calling_time import limited_calls
 from pipelines.calls import ANSWERED
-from pipelines.config import StateRule
 from pipelines.duck import query_frames
 
 SUPPRESSION_STATUSES = ("callable", "suppressed", "call_limit_reached")
 
 _HISTORY = """
 with attempts as (
-    select dialled_e164, dialled_state, started_at, disposition, source_file, source_row
+    select dialled_e164, dialled_subdivision, max_calls_per_24h, is_over_call_limit, started_at, disposition,
+           source_file, source_row
     from calls
     where is_attempt and started_at <= $as_of
 ),
 
 history as (
     select dialled_e164,
-           any_value(dialled_state) as dialled_state,
+           any_value(dialled_subdivision) as dialled_subdivision,
+           any_value(max_calls_per_24h) as max_calls_per_24h,
            count(*) filter (started_at > $since_24h) as count_attempts_24h,
            count(*) filter (started_at > $since_7d) as count_attempts_7d,
            count(*) filter (started_at > $since_30d) as count_attempts_30d,
            count(*) filter (started_at > $since_30d and disposition = $answered) as count_answered_30d,
+           count(*) filter (started_at > $since_30d and is_over_call_limit) as count_over_call_limit_30d,
            max(started_at) as last_called_at,
            arg_max(disposition, struct_pack(started_at, source_file, source_row)) as last_disposition
     from attempts
@@ -46,16 +52,14 @@ suppressed as (
 
 judged as (
     select history.*,
-           call_limits.max_calls_per_24h,
            suppressed.dialled_e164 is not null as is_on_suppression_list,
-           coalesce(history.count_attempts_24h >= call_limits.max_calls_per_24h, false) as is_call_limit_reached
+           coalesce(history.count_attempts_24h >= history.max_calls_per_24h, false) as is_call_limit_reached
     from history
-    left join call_limits on call_limits.state = history.dialled_state
     left join suppressed using (dialled_e164)
 )
 
 select dialled_e164,
-       dialled_state,
+       dialled_subdivision,
        count_attempts_24h,
        count_attempts_7d,
        count_attempts_30d,
@@ -63,6 +67,7 @@ select dialled_e164,
        last_disposition,
        count_answered_30d / nullif(count_attempts_30d, 0) as contact_rate_30d,
        max_calls_per_24h,
+       count_over_call_limit_30d,
        is_on_suppression_list,
        is_call_limit_reached,
        case
@@ -76,17 +81,13 @@ order by dialled_e164
 
 
 def dialled_numbers(
-    calls: pl.DataFrame, suppression_list: pl.DataFrame, *, states: Mapping[str, StateRule], as_of: datetime
+    calls: pl.DataFrame, suppression_list: pl.DataFrame, *, rules: Mapping[str, CallingRule], as_of: datetime
 ) -> pl.DataFrame:
-    """One row per number dialled up to `as_of`: attempts, last call, contact rate and suppression status today."""
+    """One row per number dialled up to `as_of`: attempts, last call, contact rate, calls over its limit and
+    suppression status today."""
     if as_of.utcoffset() is None:
         raise ValueError(f"as_of must be a time-zone-aware instant, not the naive {as_of.isoformat()}")
-    call_limits = pl.DataFrame(
-        [(state, rule.max_calls_per_24h) for state, rule in states.items() if rule.max_calls_per_24h is not None],
-        schema={"state": pl.String, "max_calls_per_24h": pl.Int64},
-        orient="row",
-    )
-    attempts = with_us_state(calls.filter(pl.col("is_attempt")), "dialled")
+    attempts = limited_calls(calls, rules=rules)
     history = query_frames(
         _HISTORY,
         params={
@@ -97,9 +98,16 @@ def dialled_numbers(
             "answered": ANSWERED,
         },
         calls=attempts.select(
-            "dialled_e164", "dialled_state", "started_at", "disposition", "source_file", "source_row", "is_attempt"
-        ),
-        call_limits=call_limits,
+            "dialled_e164",
+            "dialled_subdivision",
+            "max_calls_per_24h",
+            "is_over_call_limit",
+            "started_at",
+            "disposition",
+            "source_file",
+            "source_row",
+            "is_attempt",
+        ),  # fmt: skip
         suppression_list=suppression_list.select("phone_e164"),
     )
     # DuckDB hands instants back in its session's time zone; the same instants, labelled UTC like every other.

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.calling_time import TIMING_COLUMNS
 from pipelines.certificate import certificate_text
 from pipelines.expiry import EXPIRED
 from pipelines.ingest import file_sha256
@@ -32,6 +33,7 @@ WAREHOUSE_VIEWS = {
     "clean_call_lists": "clean/*.parquet",
     "suppressed": "suppressed/*.parquet",
     "invalid": "invalid/*.parquet",
+    "deferred": "deferred/*.parquet",
     "number_analytics": "analytics/numbers.parquet",
     "contacts": "crm/contacts.parquet",
     "suppression_list": "suppression/suppression_list.parquet",
@@ -52,7 +54,9 @@ qualify row_number() over (partition by run_date, campaign, phone_e164 order by 
 """
 # Analytics a run publishes as `analytics/<name>.parquet` and the warehouse shows as views of the same
 # name when the run has them: calling windows always, the rest only with a call log, none in older runs.
-ANALYTICS_VIEWS = ("calling_windows", "cli_days", "cli_health", "pool_capacity", "dialled_numbers")
+ANALYTICS_VIEWS = (
+    "calling_windows", "cli_days", "cli_health", "pool_capacity", "dialled_numbers", "call_limit_breaches",
+)  # fmt: skip
 
 
 def run_outputs(
@@ -69,15 +73,19 @@ def run_outputs(
     for (campaign,), leads in scrubbed.sort("campaign").group_by("campaign", maintain_order=True):
         clean = leads.filter(pl.col("outcome") == "clean").select(
             "campaign", "lead_id", "phone_e164", "phone_type", "phone_region", "source_file", "source_row",
-            "exemption_reason",
+            "exemption_reason", *TIMING_COLUMNS,
         )  # fmt: skip
         outputs[f"clean/{campaign}.parquet"] = clean
         outputs[f"clean/{campaign}.csv"] = clean
         outputs[f"suppressed/{campaign}.parquet"] = leads.filter(pl.col("outcome") == "suppressed").drop(
-            "quarantine_reason", "raw_record"
+            "quarantine_reason", "raw_record", *TIMING_COLUMNS
         )
         outputs[f"invalid/{campaign}.parquet"] = leads.filter(pl.col("outcome") == "invalid").drop(
-            "quarantine_reason", "raw_record", "suppression_sources", "exemptions", "exemption_reason"
+            "quarantine_reason", "raw_record", "suppression_sources", "exemptions", "exemption_reason", *TIMING_COLUMNS
+        )
+        # The window of a number deferred for its call limit says when the limit would have let it be called.
+        outputs[f"deferred/{campaign}.parquet"] = leads.filter(pl.col("outcome") == "deferred").drop(
+            "quarantine_reason", "raw_record", "suppression_sources"
         )
     outputs["analytics/numbers.parquet"] = number_analytics
     outputs["crm/contacts.parquet"] = contacts
@@ -203,7 +211,8 @@ def _analytics_path(name: str) -> str:
 def _write(frame: pl.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".csv":
-        frame.write_csv(path)
+        # Instants are UTC, written as ISO 8601 with a Z and only the fractions of a second they have.
+        frame.write_csv(path, datetime_format="%Y-%m-%dT%H:%M:%S%.fZ")
     else:
         write_parquet(frame, path)
 

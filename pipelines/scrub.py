@@ -8,6 +8,9 @@ A national or state registry entry lifted by an established business relationshi
 suppress: the row lists it under `exemptions` (with `exemption_reason`, e.g. `us_dnc:ebr_purchase`),
 clean or not. A number repeated within a campaign is dialled once and its later rows are suppressed
 as duplicates.
+
+A fifth outcome, `deferred`, is decided after the scrub (`pipelines.calling_time.defer_uncallable`):
+a clean row whose number cannot be called in the list's day. The reconciliation counts all five.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import polars as pl
 from pipelines.duck import query_frames
 from pipelines.e164 import e164_as_int
 
-OUTCOMES = ("clean", "suppressed", "invalid", "quarantined")
+OUTCOMES = ("clean", "suppressed", "invalid", "quarantined", "deferred")
 DUPLICATE_IN_CAMPAIGN = "duplicate_in_campaign"
 SCRUB_COLUMNS = (
     "campaign", "seller", "lead_id", "phone_raw", "phone_e164", "phone_valid", "phone_type", "phone_region",
@@ -46,7 +49,8 @@ rows_out as (
            count(*) filter (outcome = 'clean') as count_clean,
            count(*) filter (outcome = 'suppressed') as count_suppressed,
            count(*) filter (outcome = 'invalid') as count_invalid,
-           count(*) filter (outcome = 'quarantined') as count_quarantined
+           count(*) filter (outcome = 'quarantined') as count_quarantined,
+           count(*) filter (outcome = 'deferred') as count_deferred
     from scrubbed
     group by campaign
 )
@@ -57,7 +61,9 @@ select campaign,
        coalesce(count_suppressed, 0) as count_suppressed,
        coalesce(count_invalid, 0) as count_invalid,
        coalesce(count_quarantined, 0) as count_quarantined,
-       coalesce(count_clean + count_suppressed + count_invalid + count_quarantined, 0) as count_rows_out
+       coalesce(count_deferred, 0) as count_deferred,
+       coalesce(count_clean + count_suppressed + count_invalid + count_quarantined + count_deferred, 0)
+           as count_rows_out
 from rows_in
 full join rows_out using (campaign)
 order by campaign

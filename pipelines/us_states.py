@@ -1,4 +1,8 @@
-"""US states (and DC) by name, and their postal codes: the keys of state rules in `scrubline.yaml`."""
+"""US states (and DC) and Canadian provinces and territories by name, with their ISO 3166-2 codes.
+
+The geocoder names a NANP area code's state or province (`Florida`, `Ontario`, `Chicago, IL`); the
+codes are the subdivision keys of calling-time rules in `scrubline.yaml` (`US-FL`, `CA-ON`).
+"""
 
 from __future__ import annotations
 
@@ -14,4 +18,10 @@ US_STATES = {
     "Utah": "UT", "Vermont": "VT", "Virginia": "VA", "Washington": "WA", "West Virginia": "WV",
     "Wisconsin": "WI", "Wyoming": "WY",
 }  # fmt: skip
-US_STATE_CODES = frozenset(US_STATES.values())
+CA_PROVINCES = {
+    "Alberta": "AB", "British Columbia": "BC", "Manitoba": "MB", "New Brunswick": "NB",
+    "Newfoundland and Labrador": "NL", "Nova Scotia": "NS", "Ontario": "ON", "Prince Edward Island": "PE",
+    "Quebec": "QC", "Saskatchewan": "SK", "Northwest Territories": "NT", "Nunavut": "NU", "Yukon": "YT",
+}  # fmt: skip
+SUBDIVISIONS = {"US": US_STATES, "CA": CA_PROVINCES}
+SUBDIVISION_CODES = frozenset(f"{country}-{code}" for country, names in SUBDIVISIONS.items() for code in names.values())

@@ -15,7 +15,7 @@ import pytest
 from tests.assets.test_nightly_scrub import run_nightly
 from tests.handmade import CALLS_YAML, INBOX, RUN_DATE, SCRUBLINE_YAML, write_data_dir
 
-CALL_ANALYTICS = ("cli_days", "cli_health", "pool_capacity", "dialled_numbers")
+CALL_ANALYTICS = ("cli_days", "cli_health", "pool_capacity", "dialled_numbers", "call_limit_breaches")
 
 
 def call_inbox(day: str) -> dict[str, str]:
@@ -54,7 +54,9 @@ def test_call_analytics_are_published_and_in_the_warehouse(calls_run: tuple[Path
     data_dir, _ = calls_run
     published = data_dir / "published/latest"
     counts = {name: pl.read_parquet(published / f"analytics/{name}.parquet").height for name in CALL_ANALYTICS}
-    assert counts == {"cli_days": 2, "cli_health": 2, "pool_capacity": 1, "dialled_numbers": 2}
+    assert counts == {
+        "cli_days": 2, "cli_health": 2, "pool_capacity": 1, "dialled_numbers": 2, "call_limit_breaches": 0,
+    }  # fmt: skip
     assert pl.read_parquet(published / "analytics/dialled_numbers.parquet").select(
         "dialled_e164", "suppression_status"
     ).rows() == [("+12015550123", "callable"), ("+12125550142", "suppressed")]

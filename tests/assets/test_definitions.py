@@ -13,6 +13,7 @@ ASSETS = {
     "normalised_call_records", "normalised_number_estate",
     "established_relationships", "unusable_suppression_entries", "suppression_list", "scrubbed_leads",
     "number_analytics", "cli_days", "cli_health", "pool_capacity", "dialled_numbers", "calling_windows",
+    "call_limit_breaches",
     "published_run", "warehouse", "list_expiry",
 }  # fmt: skip
 CHECKS = {
@@ -26,6 +27,7 @@ CHECKS = {
     "suppression_list:every_registry_contributes",
     "scrubbed_leads:scrubbed_leads_expectations",
     "scrubbed_leads:clean_call_lists_expectations",
+    "scrubbed_leads:clean_rows_have_windows",
     "scrubbed_leads:rows_reconcile",
     "scrubbed_leads:no_clean_number_is_suppressed",
 }

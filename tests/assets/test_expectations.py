@@ -6,6 +6,7 @@ that expectation. A suite's expectation without a case here fails `test_every_ex
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -15,23 +16,28 @@ import pytest
 from assets.resources import ScrublineData
 from assets.suppress import (
     clean_call_lists_expectations,
+    clean_rows_have_windows,
     rows_reconcile,
     scrubbed_leads_expectations,
     suppression_list_expectations,
 )
 from pipelines.validation import EXPECTATIONS_DIR, validate_frame
 
+NINE, TEN, NOON = (datetime(2026, 11, 27, hour, tzinfo=UTC) for hour in (9, 10, 12))
 SCRUBBED = pl.DataFrame(
     {
-        "campaign": ["spring", "spring", "spring"],
-        "seller": ["default"] * 3,
-        "lead_id": ["L1", "L2", "L3"],
-        "phone_e164": ["+12015550123", "+12015550199", None],
-        "source_file": ["inbox/dialler/spring.csv"] * 3,
-        "source_row": [1, 2, 3],
-        "source_sha256": ["s"] * 3,
-        "outcome": ["clean", "suppressed", "invalid"],
-        "reason": [None, "internal_optouts", "too_short"],
+        "campaign": ["spring", "spring", "spring", "spring"],
+        "seller": ["default"] * 4,
+        "lead_id": ["L1", "L2", "L3", "L4"],
+        "phone_e164": ["+12015550123", "+12015550199", None, "+33142685300"],
+        "source_file": ["inbox/dialler/spring.csv"] * 4,
+        "source_row": [1, 2, 3, 4],
+        "source_sha256": ["s"] * 4,
+        "outcome": ["clean", "suppressed", "invalid", "deferred"],
+        "reason": [None, "internal_optouts", "too_short", "no_calling_rule"],
+        "window_start_utc": [NINE, None, None, None],
+        "window_end_utc": [NOON, None, None, None],
+        "not_before_utc": [TEN, None, None, None],
     }
 )
 DIALLER = SCRUBBED.select("campaign")
@@ -65,6 +71,10 @@ def clean_check(frame: pl.DataFrame, _: Path) -> dg.AssetCheckResult:
     return clean_call_lists_expectations(scrubbed_leads=frame, suppression_list=SUPPRESSION)
 
 
+def windows_check(frame: pl.DataFrame, _: Path) -> dg.AssetCheckResult:
+    return clean_rows_have_windows(scrubbed_leads=frame)
+
+
 def reconcile_check(frame: pl.DataFrame, _: Path) -> dg.AssetCheckResult:
     return rows_reconcile(scrubbed_leads=frame, dialler_leads=DIALLER)
 
@@ -80,6 +90,7 @@ CASES: list[tuple[str, int, Check, pl.DataFrame]] = [
     ("scrubbed_leads", 1, scrubbed_check, SCRUBBED.with_columns(source_sha256=pl.lit(None, pl.String))),
     ("scrubbed_leads", 2, scrubbed_check, on_clean(outcome="maybe")),
     ("scrubbed_leads", 3, scrubbed_check, SCRUBBED.with_columns(reason=pl.lit(None, pl.String))),
+    ("scrubbed_leads", 4, scrubbed_check, SCRUBBED.with_columns(reason=pl.lit("internal_optouts"))),
     ("clean_call_lists", 0, clean_check, on_clean(lead_id=None)),
     ("clean_call_lists", 1, clean_check, on_clean(campaign=None)),
     ("clean_call_lists", 2, clean_check, on_clean(phone_e164="12015550123")),
@@ -91,6 +102,10 @@ CASES: list[tuple[str, int, Check, pl.DataFrame]] = [
         pl.concat([SCRUBBED, SCRUBBED.filter(CLEAN).with_columns(lead_id=pl.lit("L9"))]),
     ),
     ("clean_call_lists", 5, clean_check, on_clean(phone_e164="+12015550199")),
+    ("clean_call_windows", 0, windows_check, on_clean(window_start_utc=None)),
+    ("clean_call_windows", 1, windows_check, on_clean(window_end_utc=None)),
+    ("clean_call_windows", 2, windows_check, on_clean(window_end_utc=NINE, not_before_utc=None)),
+    ("clean_call_windows", 3, windows_check, on_clean(not_before_utc=NOON)),
     ("scrub_reconciliation", 1, reconcile_check, SCRUBBED.head(2)),
     ("scrub_reconciliation", 2, reconcile_check, SCRUBBED.with_columns(campaign=pl.lit("autumn"))),
     ("suppression_list", 0, suppression_check, SUPPRESSION.with_columns(phone_e164=pl.lit("2015550199"))),
@@ -101,8 +116,15 @@ CASES: list[tuple[str, int, Check, pl.DataFrame]] = [
 ]
 # The reconciliation's campaign key is unique by construction (one row per campaign, grouped in DuckDB), so no
 # frame reaching its check can break it; the suite itself is shown to fail on a frame that does.
-SUITE_ONLY = [("scrub_reconciliation", 0, pl.DataFrame({"campaign": ["a", "a"], "count_rows_in": [1, 1],
-                                                        "count_rows_out": [1, 1]}))]  # fmt: skip
+# Nor can it lose an outcome's count; a reconciliation of the four outcomes before `deferred` fails the suite.
+COUNTS = ("count_clean", "count_suppressed", "count_invalid", "count_quarantined", "count_deferred")
+RECONCILED = pl.DataFrame(
+    {"campaign": ["a"], "count_rows_in": [1], **dict.fromkeys(COUNTS, [0]), "count_rows_out": [1]}
+)
+SUITE_ONLY = [
+    ("scrub_reconciliation", 0, pl.concat([RECONCILED, RECONCILED])),
+    ("scrub_reconciliation", 3, RECONCILED.drop("count_deferred")),
+]
 
 
 def expectation(suite: str, index: int) -> str:

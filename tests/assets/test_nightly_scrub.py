@@ -15,6 +15,7 @@ from polars.testing import assert_frame_equal
 from assets.constants import NIGHTLY_SCRUB_JOB, WITHDRAW_EXPIRED_LISTS_JOB
 from assets.definitions import build_definitions
 from assets.run_clock import AS_OF_TAG
+from pipelines.calling_rules import DEFAULT_CALLING_RULES
 from tests.handmade import INBOX, RUN_AS_OF, RUN_DATE, RUN_TAGS, SCRUBLINE_YAML, write_data_dir
 
 
@@ -72,8 +73,12 @@ def test_clean_lists_hold_exactly_the_dialable_leads(published: Path) -> None:
             "source_file": ["inbox/dialler/spring.csv"] * 2,
             "source_row": [1, 2],
             "exemption_reason": [None, None],
+            # The list is for the run's UTC date, Friday 27 November: 08:00–21:00 in New Jersey (EST) and London.
+            "window_start_utc": [datetime(2026, 11, 27, 13, tzinfo=UTC), datetime(2026, 11, 27, 8, tzinfo=UTC)],
+            "window_end_utc": [datetime(2026, 11, 28, 2, tzinfo=UTC), datetime(2026, 11, 27, 21, tzinfo=UTC)],
+            "not_before_utc": [None, None],
         },
-        schema_overrides={"exemption_reason": pl.String},
+        schema_overrides={"exemption_reason": pl.String, "not_before_utc": pl.Datetime("us", "UTC")},
     )
     assert_frame_equal(pl.read_parquet(published / "clean/spring.parquet"), expected)
     assert_frame_equal(pl.read_csv(published / "clean/spring.csv", schema=expected.schema), expected)
@@ -113,9 +118,9 @@ def test_manifest_reconciles_every_row_and_records_inputs(published: Path) -> No
     manifest = json.loads((published / "manifest.json").read_text())
     assert manifest["reconciliation"] == [
         {"campaign": "spring", "count_rows_in": 8, "count_clean": 2, "count_suppressed": 3, "count_invalid": 2,
-         "count_quarantined": 1, "count_rows_out": 8},
+         "count_quarantined": 1, "count_deferred": 0, "count_rows_out": 8},
         {"campaign": "winback", "count_rows_in": 2, "count_clean": 2, "count_suppressed": 0, "count_invalid": 0,
-         "count_quarantined": 0, "count_rows_out": 2},
+         "count_quarantined": 0, "count_deferred": 0, "count_rows_out": 2},
     ]  # fmt: skip
     assert sorted(manifest["inputs"]) == sorted(f"inbox/{path}" for path in INBOX)
     assert manifest["outputs"]["clean/spring.csv"]["rows"] == 2
@@ -372,6 +377,8 @@ def test_an_auditor_can_recheck_a_published_list_against_its_certificate(publish
         "ebr_inquiry_months": None,
         "crm_do_not_call_column": "do_not_call",
         "opt_out_honour_years": 5,
+        "calling_day": "2026-11-27",
+        "calling_time": json.loads(json.dumps(DEFAULT_CALLING_RULES_JSON)),
     }
     text = (published / f"clean/{campaign}.certificate.txt").read_text()
     assert text.startswith(f"Scrub certificate: campaign {campaign}, run {manifest['run_id']}\n")
@@ -380,6 +387,9 @@ def test_an_auditor_can_recheck_a_published_list_against_its_certificate(publish
         assert manifest["certificates"][path] == hashlib.sha256((published / path).read_bytes()).hexdigest()
 
 
+DEFAULT_CALLING_RULES_JSON = {
+    name: rule.model_dump(mode="json") for name, rule in sorted(DEFAULT_CALLING_RULES.items())
+}
 OPT_OUTS = "registries/internal/optouts.csv"
 LITIGATORS = "registries/litigators/litigators.txt"
 

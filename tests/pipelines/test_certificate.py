@@ -1,12 +1,13 @@
 """A scrub certificate states each registry's version and age at scrub time, the rules in force and the counts."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from importlib.metadata import version
 
 import duckdb
 import phonenumbers
 import polars as pl
 
+from pipelines.calling_rules import CallingRule, CallingWindow
 from pipelines.certificate import certificate_text, scrub_certificates
 from pipelines.config import CrmSource, Registry, RetiredRegistry
 from pipelines.freshness import registry_ages
@@ -25,12 +26,16 @@ VERSIONS = pl.DataFrame(
     }
 )
 COUNTS = pl.DataFrame(
-    [("spring", 8, 2, 3, 2, 1, 8)],
+    [("spring", 9, 2, 3, 2, 1, 1, 9)],
     schema=["campaign", "count_rows_in", "count_clean", "count_suppressed", "count_invalid", "count_quarantined",
-            "count_rows_out"],
+            "count_deferred", "count_rows_out"],
     orient="row",
 )  # fmt: skip
 CRM = CrmSource(path="c", id_column="id", phone_columns=["phone"], last_purchase_column="bought")
+CALLING_RULES = {
+    "US": CallingRule(hours=CallingWindow(start=time(8), end=time(21))),
+    "US-FL": CallingRule(hours=CallingWindow(start=time(8), end=time(20)), max_calls_per_24h=3),
+}
 
 
 UNUSABLE = [{"source_name": "optouts", "count_unusable": 1, "examples": [
@@ -67,6 +72,7 @@ def certificates() -> dict[str, dict]:
         ages=AGES,
         unusable=UNUSABLE,
         crm=CRM,
+        calling_rules=CALLING_RULES,
         run_id="r1",
         run_started_at=STARTED_AT,
     )
@@ -76,8 +82,8 @@ def test_a_certificate_records_each_registry_s_version_and_age_at_scrub_time_and
     (campaign,) = certificates()
     certificate = certificates()["spring"]
     assert campaign == "spring"
-    assert certificate["counts"] == {"count_rows_in": 8, "count_clean": 2, "count_suppressed": 3, "count_invalid": 2,
-                                     "count_quarantined": 1, "count_rows_out": 8}  # fmt: skip
+    assert certificate["counts"] == {"count_rows_in": 9, "count_clean": 2, "count_suppressed": 3, "count_invalid": 2,
+                                     "count_quarantined": 1, "count_deferred": 1, "count_rows_out": 9}  # fmt: skip
     assert [
         (r["name"], r["version"], r["count_numbers"], r["downloaded_on"], r["age_days"], r["age_from"],
          r["age_evidence"], r["max_age_days"], r["max_shrink"], r["is_ebr_exemptible"])
@@ -100,8 +106,19 @@ def test_a_certificate_records_each_registry_s_version_and_age_at_scrub_time_and
     assert certificate["retired_registries"] == [
         {"name": "old_optouts", "retired_on": date(2026, 11, 1), "reason": "merged into optouts", "replaced_by": None}
     ]
-    assert certificate["rules"] == {"ebr_purchase_months": 18, "ebr_inquiry_months": None,
-                                    "crm_do_not_call_column": None, "opt_out_honour_years": 5}  # fmt: skip
+    assert certificate["rules"] == {
+        "ebr_purchase_months": 18,
+        "ebr_inquiry_months": None,
+        "crm_do_not_call_column": None,
+        "opt_out_honour_years": 5,
+        "calling_day": date(2026, 11, 27),
+        "calling_time": {
+            "US": {"hours": {"start": "08:00:00", "end": "21:00:00"}, "days": {}, "holidays": [],
+                   "max_calls_per_24h": None},
+            "US-FL": {"hours": {"start": "08:00:00", "end": "20:00:00"}, "days": {}, "holidays": [],
+                      "max_calls_per_24h": 3},
+        },
+    }  # fmt: skip
 
 
 def test_the_text_summary_names_the_list_its_counts_every_registry_file_and_the_rules() -> None:
@@ -117,7 +134,7 @@ def test_the_text_summary_names_the_list_its_counts_every_registry_file_and_the_
         f"{', scrubline_commit ' + commit if commit else ''}\n"
         "Valid through 2026-12-21 00:00:00+00:00\n"
         "List clean/spring.parquet: 2 rows, sha256 abc\n"
-        "Rows: 8 read, 2 clean, 3 suppressed, 2 invalid, 1 quarantined\n"
+        "Rows: 9 read, 2 clean, 3 suppressed, 2 invalid, 1 quarantined, 1 deferred\n"
         "Registries:\n"
         "  us_dnc (us_dnc): 340 numbers, 7 days old (max 31) from downloaded_on 2026-11-20, max_shrink 5.0%\n"
         "    dnc.zip!201.txt sha256 s2\n"
@@ -126,4 +143,5 @@ def test_the_text_summary_names_the_list_its_counts_every_registry_file_and_the_
         "Retired: old_optouts on 2026-11-01 (merged into optouts)\n"
         "Unusable entries in optouts: 1, suppressing by their digits\n"
         "EBR: purchase 18 months, inquiry not used\n"
+        "Calling time: windows for 2026-11-27 (UTC date of the run) under the rules of US, US-FL\n"
     )

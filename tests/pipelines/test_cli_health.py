@@ -7,9 +7,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from pipelines.calling_rules import DEFAULT_CALLING_RULES
 from pipelines.calls import normalise_call_records, normalise_number_estate
 from pipelines.cli_health import HealthStatus, cli_days, cli_health, pool_capacity
-from pipelines.config import FEDERAL_CALLING_HOURS, HealthThresholds
+from pipelines.config import HealthThresholds
 from tests.call_log import Call, call_records, estate
 
 A, B, C, D, X = "+12015550101", "+12015550102", "+12015550103", "+12015550104", "+12015550109"
@@ -91,7 +92,7 @@ def clis() -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def days(calls: pl.DataFrame, clis: pl.DataFrame) -> pl.DataFrame:
-    return cli_days(calls, clis, daily_cap=DAILY_CAP, short_call_s=SHORT_CALL_S, hours=FEDERAL_CALLING_HOURS)
+    return cli_days(calls, clis, daily_cap=DAILY_CAP, short_call_s=SHORT_CALL_S, rules=DEFAULT_CALLING_RULES)
 
 
 def judge(days: pl.DataFrame, clis: pl.DataFrame, *, thresholds: HealthThresholds, as_of: date) -> pl.DataFrame:
@@ -101,20 +102,21 @@ def judge(days: pl.DataFrame, clis: pl.DataFrame, *, thresholds: HealthThreshold
 def test_each_cli_day_counts_calls_answers_short_calls_hours_and_the_cap(days: pl.DataFrame) -> None:
     expected = pl.DataFrame(
         [
-            (A, date(2026, 3, 7), "east", "A", None, 4, 1, 1, 1 / 4, 0, 0.0, 1, 0, False),
-            (A, date(2026, 3, 8), "east", "A", None, 21, 3, 7, 7 / 21, 0, 0.0, 1, 0, True),
-            (A, date(2026, 3, 9), "east", "A", None, 19, 3, 7, 7 / 19, 0, 0.0, 0, 0, False),
-            (B, date(2026, 3, 6), "east", "B", None, 4, 1, 4, 1.0, 0, 0.0, 0, 0, False),
-            (B, date(2026, 3, 9), "east", "B", None, 6, 1, 3, 3 / 6, 3, 3 / 6, 1, 1, False),
-            (C, date(2026, 3, 4), "west", "C", None, 2, 1, 0, 0.0, 0, 0.0, 0, 0, False),
-            (C, date(2026, 3, 6), "west", "C", "spam_likely", 2, 1, 1, 1 / 2, 0, 0.0, 1, 0, False),
-            (X, date(2026, 3, 9), None, None, None, 1, 1, 1, 1.0, 0, 0.0, 0, 0, False),
+            (A, date(2026, 3, 7), "east", "A", None, 4, 1, 1, 1 / 4, 0, 0.0, 1, 0, 0, False),
+            (A, date(2026, 3, 8), "east", "A", None, 21, 3, 7, 7 / 21, 0, 0.0, 1, 0, 0, True),
+            (A, date(2026, 3, 9), "east", "A", None, 19, 3, 7, 7 / 19, 0, 0.0, 0, 0, 0, False),
+            (B, date(2026, 3, 6), "east", "B", None, 4, 1, 4, 1.0, 0, 0.0, 0, 0, 0, False),
+            (B, date(2026, 3, 9), "east", "B", None, 6, 1, 3, 3 / 6, 3, 3 / 6, 1, 0, 1, False),
+            (C, date(2026, 3, 4), "west", "C", None, 2, 1, 0, 0.0, 0, 0.0, 0, 0, 0, False),
+            (C, date(2026, 3, 6), "west", "C", "spam_likely", 2, 1, 1, 1 / 2, 0, 0.0, 1, 0, 0, False),
+            (X, date(2026, 3, 9), None, None, None, 1, 1, 1, 1.0, 0, 0.0, 0, 0, 0, False),
         ],
         schema={
             "cli_e164": pl.String, "day_utc": pl.Date, "pool": pl.String, "attestation": pl.String,
             "reputation_label": pl.String, "count_calls": pl.Int64, "count_recipients": pl.Int64,
             "count_answered": pl.Int64, "answer_rate": pl.Float64, "count_short_calls": pl.Int64,
-            "short_call_share": pl.Float64, "count_outside_hours": pl.Int64, "count_complaints": pl.Int64,
+            "short_call_share": pl.Float64, "count_outside_hours": pl.Int64, "count_over_call_limit": pl.Int64,
+            "count_complaints": pl.Int64,
             "is_over_cap": pl.Boolean,
         },
         orient="row",

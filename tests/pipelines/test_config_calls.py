@@ -1,6 +1,6 @@
-"""The optional `calls:` section of `scrubline.yaml`: documented defaults, and errors that name the key."""
+"""The optional `calls:` section of `scrubline.yaml`: documented defaults, and errors that name the key.
+Calling hours and call limits are the `calling_time:` section's (tests/pipelines/test_calling_rules.py)."""
 
-from datetime import time
 from pathlib import Path
 
 import pytest
@@ -13,9 +13,6 @@ CALLS_WITH_RULES = (
     CALLS_YAML
     + """\
   daily_cap: 20
-  calling_hours: {start: "09:00", end: "21:00"}
-  states:
-    FL: {end: "20:00", max_calls_per_24h: 3}
   health:
     min_calls: 10
 """
@@ -31,12 +28,6 @@ def test_without_a_calls_section_there_is_no_call_log_and_the_documented_rules_a
     calls = load_config(write_config(tmp_path, SCRUBLINE_YAML)).calls
     assert not calls.is_configured
     assert (calls.daily_cap, calls.short_call_s) == (25, 10)
-    assert (calls.calling_hours.start, calls.calling_hours.end) == (time(8), time(21))
-    assert {state: (rule.start, rule.end, rule.max_calls_per_24h) for state, rule in calls.states.items()} == {
-        "FL": (time(8), time(20), 3),
-        "OK": (time(8), time(20), 3),
-        "WA": (time(8), time(20), None),
-    }
     assert calls.health.retire_labels == ["spam", "spam_likely", "scam_likely", "fraud"]
 
 
@@ -47,9 +38,6 @@ def test_a_calls_section_declares_the_inputs_and_overrides_rules(tmp_path: Path)
     assert calls.records.complaint_column == "complaint"
     assert calls.estate.reputation_checked_column == "reputation_checked_on"
     assert calls.daily_cap == 20
-    assert calls.calling_hours.start == time(9)
-    assert list(calls.states) == ["FL"]
-    assert (calls.states["FL"].start, calls.states["FL"].end) == (None, time(20))
     assert (calls.health.min_calls, calls.health.recent_days) == (10, 3)
 
 
@@ -57,10 +45,7 @@ def test_a_calls_section_declares_the_inputs_and_overrides_rules(tmp_path: Path)
     ("change", "message"),
     [
         (("daily_cap: 20", "daily_cap: 40"), "calls.daily_cap: Input should be less than or equal to 30"),
-        (('end: "21:00"', "end: 21:00"), 'calls.calling_hours.end: write times as quoted "HH:MM"'),
-        (('start: "09:00"', 'start: "22:00"'), "calls.calling_hours: start 22:00 must be before end"),
         (("  records:\n", "  recrods:\n"), "calls.recrods: unknown key"),
-        (("    FL:", "    XX:"), "calls.states: not US state postal codes: XX"),
         (("    complaint_column:", "    complaints_column:"), "calls.records.complaints_column: unknown key"),
         (("    reputation_checked_column: reputation_checked_on\n", ""),
          "calls.estate: reputation_label_column and reputation_checked_column go together"),

@@ -57,6 +57,7 @@ def test_the_warehouse_is_swapped_in_while_a_reader_holds_the_old_one(tmp_path: 
         "clean/a.parquet": pl.DataFrame({"phone_e164": ["+12015550123"]}),
         "suppressed/a.parquet": pl.DataFrame({"x": [1]}),
         "invalid/a.parquet": pl.DataFrame({"x": [1]}),
+        "deferred/a.parquet": pl.DataFrame({"x": [1]}),
         "analytics/numbers.parquet": pl.DataFrame({"x": [1]}),
         "crm/contacts.parquet": pl.DataFrame({"x": [1]}),
         "suppression/suppression_list.parquet": pl.DataFrame({"x": [1]}),

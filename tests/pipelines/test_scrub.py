@@ -100,7 +100,19 @@ def test_suppressed_rows_carry_every_source_with_its_file_checksum_date_and_bloc
 
 def test_reconciliation_counts_rows_in_against_each_outcome() -> None:
     scrubbed = scrub_leads(LEADS, SUPPRESSION)
-    assert reconciliation(LEADS, scrubbed).rows() == [("a", 5, 1, 2, 1, 1, 5), ("b", 1, 1, 0, 0, 0, 1)]
+    assert reconciliation(LEADS, scrubbed).rows() == [("a", 5, 1, 2, 1, 1, 0, 5), ("b", 1, 1, 0, 0, 0, 0, 1)]
+
+
+def test_reconciliation_counts_deferred_rows_as_the_fifth_outcome() -> None:
+    scrubbed = scrub_leads(LEADS, SUPPRESSION).with_columns(
+        outcome=pl.when(pl.col("campaign") == "b").then(pl.lit("deferred")).otherwise("outcome")
+    )
+    counts = reconciliation(LEADS, scrubbed)
+    assert counts.columns == [
+        "campaign", "count_rows_in", "count_clean", "count_suppressed", "count_invalid", "count_quarantined",
+        "count_deferred", "count_rows_out",
+    ]  # fmt: skip
+    assert counts.rows() == [("a", 5, 1, 2, 1, 1, 0, 5), ("b", 1, 0, 0, 0, 0, 1, 1)]
 
 
 def test_reconciliation_exposes_a_lost_row() -> None:
