@@ -3,6 +3,7 @@
 import argparse
 import os
 import sys
+import uuid
 from pathlib import Path
 
 import dagster as dg
@@ -18,9 +19,12 @@ from pipelines.e164 import normalise_phones
 from pipelines.errors import ScrublineError
 from pipelines.ingest import LINEAGE_COLUMNS, QUARANTINE_COLUMNS, quarantined, read_records
 from pipelines.publish import LATEST, MANIFEST
+from pipelines.run_lock import DataDirectoryBusyError, hold_data_dir
 from pipelines.signing import private_key
 
 UNKNOWN_REGION = "ZZ"
+# Exit code of `scrubline run` when another run holds the data directory (0 published, 1 failed, 2 config error).
+EXIT_BUSY = 3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +46,13 @@ def run(arguments: argparse.Namespace) -> int:
     job = build_definitions(str(data_dir)).resolve_job_def(NIGHTLY_SCRUB_JOB)
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     tags = {AS_OF_TAG: parse_as_of(arguments.as_of).isoformat()} if arguments.as_of else None
-    result = job.execute_in_process(instance=instance, raise_on_error=False, tags=tags)
+    run_id = str(uuid.uuid4())
+    try:
+        with hold_data_dir(data_dir, run_id=run_id, wait=arguments.wait, on_wait=_say_waiting):
+            result = job.execute_in_process(instance=instance, raise_on_error=False, tags=tags, run_id=run_id)
+    except DataDirectoryBusyError as busy:
+        print(f"scrubline: {busy}", file=sys.stderr)
+        return EXIT_BUSY
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
@@ -59,6 +69,10 @@ def run(arguments: argparse.Namespace) -> int:
         print(f"  {path}: {output['rows']} rows")
     print(f"warehouse: {data_dir / 'warehouse.duckdb'}")
     return 0
+
+
+def _say_waiting(busy: str) -> None:
+    print(f"scrubline: waiting: {busy}", file=sys.stderr)
 
 
 def normalize(arguments: argparse.Namespace) -> int:
@@ -104,6 +118,11 @@ def _parser() -> argparse.ArgumentParser:
     run_parser.add_argument(
         "--as-of",
         help="scrub as of this ISO 8601 instant instead of now (replaying a past night); recorded in the manifest",
+    )
+    run_parser.add_argument(
+        "--wait",
+        action="store_true",
+        help=f"if another run holds the data directory, wait for it (without: exit {EXIT_BUSY} at once)",
     )
     run_parser.set_defaults(handler=run)
     normalize_parser = commands.add_parser("normalize", help="normalise one file's phone column to E.164")

@@ -344,6 +344,13 @@ class RetiredRegistry(_Section):
     replaced_by: str | None = None
 
 
+class Retention(_Section):
+    """How long what runs leave behind is kept; pruned when a run publishes, judged on the run's clock."""
+
+    # `work/<run id>/` of a run that never published: its intermediates, for inspection or re-execution.
+    failed_work_days: int = Field(default=7, ge=0)
+
+
 class ScrublineConfig(_Section):
     """The whole of `scrubline.yaml`, with paths resolved against the data directory."""
 
@@ -358,6 +365,7 @@ class ScrublineConfig(_Section):
     # Without it runs are unsigned, and their certificates say so.
     signing: Signing | None = None
     calls: CallAnalytics = CallAnalytics()
+    retention: Retention = Retention()
 
     _region = field_validator("default_region")(_check_region)
 
