@@ -1,6 +1,5 @@
 """Resources: the data directory, and the IO manager that keeps each run's frames as Parquet in its own folder."""
 
-import os
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -14,15 +13,8 @@ from pipelines.publish import clear_unfinished_publishing
 from pipelines.run_folders import work_dir
 from pipelines.run_lock import hold_data_dir
 
-DATA_DIR_VARIABLE = "SCRUBLINE_DATA_DIR"
-DEFAULT_DATA_DIR = "data"
 PUBLISHED = "published"
 WAREHOUSE = "warehouse.duckdb"
-
-
-def data_dir_from_environment() -> str:
-    """`$SCRUBLINE_DATA_DIR`, or `./data` (the committed sample) when unset."""
-    return os.environ.get(DATA_DIR_VARIABLE, DEFAULT_DATA_DIR)
 
 
 class ScrublineData(dg.ConfigurableResource):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import os
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Literal
@@ -21,6 +22,13 @@ EBR_INQUIRY_MONTHS = 3
 OPT_OUT_HONOUR_YEARS = 5
 # With no `sellers:` every campaign belongs to this one seller.
 DEFAULT_SELLER = "default"
+DATA_DIR_VARIABLE = "SCRUBLINE_DATA_DIR"
+DEFAULT_DATA_DIR = "data"
+
+
+def data_dir_from_environment() -> str:
+    """`$SCRUBLINE_DATA_DIR`, or `./data` (the committed sample) when unset."""
+    return os.environ.get(DATA_DIR_VARIABLE, DEFAULT_DATA_DIR)
 
 
 class _Section(BaseModel):
@@ -344,6 +352,15 @@ class RetiredRegistry(_Section):
     replaced_by: str | None = None
 
 
+class InboxSettings(_Section):
+    """When the inbox sensor starts a run (see `pipelines.inbox`)."""
+
+    # How long the inbox's files must hold still (sizes and modification times) before a run starts.
+    settle_seconds: int = Field(default=60, ge=0)
+    # Wait also for the sender's `inbox/_READY` marker.
+    ready_marker: bool = False
+
+
 class Retention(_Section):
     """How long what runs leave behind is kept; pruned when a run publishes, judged on the run's clock."""
 
@@ -365,6 +382,7 @@ class ScrublineConfig(_Section):
     # Without it runs are unsigned, and their certificates say so.
     signing: Signing | None = None
     calls: CallAnalytics = CallAnalytics()
+    inbox: InboxSettings = InboxSettings()
     retention: Retention = Retention()
 
     _region = field_validator("default_region")(_check_region)

@@ -15,9 +15,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from assets.cli import EXIT_BUSY, main
+from assets.cli import main
 from assets.constants import NIGHTLY_SCRUB_JOB
 from assets.definitions import build_definitions
+from assets.run_command import EXIT_BUSY
 from pipelines.run_lock import hold_data_dir
 from tests.assets.test_nightly_scrub import run_nightly
 from tests.handmade import INBOX, RUN_AS_OF, RUN_TAGS, write_data_dir
