@@ -1,26 +1,15 @@
-"""`scrubline`: run the nightly job in-process, or normalise one file."""
+"""`scrubline`: run the nightly job in-process, normalise one file, or verify a published certificate.
+
+Each command imports what it needs when it runs: `normalize` and `verify` never import Dagster, so it starts in
+the time polars and phonenumbers take to import.
+"""
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-import dagster as dg
-import polars as pl
-
-from assets.constants import NIGHTLY_SCRUB_JOB
-from assets.definitions import build_definitions
-from assets.resources import data_dir_from_environment
-from assets.run_clock import AS_OF_TAG, parse_as_of
-from pipelines.certificate import verify_certificate
-from pipelines.config import load_config
-from pipelines.e164 import normalise_phones
+from pipelines.config import data_dir_from_environment
 from pipelines.errors import ScrublineError
-from pipelines.ingest import LINEAGE_COLUMNS, QUARANTINE_COLUMNS, quarantined, read_records
-from pipelines.publish import LATEST, MANIFEST
-from pipelines.signing import private_key
-
-UNKNOWN_REGION = "ZZ"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,57 +23,33 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(arguments: argparse.Namespace) -> int:
-    """Run the nightly scrub job on a data directory, as the UI would, and print what it did."""
-    data_dir = Path(arguments.data_dir).resolve()
-    config = load_config(data_dir)  # a configuration error stops here, exit 2, before any run exists
-    if config.signing is not None:
-        private_key(config.signing, data_dir=data_dir)
-    job = build_definitions(str(data_dir)).resolve_job_def(NIGHTLY_SCRUB_JOB)
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    tags = {AS_OF_TAG: parse_as_of(arguments.as_of).isoformat()} if arguments.as_of else None
-    result = job.execute_in_process(instance=instance, raise_on_error=False, tags=tags)
-    for event in result.all_events:
-        if event.is_step_failure:
-            error = event.step_failure_data.error
-            print(f"FAILED {event.step_key}: {(error.cause or error).message.strip()}", file=sys.stderr)
-        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not event.event_specific_data.passed:
-            check = event.event_specific_data
-            print(f"CHECK FAILED {check.asset_check_key.to_user_string()}: {check.description or ''}", file=sys.stderr)
-    if not result.success:
-        print(f"scrubline: run {result.run_id} failed; nothing new was published", file=sys.stderr)
-        return 1
-    manifest = (data_dir / "published" / LATEST / MANIFEST).resolve()
-    print(f"run {result.run_id} published {manifest.parent}")
-    for path, output in pl.read_json(manifest).get_column("outputs").struct.unnest().row(0, named=True).items():
-        print(f"  {path}: {output['rows']} rows")
-    print(f"warehouse: {data_dir / 'warehouse.duckdb'}")
-    return 0
+    """`scrubline run` (see `assets.run_command`)."""
+    from assets.run_command import run as run_nightly
+
+    return run_nightly(arguments)
 
 
 def normalize(arguments: argparse.Namespace) -> int:
-    """Normalise one CSV or Parquet file's phone column and write Parquet."""
-    source = Path(arguments.input).resolve()
-    records = read_records(
-        source, data_dir=source.parent, required_columns=[arguments.column, *filter(None, [arguments.region_column])]
+    """Normalise one CSV or Parquet file's phone column; write CSV or Parquet by the output's extension."""
+    from pipelines.normalize_file import normalize_file
+
+    source, output = Path(arguments.input), Path(arguments.output)
+    normalised = normalize_file(
+        source,
+        output,
+        column=arguments.column,
+        region=arguments.region,
+        region_column=arguments.region_column,
+        progress=_show_progress,
     )
-    unreadable = quarantined(records)
-    if unreadable.height:
-        first = unreadable.row(0, named=True)
-        where = f"first at row {first['source_row']} ({first['quarantine_reason']})"
-        print(
-            f"scrubline: {source}: {unreadable.height} unreadable row(s), {where}; fix them and rerun", file=sys.stderr
-        )
-        return 2
-    region = arguments.region or UNKNOWN_REGION
-    normalised = normalise_phones(records, arguments.column, region=region, region_column=arguments.region_column)
-    normalised.drop(*LINEAGE_COLUMNS, *QUARANTINE_COLUMNS).write_parquet(arguments.output)
-    count_valid = normalised.get_column(f"{arguments.column}_valid").sum()
-    print(f"{arguments.output}: {normalised.height} rows, {count_valid} valid")
+    print(f"{output}: {normalised.count_rows} rows, {normalised.count_valid} valid")
     return 0
 
 
 def verify(arguments: argparse.Namespace) -> int:
     """Check a published certificate: its signature, its list's SHA-256 and its registry files' SHA-256."""
+    from pipelines.certificate import verify_certificate
+
     public_key = Path(arguments.public_key).read_bytes() if arguments.public_key else None
     checks = verify_certificate(Path(arguments.certificate), public_key=public_key)
     for what, status, detail in checks:
@@ -94,8 +59,13 @@ def verify(arguments: argparse.Namespace) -> int:
     return 1 if mismatches else 0
 
 
+def _show_progress(done: int, total: int) -> None:
+    end = "\n" if done == total else ""
+    print(f"\rnormalised {done:,} of {total:,} rows ({done / total:.0%})", end=end, file=sys.stderr, flush=True)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="scrubline", description=__doc__)
+    parser = argparse.ArgumentParser(prog="scrubline", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(required=True)
     run_parser = commands.add_parser("run", help="run the nightly scrub job on a data directory")
     run_parser.add_argument(
@@ -105,6 +75,12 @@ def _parser() -> argparse.ArgumentParser:
         "--as-of",
         help="scrub as of this ISO 8601 instant instead of now (replaying a past night); recorded in the manifest",
     )
+    run_parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another run holds the data directory, wait for it (without: exit 3 at once)",
+    )
+    run_parser.add_argument("--verbose", action="store_true", help="also print Dagster's own DEBUG event stream")
     run_parser.set_defaults(handler=run)
     normalize_parser = commands.add_parser("normalize", help="normalise one file's phone column to E.164")
     normalize_parser.add_argument("input", help="a .csv or .parquet file")
@@ -112,7 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     where = normalize_parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--region", help="ISO 3166 alpha-2 region for numbers without a country code")
     where.add_argument("--region-column", help="column holding each row's region")
-    normalize_parser.add_argument("--output", required=True, help="the .parquet file to write")
+    normalize_parser.add_argument(
+        "--output", required=True, help="the file to write: .csv or .parquet (never the input)"
+    )
     normalize_parser.set_defaults(handler=normalize)
     verify_parser = commands.add_parser("verify", help="check a published certificate against its files")
     verify_parser.add_argument("certificate", help="a clean/<campaign>.certificate.json of a published run")

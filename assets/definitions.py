@@ -4,9 +4,10 @@ import dagster as dg
 
 from assets import analytics, ingest, normalise, publish, suppress
 from assets.jobs import nightly_scrub, withdraw_expired_lists
-from assets.resources import ParquetFrameIOManager, ScrublineData, data_dir_from_environment
+from assets.resources import RunWorkspace, ScrublineData
 from assets.schedules import nightly_scrub_schedule, withdraw_expired_lists_schedule
 from assets.sensors import inbox_sensor
+from pipelines.config import data_dir_from_environment
 
 _MODULES = (ingest, normalise, suppress, analytics, publish)
 
@@ -21,7 +22,7 @@ def build_definitions(data_dir: str) -> dg.Definitions:
         sensors=[inbox_sensor],
         resources={
             "scrubline": ScrublineData(data_dir=data_dir),
-            "io_manager": ParquetFrameIOManager(data_dir=data_dir),
+            "io_manager": RunWorkspace(data_dir=data_dir),
         },
     )
 

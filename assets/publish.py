@@ -1,6 +1,8 @@
-"""Publish: the run's lists, audits and analytics, atomically, and the warehouse over them."""
+"""Publish: the run's lists, audits and analytics and the warehouse over them, atomically."""
 
-from datetime import UTC, datetime
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import dagster as dg
@@ -9,7 +11,7 @@ import polars as pl
 from assets.constants import PUBLISH
 from assets.ingest import ages_on
 from assets.resources import ScrublineData
-from assets.run_clock import clock_source, run_started
+from assets.run_clock import clock_source, run_created, run_started
 from pipelines.certificate import scrub_certificates
 from pipelines.expiry import (
     campaigns_valid_through,
@@ -19,18 +21,57 @@ from pipelines.expiry import (
     registries_valid_through,
     withdraw_if_expired,
 )
-from pipelines.publish import LATEST, RUNS, build_warehouse, publish_run, run_outputs
+from pipelines.publish import (
+    LATEST,
+    RUNS,
+    build_warehouse,
+    install_warehouse,
+    publish_run,
+    run_outputs,
+    warehouse_contents,
+)
 from pipelines.registry_store import snapshot_lineage
 from pipelines.registry_versions import LEDGER, keep_ledger, ledger_with, registry_ledger, registry_versions
 from pipelines.registry_versions import MANIFEST_KEY as REGISTRY_VERSIONS
+from pipelines.run_folders import prune_work_dirs
 from pipelines.scrub import number_outcomes, reconciliation
 from pipelines.sellers import campaign_sellers
 from pipelines.signing import private_key, public_key_pem, sign_file
 from pipelines.unusable_entries import unusable_report
 
+# The frames the run folder is made of: the function's parameters of the same names.
+_PUBLISHED_FRAMES = [
+    "scrubbed_leads", "number_analytics", "normalised_crm_contacts", "suppression_list", "established_relationships",
+    "unusable_suppression_entries", "normalised_registry_entries", "registry_snapshots", "dialler_leads",
+    "calling_windows", "cli_days", "cli_health", "pool_capacity", "dialled_numbers", "call_limit_breaches",
+]  # fmt: skip
+_ANALYST_WORK = "work in your own database that ATTACHes the warehouse read-only: see README, Operations"
 
-@dg.asset(group_name=PUBLISH, kinds={"parquet"})
-def published_run(
+
+@dg.multi_asset(
+    group_name=PUBLISH,
+    specs=[
+        dg.AssetSpec(
+            "published_run",
+            kinds={"parquet"},
+            deps=_PUBLISHED_FRAMES,
+            description=(
+                "The run's folder under `published/`: clean lists and their certificates, suppressed, invalid, "
+                "outcomes; `latest` and the run date point at it once everything, warehouse included, is built."
+            ),
+        ),
+        dg.AssetSpec(
+            "warehouse",
+            kinds={"duckdb"},
+            deps=["published_run"],
+            description=(
+                "`warehouse.duckdb`: views over the latest published run and `number_history` over every run, "
+                "swapped in whole with `latest`."
+            ),
+        ),
+    ],
+)
+def publish(
     context: dg.AssetExecutionContext,
     scrubline: ScrublineData,
     scrubbed_leads: pl.DataFrame,
@@ -48,10 +89,11 @@ def published_run(
     pool_capacity: pl.DataFrame,
     dialled_numbers: pl.DataFrame,
     call_limit_breaches: pl.DataFrame,
-) -> dg.MaterializeResult:
-    """The run's folder under `published/`: clean lists and their certificates, suppressed, invalid, outcomes."""
+) -> Iterator[dg.MaterializeResult]:
+    """Publish the run whole (see `pipelines.publish`), then remove its intermediates."""
     config = scrubline.config()
     started_at = run_started(context)
+    created_at = run_created(context)
     call_analytics = {
         "cli_days": cli_days,
         "cli_health": cli_health,
@@ -64,7 +106,9 @@ def published_run(
         number_analytics=number_analytics,
         contacts=normalised_crm_contacts,
         suppression_list=suppression_list,
-        number_outcomes=number_outcomes(scrubbed_leads, run_id=context.run.run_id, run_started_at=started_at),
+        number_outcomes=number_outcomes(
+            scrubbed_leads, run_id=context.run.run_id, run_started_at=started_at, run_created_at=created_at
+        ),
         analytics={
             "calling_windows": calling_windows,
             **(call_analytics if config.calls.is_configured else {}),
@@ -92,11 +136,13 @@ def published_run(
         ]
     )
     key = private_key(config.signing, data_dir=scrubline.root) if config.signing else None
-    run_dir = publish_run(
+    published = publish_run(
         outputs,
         published_dir=scrubline.published,
+        warehouse=scrubline.warehouse,
         run_id=context.run.run_id,
         run_date=started_at.date(),
+        run_created_at=created_at,
         manifest={
             "run_id": context.run.run_id,
             "run_started_at": started_at.isoformat(),
@@ -127,35 +173,57 @@ def published_run(
         sign=partial(sign_file, key=key) if key else None,
     )
     keep_ledger(outputs[LEDGER], scrubline.root / LEDGER)
-    return dg.MaterializeResult(
+    if LATEST not in published.links_moved:
+        context.log.warning(f"latest stays on a run created after this one; this run is kept as {published.run_dir}")
+    if published.analyst_work_kept is not None:
+        context.log.warning(
+            f"someone had written to the warehouse; their copy is kept as {published.analyst_work_kept} "
+            f"({_ANALYST_WORK})"
+        )
+    shutil.rmtree(scrubline.work(context.run.run_id))
+    pruned = prune_work_dirs(
+        scrubline.root,
+        keep=context.run.run_id,
+        written_before=started_at - timedelta(days=config.retention.failed_work_days),
+    )
+    yield dg.MaterializeResult(
+        asset_key="published_run",
         metadata={
-            "run_dir": dg.MetadataValue.path(str(run_dir)),
-            "latest": dg.MetadataValue.path(str(scrubline.published / LATEST)),
+            "run_dir": dg.MetadataValue.path(str(published.run_dir)),
+            "links_moved": published.links_moved,
+            "pruned_work_dirs": [folder.name for folder in pruned],
             "outputs": {path: frame.height for path, frame in outputs.items()},
-        }
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key="warehouse",
+        metadata={
+            "path": dg.MetadataValue.path(str(scrubline.warehouse)),
+            "views": warehouse_contents(scrubline.warehouse),
+            "analyst_work_kept": dg.MetadataValue.path(str(published.analyst_work_kept))
+            if published.analyst_work_kept
+            else "none",
+        },
     )
 
 
-@dg.asset(group_name=PUBLISH, kinds={"duckdb"}, deps=[published_run])
-def warehouse(scrubline: ScrublineData) -> dg.MaterializeResult:
-    """`warehouse.duckdb`: views over the latest published run and `number_history` over every run, swapped in whole."""
-    run_dir = (scrubline.published / LATEST).resolve()
-    views = build_warehouse(scrubline.warehouse, run_dir=run_dir, status=list_status(run_dir))
-    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(scrubline.warehouse)), "views": views})
-
-
 # A list may not outlive what it was scrubbed against: checked at the start of every run and every hour.
-@dg.asset(group_name=PUBLISH, kinds={"duckdb"})
-def list_expiry(context: dg.AssetExecutionContext, scrubline: ScrublineData) -> dg.MaterializeResult:
+# It names the IO manager only so that its run, like every run, holds the data directory (see RunWorkspace).
+@dg.asset(group_name=PUBLISH, kinds={"duckdb"}, required_resource_keys={"scrubline", "io_manager"})
+def list_expiry(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Whether `published/latest` is within its `valid_through`; past it, the list is withdrawn (`latest`
     removed, `published/EXPIRED` written) and the warehouse's `list_status` says so."""
+    scrubline: ScrublineData = context.resources.scrubline
     withdrawal = withdraw_if_expired(scrubline.published, now=run_started(context))
     if withdrawal is not None:
         run_dir = scrubline.published / str(withdrawal["run_dir"])
-        build_warehouse(scrubline.warehouse, run_dir=run_dir, status=list_status(run_dir, withdrawal))
+        building = build_warehouse(scrubline.warehouse, run_dir=run_dir, status=list_status(run_dir, withdrawal))
+        kept = install_warehouse(building, scrubline.warehouse, replaced_by=f"{withdrawal['run_id']}-withdrawn")
         context.log.warning(
             f"run {withdrawal['run_id']} was valid through {withdrawal['valid_through']}: its lists are withdrawn"
         )
+        if kept is not None:
+            context.log.warning(f"someone had written to the warehouse; their copy is kept as {kept} ({_ANALYST_WORK})")
     marker = expired_marker(scrubline.published)
     return dg.MaterializeResult(
         metadata={

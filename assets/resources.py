@@ -1,21 +1,20 @@
-"""Resources: the data directory, and the IO manager that keeps asset frames as Parquet in it."""
+"""Resources: the data directory, and the IO manager that keeps each run's frames as Parquet in its own folder."""
 
-import os
+from contextlib import ExitStack
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
+from pydantic import PrivateAttr
 
 from pipelines.config import ScrublineConfig, load_config
 from pipelines.parquet_files import write_parquet
+from pipelines.publish import clear_unfinished_publishing
+from pipelines.run_folders import work_dir
+from pipelines.run_lock import hold_data_dir
 
-DATA_DIR_VARIABLE = "SCRUBLINE_DATA_DIR"
-DEFAULT_DATA_DIR = "data"
-
-
-def data_dir_from_environment() -> str:
-    """`$SCRUBLINE_DATA_DIR`, or `./data` (the committed sample) when unset."""
-    return os.environ.get(DATA_DIR_VARIABLE, DEFAULT_DATA_DIR)
+PUBLISHED = "published"
+WAREHOUSE = "warehouse.duckdb"
 
 
 class ScrublineData(dg.ConfigurableResource):
@@ -36,7 +35,7 @@ class ScrublineData(dg.ConfigurableResource):
 
     @property
     def published(self) -> Path:
-        return self.root / "published"
+        return self.root / PUBLISHED
 
     @property
     def quarantine(self) -> Path:
@@ -44,23 +43,52 @@ class ScrublineData(dg.ConfigurableResource):
 
     @property
     def warehouse(self) -> Path:
-        return self.root / "warehouse.duckdb"
+        return self.root / WAREHOUSE
+
+    def work(self, run_id: str) -> Path:
+        return work_dir(self.root, run_id)
 
 
-class ParquetFrameIOManager(dg.ConfigurableIOManager):
-    """Keeps each asset's polars frame at `<data dir>/work/assets/<asset key>.parquet`."""
+class RunWorkspace(dg.ConfigurableIOManager):
+    """Keeps each asset's polars frame at `<data dir>/work/<run id>/<asset key>.parquet`, and holds the data
+    directory's lock for the whole run.
+
+    Every step needs the IO manager, so every run of the job, however it was started, takes the lock when
+    it starts (waiting for a run that holds it) and then clears what dead runs left half-published. With the
+    in-process executor the lock is held once for the whole run; a multiprocess executor would take it step
+    by step, which is why the job pins the in-process executor (see README, Operations).
+    """
 
     data_dir: str
+    _held: ExitStack = PrivateAttr(default_factory=ExitStack)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        root = Path(self.data_dir).resolve()
+        self._held.enter_context(
+            hold_data_dir(root, run_id=context.run.run_id, wait=True, on_wait=lambda busy: _log_wait(context, busy))
+        )
+        cleared = clear_unfinished_publishing(root / PUBLISHED, warehouse=root / WAREHOUSE)
+        if cleared and context.log is not None:
+            context.log.warning(f"removed what dead runs left half-published: {', '.join(map(str, cleared))}")
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self._held.close()
 
     def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
-        path = self._path(context.asset_key)
+        path = self._path(context.run_id, context.asset_key)
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.partial")
         write_parquet(obj, partial)
         partial.replace(path)
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
-        return pl.read_parquet(self._path(context.asset_key))
+        # A re-execution from failure reads the steps it does not repeat from the run that made them.
+        return pl.read_parquet(self._path(context.upstream_output.run_id, context.asset_key))
 
-    def _path(self, key: dg.AssetKey) -> Path:
-        return Path(self.data_dir).resolve() / "work" / "assets" / f"{'/'.join(key.path)}.parquet"
+    def _path(self, run_id: str, key: dg.AssetKey) -> Path:
+        return work_dir(Path(self.data_dir).resolve(), run_id) / f"{'/'.join(key.path)}.parquet"
+
+
+def _log_wait(context: dg.InitResourceContext, busy: str) -> None:
+    if context.log is not None:
+        context.log.info(f"waiting: {busy}")

@@ -17,9 +17,12 @@ AS_OF_TAG = "scrubline/as_of"
 def run_started(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> datetime:
     """The run's instant (UTC): its `scrubline/as_of` tag, or when it was created."""
     tagged = context.run.tags.get(AS_OF_TAG)
-    if tagged is None:
-        return context.instance.get_run_record_by_id(context.run.run_id).create_timestamp
-    return parse_as_of(tagged)
+    return run_created(context) if tagged is None else parse_as_of(tagged)
+
+
+def run_created(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> datetime:
+    """When the run was created (UTC), whatever its clock: what orders runs, so `latest` never moves back."""
+    return context.instance.get_run_record_by_id(context.run.run_id).create_timestamp
 
 
 def clock_source(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> str:

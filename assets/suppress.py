@@ -174,6 +174,12 @@ def every_registry_contributes(
             "registries_without_numbers": silent,
             "threshold": "every configured registry has a valid number in its jurisdiction, or a block",
         },
+        description=(
+            f"registry(ies) {', '.join(silent)} yield no valid number in their jurisdiction and no block: "
+            "a broken or wrong download, so nothing is published; fix the files or the registry's region"
+        )
+        if silent
+        else None,
     )
 
 
@@ -257,6 +263,9 @@ def no_clean_number_is_suppressed(scrubbed_leads: pl.DataFrame, suppression_list
                 leaked.head(5).with_columns(masked_e164(pl.col("phone_e164")).alias("phone_e164")).to_dicts()
             ),
         },
+        description=f"{leaked.height} clean number(s) are on the suppression list; nothing is published"
+        if leaked.height
+        else None,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import os
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -22,6 +23,13 @@ OPT_OUT_HONOUR_YEARS = 5
 MAX_LIST_AGE_DAYS = 10
 # With no `sellers:` every campaign belongs to this one seller.
 DEFAULT_SELLER = "default"
+DATA_DIR_VARIABLE = "SCRUBLINE_DATA_DIR"
+DEFAULT_DATA_DIR = "data"
+
+
+def data_dir_from_environment() -> str:
+    """`$SCRUBLINE_DATA_DIR`, or `./data` (the committed sample) when unset."""
+    return os.environ.get(DATA_DIR_VARIABLE, DEFAULT_DATA_DIR)
 
 
 class _Section(BaseModel):
@@ -301,6 +309,22 @@ class RetiredRegistry(_Section):
     replaced_by: str | None = None
 
 
+class InboxSettings(_Section):
+    """When the inbox sensor starts a run (see `pipelines.inbox`)."""
+
+    # How long the inbox's files must hold still (sizes and modification times) before a run starts.
+    settle_seconds: int = Field(default=60, ge=0)
+    # Wait also for the sender's `inbox/_READY` marker.
+    ready_marker: bool = False
+
+
+class Retention(_Section):
+    """How long what runs leave behind is kept; pruned when a run publishes, judged on the run's clock."""
+
+    # `work/<run id>/` of a run that never published: its intermediates, for inspection or re-execution.
+    failed_work_days: int = Field(default=7, ge=0)
+
+
 class ScrublineConfig(_Section):
     """The whole of `scrubline.yaml`, with paths resolved against the data directory."""
 
@@ -319,6 +343,8 @@ class ScrublineConfig(_Section):
     max_list_age_days: int = Field(default=MAX_LIST_AGE_DAYS, gt=0, le=MAX_LIST_AGE_DAYS)
     calls: CallAnalytics = CallAnalytics()
     calling_time: CallingTime = CallingTime()
+    inbox: InboxSettings = InboxSettings()
+    retention: Retention = Retention()
 
     _region = field_validator("default_region")(_check_region)
 

@@ -1,8 +1,12 @@
 """Publishing a run's outputs atomically, and the DuckDB warehouse over them.
 
-A run is written to `published/runs/.staging-<run id>/`, renamed to `published/runs/<run id>/`
-when complete, and only then do `published/<run date>` and `published/latest` (symlinks) move to
-it. A dialler reading `latest/` sees the previous complete run or the new one, never a half.
+A run is written to `published/.staging/<run id>/`, outside `runs/`, so nothing that reads
+`runs/*/` (the warehouse's `number_history`) ever sees a half-written run. It is renamed to
+`published/runs/<run id>/` when complete; the new warehouse is built over it; only then do
+`published/<run date>` and `published/latest` (symlinks) move to it, and only if it started
+later than the run they point at; last the warehouse is swapped in. A dialler reading `latest/`
+sees the previous complete run or the new one, never a half, and a run that fails before the
+links move leaves nothing in `runs/`.
 """
 
 from __future__ import annotations
@@ -13,13 +17,14 @@ import shutil
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import polars as pl
 
 from pipelines.calling_time import TIMING_COLUMNS
 from pipelines.certificate import certificate_text
-from pipelines.expiry import EXPIRED
+from pipelines.expiry import EXPIRED, list_status
 from pipelines.ingest import file_sha256
 from pipelines.parquet_files import write_parquet
 
@@ -28,6 +33,10 @@ MANIFEST = "manifest.json"
 CERTIFICATE_SUFFIX = ".certificate"
 VALIDITY_SUFFIX = ".validity.json"
 RUNS = "runs"
+# Runs being written, outside `runs/` so that no glob over complete runs can see one.
+STAGING = ".staging"
+# Manifest key: when the run was created (real time, not its `as_of` clock); links move only to later runs.
+CREATED_AT = "run_created_at"
 # Warehouse view name → glob of the published Parquet it reads, relative to a run directory.
 WAREHOUSE_VIEWS = {
     "clean_call_lists": "clean/*.parquet",
@@ -43,15 +52,24 @@ NUMBER_OUTCOMES = "history/number_outcomes.parquet"
 _NUMBER_HISTORY = """
 create view number_history as
 with outcomes as (
-    select * exclude (filename)
-    from read_parquet({source}, union_by_name = true, filename = true)
-    where filename not like '%/.staging-%'
+    select *
+    from read_parquet({source}, union_by_name = true)
 )
 
 select *
 from outcomes
-qualify row_number() over (partition by run_date, campaign, phone_e164 order by run_started_at desc) = 1
+-- The run its date link points at: the one created last (runs from before run_created_at count as older).
+qualify row_number() over (
+    partition by run_date, campaign, phone_e164 order by run_created_at desc nulls last, run_started_at desc
+) = 1
 """
+_CONTENTS = """
+select view_name from duckdb_views() where not internal and database_name = current_database()
+union all
+select table_name from duckdb_tables() where database_name = current_database()
+"""
+# The warehouse's one table: the published list's validity (see `pipelines.expiry`).
+LIST_STATUS = "list_status"
 # Analytics a run publishes as `analytics/<name>.parquet` and the warehouse shows as views of the same
 # name when the run has them: calling windows always, the rest only with a call log, none in older runs.
 ANALYTICS_VIEWS = (
@@ -96,32 +114,139 @@ def run_outputs(
     return outputs
 
 
+class PublishedRun(NamedTuple):
+    """Where a run was published, which links moved to it, and where analyst work found in the warehouse went."""
+
+    run_dir: Path
+    links_moved: list[str]
+    analyst_work_kept: Path | None
+
+
 def publish_run(
     outputs: Mapping[str, pl.DataFrame],
     *,
     published_dir: Path,
+    warehouse: Path,
     run_id: str,
     run_date: date,
+    run_created_at: datetime,
     manifest: Mapping[str, object],
     certificates: Mapping[str, Mapping[str, object]] | None = None,
     sign: Callable[[Path], Path] | None = None,
-) -> Path:
-    """Write `outputs`, each campaign's scrub certificate and `manifest.json` to a new run directory, then point
-    `<run date>` and `latest` at it. `certificates` are by campaign, completed here with their list's checksums;
-    `sign` (`signing.sign_file` with the key), when given, signs each certificate's JSON and the manifest.
+) -> PublishedRun:
+    """Write `outputs`, each campaign's scrub certificate and `manifest.json` to a new run directory, build the
+    warehouse over it, then point `<run date>` and `latest` at it where the run they point at was created
+    before `run_created_at`, and swap the warehouse in with `latest`. `certificates` are by campaign, completed
+    here with their list's checksums; `sign` (`signing.sign_file` with the key), when given, signs each
+    certificate's JSON and the manifest. A failure before the links move removes the run directory.
     """
-    runs_dir = published_dir / RUNS
-    staging = runs_dir / f".staging-{run_id}"
-    final = runs_dir / run_id
-    runs_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = _commit_run_dir(
+        outputs,
+        published_dir=published_dir,
+        run_id=run_id,
+        manifest={**manifest, CREATED_AT: run_created_at.isoformat()},
+        certificates=certificates or {},
+        sign=sign,
+    )
     try:
-        staging.mkdir()
+        building = build_warehouse(warehouse, run_dir=run_dir, status=list_status(run_dir))
+    except BaseException:
+        shutil.rmtree(run_dir)
+        raise
+    links = [published_dir / run_date.isoformat(), published_dir / LATEST]
+    moved = [link.name for link in links if _point_if_newer(link, run_dir=run_dir, created_at=run_created_at)]
+    if LATEST not in moved:
+        building.unlink()
+        return PublishedRun(run_dir, moved, None)
+    (published_dir / EXPIRED).unlink(missing_ok=True)
+    return PublishedRun(run_dir, moved, install_warehouse(building, warehouse, replaced_by=run_id))
+
+
+def clear_unfinished_publishing(published_dir: Path, *, warehouse: Path) -> list[Path]:
+    """Remove what dead runs left half-done: staging folders, a half-built warehouse, half-made links.
+
+    Call it only under the data directory's lock, when no other run can be publishing.
+    """
+    leftovers = [
+        *(published_dir / STAGING).glob("*"),
+        *published_dir.glob(".*.swap"),
+        *warehouse.parent.glob(f".{warehouse.name}.building*"),
+    ]
+    for path in leftovers:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    return leftovers
+
+
+def build_warehouse(warehouse_path: Path, *, run_dir: Path, status: pl.DataFrame) -> Path:
+    """Build a fresh DuckDB file beside `warehouse_path` of views over a published run, `number_history` over
+    every run that has number outcomes, and the table `list_status` (`status`: the run, its `valid_through`,
+    whether it is current or withdrawn as expired); returns the new file, for `install_warehouse`."""
+    building = warehouse_path.with_name(f".{warehouse_path.name}.building")
+    building.unlink(missing_ok=True)
+    present = {name: _analytics_path(name) for name in ANALYTICS_VIEWS if (run_dir / _analytics_path(name)).is_file()}
+    connection = duckdb.connect(str(building))
+    try:
+        for view, pattern in {**WAREHOUSE_VIEWS, **present}.items():
+            source = _literal(run_dir.resolve() / pattern)
+            connection.execute(f"create view {view} as select * from read_parquet({source})")
+        connection.register("status", status.to_arrow())
+        connection.execute(f"create table {LIST_STATUS} as select * from status")
+        runs_dir = run_dir.resolve().parent
+        if any(runs_dir.glob(f"*/{NUMBER_OUTCOMES}")):
+            connection.execute(_NUMBER_HISTORY.format(source=_literal(runs_dir / "*" / NUMBER_OUTCOMES)))
+    finally:
+        connection.close()
+    return building
+
+
+def install_warehouse(building: Path, warehouse_path: Path, *, replaced_by: str) -> Path | None:
+    """Swap the built warehouse in. Readers holding the old file keep their handle; new readers open the new one.
+
+    The warehouse is the pipeline's and is rebuilt every run. If someone wrote into the old one (tables or views
+    of their own, a write-ahead log, or a write session still open), it is moved aside with its log to
+    `warehouse.analyst-<replaced_by>.duckdb` rather than replaced, and that path is returned, so nothing is lost
+    silently and no stale log is left beside the new file.
+    """
+    kept = None
+    if warehouse_path.exists() and _holds_analyst_work(warehouse_path):
+        kept = warehouse_path.with_name(f"{warehouse_path.stem}.analyst-{replaced_by}{warehouse_path.suffix}")
+        os.replace(warehouse_path, kept)
+        if _wal(warehouse_path).exists():
+            os.replace(_wal(warehouse_path), _wal(kept))
+    os.replace(building, warehouse_path)
+    return kept
+
+
+def warehouse_contents(warehouse_path: Path) -> list[str]:
+    """The views and tables of a warehouse file, by name."""
+    with duckdb.connect(str(warehouse_path), read_only=True) as connection:
+        return [name for (name,) in connection.execute(_CONTENTS).fetchall()]
+
+
+def _commit_run_dir(
+    outputs: Mapping[str, pl.DataFrame],
+    *,
+    published_dir: Path,
+    run_id: str,
+    manifest: Mapping[str, object],
+    certificates: Mapping[str, Mapping[str, object]],
+    sign: Callable[[Path], Path] | None,
+) -> Path:
+    """Write the run in its staging folder (signed when `sign` is given) and rename it into `runs/` whole."""
+    staging = published_dir / STAGING / run_id
+    final = published_dir / RUNS / run_id
+    final.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        staging.mkdir(parents=True)
         for relative_path, frame in outputs.items():
             _write(frame, staging / relative_path)
         files = {path: {"rows": frame.height, "sha256": file_sha256(staging / path)} for path, frame in outputs.items()}
         written = [
             path
-            for campaign, certificate in (certificates or {}).items()
+            for campaign, certificate in certificates.items()
             for path in _write_certificate(certificate, staging, campaign=campaign, files=files)
         ]
         certified = {path: file_sha256(staging / path) for path in written}
@@ -134,37 +259,33 @@ def publish_run(
         staging.rename(final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    _point(published_dir / run_date.isoformat(), at=Path(RUNS) / run_id)
-    _point(published_dir / LATEST, at=Path(RUNS) / run_id)
-    (published_dir / EXPIRED).unlink(missing_ok=True)
     return final
 
 
-def build_warehouse(warehouse_path: Path, *, run_dir: Path, status: pl.DataFrame) -> list[str]:
-    """Build a fresh DuckDB file of views over a published run, `number_history` over every run that has
-    number outcomes, and the table `list_status` (`status`: the run, its `valid_through`, whether it is current
-    or withdrawn as expired), and swap it in; returns the views and the table."""
-    building = warehouse_path.with_name(f".{warehouse_path.name}.building")
-    building.unlink(missing_ok=True)
-    present = {name: _analytics_path(name) for name in ANALYTICS_VIEWS if (run_dir / _analytics_path(name)).is_file()}
-    views = {**WAREHOUSE_VIEWS, **present}
-    connection = duckdb.connect(str(building))
+def _point_if_newer(link: Path, *, run_dir: Path, created_at: datetime) -> bool:
+    """Point `link` at `run_dir` unless it points at a run created at or after `created_at`; whether it moved."""
+    current = link / MANIFEST
+    if current.is_file():
+        recorded = json.loads(current.read_text()).get(CREATED_AT)
+        if recorded is not None and datetime.fromisoformat(recorded) >= created_at:
+            return False
+    _point(link, at=run_dir.relative_to(link.parent))
+    return True
+
+
+def _holds_analyst_work(warehouse_path: Path) -> bool:
+    """Whether anyone but the pipeline has written to, or is writing to, a warehouse file."""
+    if _wal(warehouse_path).exists():
+        return True
     try:
-        for view, pattern in views.items():
-            source = _literal(run_dir.resolve() / pattern)
-            connection.execute(f"create view {view} as select * from read_parquet({source})")
-        connection.register("status", status.to_arrow())
-        connection.execute("create table list_status as select * from status")
-        views = {**views, "list_status": "the published list's validity"}
-        runs_dir = run_dir.resolve().parent
-        if any(runs_dir.glob(f"*/{NUMBER_OUTCOMES}")):
-            connection.execute(_NUMBER_HISTORY.format(source=_literal(runs_dir / "*" / NUMBER_OUTCOMES)))
-            views = {**views, "number_history": f"{RUNS}/*/{NUMBER_OUTCOMES}"}
-    finally:
-        connection.close()
-    # Readers holding the old file keep their handle; new readers open the new file.
-    os.replace(building, warehouse_path)
-    return list(views)
+        contents = set(warehouse_contents(warehouse_path))
+    except duckdb.IOException:  # a write session holds the file's lock
+        return True
+    return not contents <= {*WAREHOUSE_VIEWS, *ANALYTICS_VIEWS, "number_history", LIST_STATUS}
+
+
+def _wal(database: Path) -> Path:
+    return database.with_name(f"{database.name}.wal")
 
 
 def _write_certificate(

@@ -287,21 +287,29 @@ with ranked as (
 )
 
 select $run_date::date as run_date, $run_id as run_id, $run_started_at::timestamptz as run_started_at,
-       campaign, phone_e164, lead_id as first_lead_id, count_rows, outcome, reason, suppression_sources,
-       exemptions, exemption_reason
+       $run_created_at::timestamptz as run_created_at, campaign, phone_e164, lead_id as first_lead_id, count_rows,
+       outcome, reason, suppression_sources, exemptions, exemption_reason
 from ranked
 where nth_in_campaign = 1
 order by campaign, phone_e164
 """
 
 
-def number_outcomes(scrubbed: pl.DataFrame, *, run_id: str, run_started_at: datetime) -> pl.DataFrame:
+def number_outcomes(
+    scrubbed: pl.DataFrame, *, run_id: str, run_started_at: datetime, run_created_at: datetime
+) -> pl.DataFrame:
     """One row per (campaign, valid number): the run, and the outcome of the number's first row with its reasons.
 
     A later row of the same number in the campaign is a duplicate of that first one, so the first decides.
+    `run_started_at` is the run's clock (its date is the run date); `run_created_at` orders runs of one date.
     """
     return query_frames(
         _NUMBER_OUTCOMES,
-        params={"run_date": run_started_at.date(), "run_id": run_id, "run_started_at": run_started_at},
+        params={
+            "run_date": run_started_at.date(),
+            "run_id": run_id,
+            "run_started_at": run_started_at,
+            "run_created_at": run_created_at,
+        },
         scrubbed=scrubbed,
     )

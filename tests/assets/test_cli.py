@@ -1,5 +1,8 @@
-"""The `scrubline` command: `run` drives the same job as the UI; `normalize` handles one file."""
+"""The `scrubline` command: `run` drives the same job as the UI and talks like a tool; `normalize` handles one
+file without Dagster."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -9,19 +12,38 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from assets.cli import main
 from pipelines.signing import public_key_pem
-from tests.handmade import RUN_AS_OF
+from tests.handmade import INBOX, RUN_AS_OF, write_data_dir
+
+REPOSITORY = Path(__file__).parents[2]
+AS_OF = ["--as-of", RUN_AS_OF.isoformat()]
 
 
-def test_run_publishes_and_prints_a_summary(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", "--data-dir", str(data_dir), "--as-of", RUN_AS_OF.isoformat()]) == 0
-    out = capsys.readouterr().out
-    assert "clean/spring.parquet: 2 rows" in out
+def test_run_prints_progress_by_stage_and_a_summary_per_campaign(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--data-dir", str(data_dir), *AS_OF]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    stages = [line.split()[0] for line in lines if " done: " in line]
+    assert sorted(stages) == ["analytics", "ingest", "normalise", "publish", "suppress"]
+    assert stages[-1] == "publish"
+    (spring,) = [line for line in lines if "spring" in line]
+    assert spring.split("┆")[1:] == [" 8       ", " 2 (25.0%)  ", " 3 (37.5%)  ", " 2 (25.0%) ", " 1 (12.5%)   │"]
+    assert f"clean lists: {data_dir.resolve()}/published/latest/clean/<campaign>.csv and .parquet" in lines
+    assert "1 unreadable dialler record(s) quarantined" in captured.err
+    assert "DEBUG" not in captured.out + captured.err
     assert (data_dir / "published/latest/manifest.json").is_file()
+
+
+def test_run_shows_dagsters_debug_stream_only_when_verbose(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--data-dir", str(data_dir), *AS_OF, "--verbose"]) == 0
+    captured = capsys.readouterr()
+    assert "STEP_START" in captured.out + captured.err
 
 
 def test_run_fails_with_the_reason_and_nonzero_exit(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (data_dir / "inbox/registries/litigators/litigators.txt").write_bytes(b"")
-    assert main(["run", "--data-dir", str(data_dir), "--as-of", RUN_AS_OF.isoformat()]) == 1
+    assert main(["run", "--data-dir", str(data_dir), *AS_OF]) == 1
     err = capsys.readouterr().err
     assert "FAILED registry_entries:" in err
     assert "litigators.txt: file is empty" in err
@@ -50,37 +72,84 @@ def test_a_configuration_error_exits_2_before_any_run_once_without_a_traceback(
     assert not (data_dir / "published").exists()
 
 
-def test_a_missing_column_is_reported_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    source = tmp_path / "leads.csv"
-    source.write_text("phone\n2015550123\n")
+def test_a_failed_check_is_reported_once_with_its_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data_dir = write_data_dir(tmp_path / "data", {**INBOX, "registries/litigators/litigators.txt": "12\n"})
+    assert main(["run", "--data-dir", str(data_dir), *AS_OF]) == 1
+    err = capsys.readouterr().err
+    assert err.count("CHECK FAILED") == 1
+    assert err.count("registries_are_readable_numbers") == 1
     assert (
-        main(
-            [
-                "normalize",
-                str(source),
-                "--column",
-                "telephone",
-                "--region",
-                "US",
-                "--output",
-                str(tmp_path / "o.parquet"),
-            ]
-        )
-        == 2
+        "CHECK FAILED normalised_registry_entries:registries_are_readable_numbers: registry 'litigators' has 1 of 1"
+        in err
     )
-    assert "missing column(s) telephone" in capsys.readouterr().err
+    assert "Not executing" not in err
 
 
-def test_normalize_writes_input_columns_plus_the_e164_columns(tmp_path: Path) -> None:
+def normalize(tmp_path: Path, *arguments: str) -> int:
+    return main(["normalize", str(tmp_path / "leads.csv"), "--column", "phone", *arguments])
+
+
+@pytest.fixture
+def leads(tmp_path: Path) -> Path:
     source = tmp_path / "leads.csv"
     source.write_text("id,phone,cc\n1,(201) 555-0123,US\n2,020 7946 0018 ext. 7,GB\n3,nope,US\n")
-    output = tmp_path / "out.parquet"
-    assert main(["normalize", str(source), "--column", "phone", "--region-column", "cc", "--output", str(output)]) == 0
-    assert pl.read_parquet(output).rows() == [
-        ("1", "(201) 555-0123", "US", "+12015550123", True, "fixed_line_or_mobile", "US", None, None),
-        ("2", "020 7946 0018 ext. 7", "GB", "+442079460018", True, "fixed_line", "GB", None, "7"),
-        ("3", "nope", "US", None, False, None, None, "not_a_number", None),
-    ]
+    return source
+
+
+NORMALISED = [
+    ("1", "(201) 555-0123", "US", "+12015550123", True, "fixed_line_or_mobile", "US", None, None),
+    ("2", "020 7946 0018 ext. 7", "GB", "+442079460018", True, "fixed_line", "GB", None, "7"),
+    ("3", "nope", "US", None, False, None, None, "not_a_number", None),
+]
+
+
+def test_normalize_writes_input_columns_plus_the_e164_columns_as_parquet(leads: Path, tmp_path: Path) -> None:
+    assert normalize(tmp_path, "--region-column", "cc", "--output", str(tmp_path / "out.parquet")) == 0
+    assert pl.read_parquet(tmp_path / "out.parquet").rows() == NORMALISED
+
+
+def test_normalize_writes_csv_when_the_output_is_named_csv(leads: Path, tmp_path: Path) -> None:
+    assert normalize(tmp_path, "--region-column", "cc", "--output", str(tmp_path / "out.csv")) == 0
+    written = pl.read_csv(tmp_path / "out.csv", infer_schema=False)
+    assert written.columns[3:] == ["phone_e164", "phone_valid", "phone_type", "phone_region", "phone_reason",
+                                   "phone_extension"]  # fmt: skip
+    assert written.get_column("phone_e164").to_list() == ["+12015550123", "+442079460018", None]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--region", "US", "--output", "{tmp}/leads.csv"], "is the input file; write the result to another file"),
+        (["--region", "XX", "--output", "{tmp}/out.csv"], "--region XX: not an ISO 3166 alpha-2 region"),
+        (["--region", "US", "--output", "{tmp}/out.xlsx"], "name a .csv or .parquet file"),
+    ],
+)
+def test_normalize_refuses_what_it_cannot_do_and_leaves_the_input_alone(
+    leads: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str], message: str
+) -> None:
+    before = leads.read_bytes()
+    assert normalize(tmp_path, *(argument.format(tmp=tmp_path) for argument in arguments)) == 2
+    assert message in capsys.readouterr().err
+    assert leads.read_bytes() == before
+
+
+def test_a_missing_column_is_reported_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "leads.csv").write_text("telephone\n2015550123\n")
+    assert normalize(tmp_path, "--region", "US", "--output", str(tmp_path / "o.parquet")) == 2
+    assert "missing column(s) phone" in capsys.readouterr().err
+
+
+def test_normalize_never_imports_dagster(leads: Path, tmp_path: Path) -> None:
+    script = (
+        "import sys; from assets.cli import main; "
+        f"code = main(['normalize', {str(leads)!r}, '--column', 'phone', '--region', 'US', "
+        f"'--output', {str(tmp_path / 'out.parquet')!r}]); "
+        "print(code, sorted(name for name in sys.modules if name.split('.')[0] == 'dagster'))"
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPOSITORY, capture_output=True, text=True, check=True
+    )
+    assert finished.stdout.splitlines()[-1] == "0 []"
 
 
 def test_a_signed_certificate_verifies_until_a_byte_of_its_list_changes(

@@ -1,0 +1,152 @@
+"""`scrubline run`: the nightly job in-process under the data directory's lock, its progress by stage and
+a summary of what it published. Dagster's own event stream is shown only with `--verbose`."""
+
+import argparse
+import logging
+import os
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from assets.constants import NIGHTLY_SCRUB_JOB
+from assets.definitions import build_definitions
+from assets.run_clock import AS_OF_TAG, parse_as_of
+from pipelines.config import load_config
+from pipelines.publish import LATEST, MANIFEST
+from pipelines.run_lock import DataDirectoryBusyError, hold_data_dir
+from pipelines.signing import private_key
+
+# Exit code of `scrubline run` when another run holds the data directory (0 published, 1 failed, 2 config error).
+EXIT_BUSY = 3
+_OUTCOMES = ("clean", "suppressed", "invalid", "quarantined")
+
+
+def run(arguments: argparse.Namespace) -> int:
+    """Run the nightly scrub job on a data directory, as the UI would, and print what it did."""
+    data_dir = Path(arguments.data_dir).resolve()
+    config = load_config(data_dir)  # a configuration error stops here, exit 2, before any run exists
+    if config.signing is not None:
+        private_key(config.signing, data_dir=data_dir)
+    defs = build_definitions(str(data_dir))
+    loggers = {"progress": _progress_logger(_stage_of_step(defs))}
+    # A run uses the loggers its config names; naming none would mean Dagster's DEBUG console stream.
+    logger_config: dict[str, dict] = {"progress": {}}
+    if arguments.verbose:
+        loggers["console"] = dg.colored_console_logger
+        logger_config["console"] = {"config": {"log_level": "DEBUG"}}
+    job = defs.resolve_job_def(NIGHTLY_SCRUB_JOB).with_logger_defs(loggers)
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    tags = {AS_OF_TAG: parse_as_of(arguments.as_of).isoformat()} if arguments.as_of else None
+    run_id = str(uuid.uuid4())
+    try:
+        with hold_data_dir(data_dir, run_id=run_id, wait=arguments.wait, on_wait=_say_waiting):
+            result = job.execute_in_process(
+                run_config={"loggers": logger_config},
+                instance=instance,
+                raise_on_error=False,
+                tags=tags,
+                run_id=run_id,
+            )
+    except DataDirectoryBusyError as busy:
+        print(f"scrubline: {busy}", file=sys.stderr)
+        return EXIT_BUSY
+    _print_failures(result)
+    if not result.success:
+        print(f"scrubline: run {result.run_id} failed; nothing new was published", file=sys.stderr)
+        return 1
+    _print_summary(data_dir, run_id=result.run_id)
+    return 0
+
+
+def _say_waiting(busy: str) -> None:
+    print(f"scrubline: waiting: {busy}", file=sys.stderr)
+
+
+def _stage_of_step(defs: dg.Definitions) -> dict[str, str]:
+    """Each step of the job (an asset's or a check's) and the stage (asset group) it belongs to."""
+    graph = defs.resolve_asset_graph()
+    return {
+        assets_def.node_def.name: graph.get(
+            next(iter(assets_def.keys or {c.asset_key for c in assets_def.check_keys}))
+        ).group_name
+        for assets_def in graph.assets_defs
+    }
+
+
+def _progress_logger(stage_of_step: Mapping[str, str]) -> dg.LoggerDefinition:
+    """A Dagster logger that prints a line as each stage's steps have all succeeded, and the run's warnings."""
+
+    @dg.logger
+    def progress(_: dg.InitLoggerContext) -> logging.Logger:
+        logger = logging.Logger("scrubline.progress", level=logging.DEBUG)  # step events are DEBUG records
+        logger.addHandler(_StageHandler(stage_of_step))
+        return logger
+
+    return progress
+
+
+class _StageHandler(logging.Handler):
+    def __init__(self, stage_of_step: Mapping[str, str]) -> None:
+        super().__init__()
+        self._stage_of_step = stage_of_step
+        self._remaining = Counter(stage_of_step.values())
+        self._started = time.monotonic()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", {})
+        event = meta.get("dagster_event")
+        if event is not None and event.event_type == dg.DagsterEventType.STEP_SUCCESS:
+            stage = self._stage_of_step[event.step_key]
+            self._remaining[stage] -= 1
+            if not self._remaining[stage]:
+                steps = sum(1 for step_stage in self._stage_of_step.values() if step_stage == stage)
+                print(f"{stage:>10} done: {steps} steps, {time.monotonic() - self._started:.1f} s", flush=True)
+        elif event is None and record.levelno == logging.WARNING:  # the run's own warnings; errors come after
+            print(f"  warning ({meta.get('step_key') or 'run'}): {meta.get('orig_message')}", file=sys.stderr)
+
+
+def _print_failures(result: dg.ExecuteInProcessResult) -> None:
+    """Each failed check once with its message, and each step that failed of an error of its own."""
+    failed_checks: dict[str, str] = {}
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not event.event_specific_data.passed:
+            check = event.event_specific_data
+            failed_checks.setdefault(check.asset_check_key.to_user_string(), check.description or "")
+    for key, description in failed_checks.items():
+        print(f"CHECK FAILED {key}: {description}", file=sys.stderr)
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            if error.cls_name != "DagsterAssetCheckFailedError":
+                print(f"FAILED {event.step_key}: {(error.cause or error).message.strip()}", file=sys.stderr)
+
+
+def _with_rate(outcome: str) -> pl.Expr:
+    """`count_<outcome>` of `count_rows_in` as `12 (37.5%)`."""
+    count, total = pl.col(f"count_{outcome}"), pl.col("count_rows_in")
+    percent = pl.when(total > 0).then(count / total * 100).otherwise(0.0).round(1)
+    return pl.format("{} ({}%)", count, percent).alias(outcome)
+
+
+def _print_summary(data_dir: Path, *, run_id: str) -> None:
+    """Per campaign the rows in and each outcome with its rate; where the lists and the warehouse are."""
+    manifest_path = data_dir / "published" / LATEST / MANIFEST
+    latest = manifest_path.resolve().parent
+    if latest.name != run_id:
+        print(f"run {run_id} published {data_dir / 'published/runs' / run_id}; latest stays on {latest.name}")
+    else:
+        print(f"run {run_id} published {latest}")
+    counts = pl.DataFrame(pl.read_json(data_dir / "published/runs" / run_id / MANIFEST)["reconciliation"].explode())
+    table = counts.unnest("reconciliation").select(
+        "campaign", pl.col("count_rows_in").alias("rows in"), *(_with_rate(outcome) for outcome in _OUTCOMES)
+    )
+    with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, tbl_rows=-1, tbl_width_chars=120):
+        print(table)
+    print(f"clean lists: {data_dir / 'published' / LATEST / 'clean'}/<campaign>.csv and .parquet")
+    print(f"warehouse:   {data_dir / 'warehouse.duckdb'}")
