@@ -72,10 +72,6 @@ def _parser() -> argparse.ArgumentParser:
         "--data-dir", default=data_dir_from_environment(), help="default: $SCRUBLINE_DATA_DIR or ./data"
     )
     run_parser.add_argument(
-        "--as-of",
-        help="scrub as of this ISO 8601 instant instead of now (replaying a past night); recorded in the manifest",
-    )
-    run_parser.add_argument(
         "--wait",
         action="store_true",
         help="if another run holds the data directory, wait for it (without: exit 3 at once)",

@@ -1,8 +1,10 @@
 """The run's own clock: one instant per run, so every asset and check judges the same moment.
 
-The instant is when the run was created, unless the run carries the tag `scrubline/as_of` (an ISO 8601
-instant with its zone): tests inject their clock that way, and an operator replaying a past night
-does the same with `scrubline run --as-of`. Manifests and certificates say which clock a run used.
+The instant is when the run was created. Tests inject their own with the run tag `scrubline/as_of` (an ISO
+8601 instant with its zone), honoured only on an ephemeral Dagster instance, the one tests run in: on a
+real instance (the UI, the schedule, the sensor, `scrubline run` with `DAGSTER_HOME`) a run carrying the
+tag fails at once. A run scrubbed as of the past would publish, as `latest`, a list that may already be
+past its `valid_through`; replays are not offered. Manifests say which clock a run used.
 """
 
 from datetime import UTC, datetime
@@ -17,7 +19,14 @@ AS_OF_TAG = "scrubline/as_of"
 def run_started(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> datetime:
     """The run's instant (UTC): its `scrubline/as_of` tag, or when it was created."""
     tagged = context.run.tags.get(AS_OF_TAG)
-    return run_created(context) if tagged is None else parse_as_of(tagged)
+    if tagged is None:
+        return run_created(context)
+    if not context.instance.is_ephemeral:
+        raise ConfigError(
+            f"run tag {AS_OF_TAG} is for tests only (an ephemeral instance); remove it: a run scrubs as of "
+            "when it is created"
+        )
+    return parse_as_of(tagged)
 
 
 def run_created(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> datetime:

@@ -16,8 +16,8 @@ import polars as pl
 
 from assets.constants import NIGHTLY_SCRUB_JOB
 from assets.definitions import build_definitions
-from assets.run_clock import AS_OF_TAG, parse_as_of
 from pipelines.config import load_config
+from pipelines.preflight import check_inputs
 from pipelines.publish import LATEST, MANIFEST
 from pipelines.run_lock import DataDirectoryBusyError, hold_data_dir
 from pipelines.signing import private_key
@@ -31,6 +31,7 @@ def run(arguments: argparse.Namespace) -> int:
     """Run the nightly scrub job on a data directory, as the UI would, and print what it did."""
     data_dir = Path(arguments.data_dir).resolve()
     config = load_config(data_dir)  # a configuration error stops here, exit 2, before any run exists
+    check_inputs(config, data_dir=data_dir)
     if config.signing is not None:
         private_key(config.signing, data_dir=data_dir)
     defs = build_definitions(str(data_dir))
@@ -42,7 +43,6 @@ def run(arguments: argparse.Namespace) -> int:
         logger_config["console"] = {"config": {"log_level": "DEBUG"}}
     job = defs.resolve_job_def(NIGHTLY_SCRUB_JOB).with_logger_defs(loggers)
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    tags = {AS_OF_TAG: parse_as_of(arguments.as_of).isoformat()} if arguments.as_of else None
     run_id = str(uuid.uuid4())
     try:
         with hold_data_dir(data_dir, run_id=run_id, wait=arguments.wait, on_wait=_say_waiting):
@@ -50,7 +50,6 @@ def run(arguments: argparse.Namespace) -> int:
                 run_config={"loggers": logger_config},
                 instance=instance,
                 raise_on_error=False,
-                tags=tags,
                 run_id=run_id,
             )
     except DataDirectoryBusyError as busy:

@@ -12,16 +12,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from assets.cli import main
 from pipelines.signing import public_key_pem
-from tests.handmade import INBOX, RUN_AS_OF, write_data_dir
+from tests.handmade import INBOX, write_data_dir
 
 REPOSITORY = Path(__file__).parents[2]
-AS_OF = ["--as-of", RUN_AS_OF.isoformat()]
 
 
 def test_run_prints_progress_by_stage_and_a_summary_per_campaign(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["run", "--data-dir", str(data_dir), *AS_OF]) == 0
+    assert main(["run", "--data-dir", str(data_dir)]) == 0
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
     stages = [line.split()[0] for line in lines if " done: " in line]
@@ -36,14 +35,14 @@ def test_run_prints_progress_by_stage_and_a_summary_per_campaign(
 
 
 def test_run_shows_dagsters_debug_stream_only_when_verbose(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", "--data-dir", str(data_dir), *AS_OF, "--verbose"]) == 0
+    assert main(["run", "--data-dir", str(data_dir), "--verbose"]) == 0
     captured = capsys.readouterr()
     assert "STEP_START" in captured.out + captured.err
 
 
 def test_run_fails_with_the_reason_and_nonzero_exit(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (data_dir / "inbox/registries/litigators/litigators.txt").write_bytes(b"")
-    assert main(["run", "--data-dir", str(data_dir), *AS_OF]) == 1
+    assert main(["run", "--data-dir", str(data_dir)]) == 1
     err = capsys.readouterr().err
     assert "FAILED registry_entries:" in err
     assert "litigators.txt: file is empty" in err
@@ -64,7 +63,7 @@ def test_a_configuration_error_exits_2_before_any_run_once_without_a_traceback(
 ) -> None:
     config = data_dir / "scrubline.yaml"
     config.write_text(config.read_text().replace(*change, 1))
-    assert main(["run", "--data-dir", str(data_dir), "--as-of", RUN_AS_OF.isoformat()]) == 2
+    assert main(["run", "--data-dir", str(data_dir)]) == 2
     err = capsys.readouterr().err
     assert message in err
     assert err.count("scrubline:") == 1
@@ -74,7 +73,7 @@ def test_a_configuration_error_exits_2_before_any_run_once_without_a_traceback(
 
 def test_a_failed_check_is_reported_once_with_its_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data_dir = write_data_dir(tmp_path / "data", {**INBOX, "registries/litigators/litigators.txt": "12\n"})
-    assert main(["run", "--data-dir", str(data_dir), *AS_OF]) == 1
+    assert main(["run", "--data-dir", str(data_dir)]) == 1
     err = capsys.readouterr().err
     assert err.count("CHECK FAILED") == 1
     assert err.count("registries_are_readable_numbers") == 1
@@ -163,7 +162,7 @@ def test_a_signed_certificate_verifies_until_a_byte_of_its_list_changes(
     public_key.write_text(public_key_pem(key))
     config = data_dir / "scrubline.yaml"
     config.write_text(config.read_text() + "signing:\n  private_key_file: signing.pem\n")
-    assert main(["run", "--data-dir", str(data_dir), "--as-of", RUN_AS_OF.isoformat()]) == 0
+    assert main(["run", "--data-dir", str(data_dir)]) == 0
     certificate = (data_dir / "published/latest/clean/spring.certificate.json").resolve()
     assert (certificate.parent.parent / "manifest.json.sig").is_file()
     capsys.readouterr()
@@ -187,10 +186,30 @@ def test_a_signed_certificate_verifies_until_a_byte_of_its_list_changes(
 def test_an_unsigned_certificate_says_so_and_still_checks_its_files(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["run", "--data-dir", str(data_dir), "--as-of", RUN_AS_OF.isoformat()]) == 0
+    assert main(["run", "--data-dir", str(data_dir)]) == 0
     certificate = data_dir / "published/latest/clean/winback.certificate.json"
     capsys.readouterr()
     assert main(["verify", str(certificate)]) == 0
     out = capsys.readouterr().out
     assert "UNSIGNED  signature: the run was not signed" in out
     assert "OK  list clean/winback.parquet: sha256" in out
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("path: inbox/registries/litigators/*.txt", "path: inbox/registries/litigator/*.txt"),
+         "registries[litigators].path 'inbox/registries/litigator/*.txt' matches no file"),
+        (("registries:\n", "sellers:\n  acme: [spring]\nregistries:\n"),
+         "sellers lists no seller for campaign(s) winback"),
+    ],
+    ids=["glob_matching_nothing", "campaign_without_seller"],
+)  # fmt: skip
+def test_a_configuration_error_in_the_files_exits_2_before_any_run(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], change: tuple[str, str], message: str
+) -> None:
+    config = data_dir / "scrubline.yaml"
+    config.write_text(config.read_text().replace(*change, 1))
+    assert main(["run", "--data-dir", str(data_dir)]) == 2
+    assert message in capsys.readouterr().err
+    assert not (data_dir / "published").exists()

@@ -564,3 +564,13 @@ def test_an_opt_out_written_as_dotted_groups_ending_in_0_suppresses_the_number_i
     assert run_nightly(data_dir).success
     winback = pl.read_parquet(data_dir / "published/latest/suppressed/winback.parquet")
     assert winback.select("lead_id", "phone_e164", "reason").rows() == [("W3", "+12015550680", "internal_optouts")]
+
+
+def test_a_run_clock_injected_on_a_real_instance_fails_at_once(data_dir: Path) -> None:
+    job = build_definitions(str(data_dir)).resolve_job_def(NIGHTLY_SCRUB_JOB)
+    with dg.DagsterInstance.local_temp() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False, tags=RUN_TAGS)
+    assert not result.success
+    messages = [event.step_failure_data.error.cause.message for event in result.all_events if event.is_step_failure]
+    assert any("run tag scrubline/as_of is for tests only" in message for message in messages)
+    assert not (data_dir / "published/latest").exists()

@@ -86,7 +86,7 @@ def test_scrubline_run_without_wait_exits_when_another_run_holds_the_data_direct
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with hold_data_dir(data_dir, run_id="the-other-run", wait=False):
-        code = main(["run", "--data-dir", str(data_dir), "--as-of", RUN_AS_OF.isoformat()])
+        code = main(["run", "--data-dir", str(data_dir)])
     assert code == EXIT_BUSY
     err = capsys.readouterr().err
     assert f"scrubline: {data_dir} is in use by run the-other-run (pid {os.getpid()}" in err
@@ -101,7 +101,7 @@ def test_two_runs_started_together_run_one_after_the_other_and_the_later_one_see
     home.mkdir()
     # The instance's storage exists before the runs, as under a running UI (two processes creating it race).
     instance = dg.DagsterInstance.from_config(str(home))
-    run = scrubline("run", "--wait", "--data-dir", str(data_dir), "--as-of", RUN_AS_OF.isoformat())
+    run = scrubline("run", "--wait", "--data-dir", str(data_dir))
     logs = [tmp_path / "first.log", tmp_path / "second.log"]
     with ExitStack() as stack:
         runs = [
@@ -136,7 +136,7 @@ def test_two_runs_started_together_run_one_after_the_other_and_the_later_one_see
 
 def kill_at(stage: str, data_dir: Path) -> None:
     """Run `scrubline run` in a subprocess and kill it with SIGKILL where it stops itself at `stage`."""
-    command = scrubline("run", "--data-dir", str(data_dir), "--as-of", RUN_AS_OF.isoformat(), stop_at=stage)
+    command = scrubline("run", "--data-dir", str(data_dir), stop_at=stage)
     with subprocess.Popen(
         command, cwd=REPOSITORY, env=subprocess_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     ) as process:
@@ -168,4 +168,5 @@ def test_a_run_killed_at_any_stage_leaves_latest_on_a_complete_run_and_the_next_
     assert not truncated.exists()
     assert not list(data_dir.glob(".warehouse.duckdb.building"))
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as analyst:
-        assert analyst.execute("select distinct run_id from number_history").fetchall() == [(result.run_id,)]
+        on_the_run_date = "select distinct run_id from number_history where run_date = ?"
+        assert analyst.execute(on_the_run_date, [RUN_AS_OF.date()]).fetchall() == [(result.run_id,)]
