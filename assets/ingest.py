@@ -148,7 +148,7 @@ def call_records(context: dg.AssetExecutionContext, scrubline: ScrublineData) ->
 
 @dg.asset(group_name=INGEST, kinds={"polars", "duckdb"})
 def number_estate(scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
-    """One row per number-estate record: a CLI the programme owns; any unreadable record fails the run."""
+    """One row per number-estate record: a CLI the programme owns; unreadable ones kept with a reason."""
     source = scrubline.config().calls.estate
     if source is None:
         return dg.Output(no_number_estate(), metadata={"dagster/row_count": 0, **NOT_CONFIGURED})

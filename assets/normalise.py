@@ -7,7 +7,7 @@ from assets.constants import NORMALISE
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData
 from pipelines.calls import normalise_call_records, normalise_number_estate
-from pipelines.publish import RUNS
+from pipelines.publish import RUNS, write_quarantine
 from pipelines.registry_versions import (
     LEDGER,
     accepted_versions,
@@ -133,15 +133,27 @@ def normalised_call_records(scrubline: ScrublineData, call_records: pl.DataFrame
 
 
 @dg.asset(group_name=NORMALISE, kinds={"polars"})
-def normalised_number_estate(scrubline: ScrublineData, number_estate: pl.DataFrame) -> dg.Output[pl.DataFrame]:
-    """One row per owned CLI in E.164 with pool, carrier, attestation and reputation; a bad row fails the run."""
-    estate = normalise_number_estate(number_estate, default_region=scrubline.config().default_region)
+def normalised_number_estate(
+    context: dg.AssetExecutionContext, scrubline: ScrublineData, number_estate: pl.DataFrame
+) -> dg.Output[pl.DataFrame]:
+    """One row per usable owned CLI in E.164 with pool, carrier, attestation and reputation; bad rows set aside."""
+    estate, set_aside = normalise_number_estate(number_estate, default_region=scrubline.config().default_region)
+    path = write_quarantine(set_aside, quarantine_dir=scrubline.quarantine / context.run.run_id, name="estate")
+    if path is not None:
+        first = set_aside.row(0, named=True)
+        context.log.warning(
+            f"{set_aside.height} number-estate record(s) set aside, first {first['source_file']} row "
+            f"{first['source_row']} ({first['quarantine_reason']}); CLI health leaves them out: fix the estate "
+            f"file (all of them are in {path})"
+        )
     pools = estate.group_by("pool").len().sort("pool")
     return dg.Output(
         estate,
         metadata={
             **frame_metadata(estate, preview_columns=["cli_e164", "pool", "attestation", "reputation_label"]),
             **{f"count_clis/{pool}": count for pool, count in pools.iter_rows()},
+            "count_set_aside": set_aside.height,
+            "quarantine_path": dg.MetadataValue.path(str(path)) if path else "none",
         },
     )
 

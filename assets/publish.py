@@ -13,6 +13,7 @@ from assets.ingest import ages_on
 from assets.resources import ScrublineData
 from assets.run_clock import clock_source, run_created, run_started
 from pipelines.certificate import scrub_certificates
+from pipelines.config import Retention
 from pipelines.expiry import (
     campaigns_valid_through,
     expired_marker,
@@ -24,6 +25,7 @@ from pipelines.expiry import (
 from pipelines.publish import (
     LATEST,
     RUNS,
+    archive_old_runs,
     build_warehouse,
     install_warehouse,
     publish_run,
@@ -33,7 +35,7 @@ from pipelines.publish import (
 from pipelines.registry_store import snapshot_lineage
 from pipelines.registry_versions import LEDGER, keep_ledger, ledger_with, registry_ledger, registry_versions
 from pipelines.registry_versions import MANIFEST_KEY as REGISTRY_VERSIONS
-from pipelines.run_folders import prune_work_dirs
+from pipelines.run_folders import WORK, prune_run_folders
 from pipelines.scrub import number_outcomes, reconciliation
 from pipelines.sellers import campaign_sellers
 from pipelines.signing import private_key, public_key_pem, sign_file
@@ -136,6 +138,8 @@ def publish(
         ]
     )
     key = private_key(config.signing, data_dir=scrubline.root) if config.signing else None
+    # Before publishing, so that the new warehouse's number_history reads the runs archived now.
+    pruned = _apply_retention(scrubline, config.retention, run_id=context.run.run_id, now=started_at)
     published = publish_run(
         outputs,
         published_dir=scrubline.published,
@@ -181,17 +185,12 @@ def publish(
             f"({_ANALYST_WORK})"
         )
     shutil.rmtree(scrubline.work(context.run.run_id))
-    pruned = prune_work_dirs(
-        scrubline.root,
-        keep=context.run.run_id,
-        written_before=started_at - timedelta(days=config.retention.failed_work_days),
-    )
     yield dg.MaterializeResult(
         asset_key="published_run",
         metadata={
             "run_dir": dg.MetadataValue.path(str(published.run_dir)),
             "links_moved": published.links_moved,
-            "pruned_work_dirs": [folder.name for folder in pruned],
+            **pruned,
             "outputs": {path: frame.height for path, frame in outputs.items()},
         },
     )
@@ -205,6 +204,24 @@ def publish(
             else "none",
         },
     )
+
+
+def _apply_retention(scrubline: ScrublineData, retention: Retention, *, run_id: str, now: datetime) -> dict:
+    """Prune what `retention` no longer keeps, on the run's clock; what was pruned, for the run's metadata."""
+    pruned = {
+        "pruned_work_dirs": prune_run_folders(
+            scrubline.root / WORK, keep=run_id, written_before=now - timedelta(days=retention.failed_work_days)
+        ),
+        "pruned_quarantine": prune_run_folders(
+            scrubline.quarantine, keep=run_id, written_before=now - timedelta(days=retention.quarantine_days)
+        ),
+    }
+    archived = (
+        archive_old_runs(scrubline.published, started_before=now - timedelta(days=retention.run_days))
+        if retention.run_days is not None
+        else []
+    )
+    return {**{key: [folder.name for folder in folders] for key, folders in pruned.items()}, "archived_runs": archived}
 
 
 # A list may not outlive what it was scrubbed against: checked at the start of every run and every hour.

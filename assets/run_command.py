@@ -20,11 +20,11 @@ from pipelines.config import load_config
 from pipelines.preflight import check_inputs
 from pipelines.publish import LATEST, MANIFEST
 from pipelines.run_lock import DataDirectoryBusyError, hold_data_dir
+from pipelines.scrub import OUTCOMES
 from pipelines.signing import private_key
 
 # Exit code of `scrubline run` when another run holds the data directory (0 published, 1 failed, 2 config error).
 EXIT_BUSY = 3
-_OUTCOMES = ("clean", "suppressed", "invalid", "quarantined")
 
 
 def run(arguments: argparse.Namespace) -> int:
@@ -143,7 +143,7 @@ def _print_summary(data_dir: Path, *, run_id: str) -> None:
         print(f"run {run_id} published {latest}")
     counts = pl.DataFrame(pl.read_json(data_dir / "published/runs" / run_id / MANIFEST)["reconciliation"].explode())
     table = counts.unnest("reconciliation").select(
-        "campaign", pl.col("count_rows_in").alias("rows in"), *(_with_rate(outcome) for outcome in _OUTCOMES)
+        "campaign", pl.col("count_rows_in").alias("rows in"), *(_with_rate(outcome) for outcome in OUTCOMES)
     )
     with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, tbl_rows=-1, tbl_width_chars=120):
         print(table)

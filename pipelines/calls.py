@@ -3,7 +3,8 @@
 Both are read under Scrubline's own column names, whatever the exports call them. A call record the
 analytics cannot use keeps a `call_reason` and is left out of them, but still counts as an attempt on
 the number it dialled when it says when and whom it called. The estate is the programme's own short
-list of CLIs, so any row that is not a valid, unique, pooled CLI fails the run, naming file and row.
+list of CLIs; a row that is not a readable, valid, unique, pooled CLI is set aside with its reason.
+Both feed only analytics, so a bad record never stops the clean lists from publishing.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import polars as pl
 
 from pipelines.config import CallRecordsSource, NumberEstateSource, resolve_files
 from pipelines.e164 import normalise_phones
-from pipelines.errors import InputFileError
 from pipelines.ingest import LINEAGE_COLUMNS, QUARANTINE_COLUMNS, read_many
 from pipelines.instants import utc_instant
 from pipelines.sources import is_set_flag
@@ -27,7 +27,7 @@ ESTATE_COLUMNS = ("cli", "pool", "carrier", "attestation", "reputation_label", "
 _LINEAGE_SCHEMA = {"source_file": pl.String, "source_row": pl.Int64, "source_sha256": pl.String}
 _QUARANTINE_SCHEMA = {"quarantine_reason": pl.String, "raw_record": pl.String}
 CALL_RECORD_SCHEMA = {**dict.fromkeys(CALL_RECORD_COLUMNS, pl.String), **_LINEAGE_SCHEMA, **_QUARANTINE_SCHEMA}
-ESTATE_SCHEMA = {**dict.fromkeys(ESTATE_COLUMNS, pl.String), **_LINEAGE_SCHEMA}
+ESTATE_SCHEMA = {**dict.fromkeys(ESTATE_COLUMNS, pl.String), **_LINEAGE_SCHEMA, **_QUARANTINE_SCHEMA}
 _NUMBER_SUFFIXES = ("e164", "valid", "type", "region", "reason")
 
 
@@ -78,7 +78,7 @@ def normalise_call_records(records: pl.DataFrame, *, default_region: str) -> pl.
 
 
 def read_number_estate(source: NumberEstateSource, *, data_dir: Path) -> pl.DataFrame:
-    """One row per estate record, as strings under Scrubline's column names; any unreadable record is fatal."""
+    """One row per estate record, as strings under Scrubline's column names; unreadable rows kept with a reason."""
     files = resolve_files(data_dir, source.path, key="calls.estate.path")
     columns = {
         "cli": source.cli_column,
@@ -89,8 +89,7 @@ def read_number_estate(source: NumberEstateSource, *, data_dir: Path) -> pl.Data
         "reputation_checked_on": source.reputation_checked_column,
     }
     records = read_many(files, data_dir=data_dir, required_columns=[name for name in columns.values() if name])
-    _fail_on(records, pl.col("quarantine_reason"))
-    return _renamed(records, columns).drop(*QUARANTINE_COLUMNS)
+    return _renamed(records, columns)
 
 
 def no_number_estate() -> pl.DataFrame:
@@ -98,8 +97,9 @@ def no_number_estate() -> pl.DataFrame:
     return pl.DataFrame(schema=ESTATE_SCHEMA)
 
 
-def normalise_number_estate(estate: pl.DataFrame, *, default_region: str) -> pl.DataFrame:
-    """One row per owned CLI in E.164 with pool, carrier, attestation and reputation; a bad row fails the run."""
+def normalise_number_estate(estate: pl.DataFrame, *, default_region: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The usable CLIs, one row each in E.164 with pool, carrier, attestation and reputation; and the rows set
+    aside, with lineage, `quarantine_reason` (the first problem found) and `raw_record`."""
     numbers = normalise_phones(estate, "cli", region=default_region)
     typed = numbers.select(
         "cli_e164",
@@ -111,10 +111,19 @@ def normalise_number_estate(estate: pl.DataFrame, *, default_region: str) -> pl.
         cli_valid="cli_valid",
         cli_reason="cli_reason",
         reputation_checked_raw=_blank_as_null(pl.col("reputation_checked_on")),
-        **{name: name for name in LINEAGE_COLUMNS},
+        raw_record=pl.coalesce(
+            "raw_record", pl.concat_str([pl.col(c).fill_null("") for c in ESTATE_COLUMNS], separator=",")
+        ),
+        **{name: name for name in (*LINEAGE_COLUMNS, "quarantine_reason")},
+    ).with_columns(problem=_estate_problem())
+    usable = typed.filter(pl.col("problem").is_null())
+    set_aside = typed.filter(pl.col("problem").is_not_null())
+    return (
+        usable.drop("cli_valid", "cli_reason", "reputation_checked_raw", *QUARANTINE_COLUMNS, "problem").sort(
+            "cli_e164"
+        ),
+        set_aside.select(*LINEAGE_COLUMNS, quarantine_reason="problem", raw_record="raw_record"),
     )
-    _fail_on(typed, _estate_problem())
-    return typed.drop("cli_valid", "cli_reason", "reputation_checked_raw").sort("cli_e164")
 
 
 def _renamed(records: pl.DataFrame, columns: dict[str, str | None]) -> pl.DataFrame:
@@ -123,6 +132,11 @@ def _renamed(records: pl.DataFrame, columns: dict[str, str | None]) -> pl.DataFr
         **{name: pl.col(column) if column else pl.lit(None, pl.String) for name, column in columns.items()},
         **{name: name for name in (*LINEAGE_COLUMNS, *QUARANTINE_COLUMNS)},
     )
+
+
+def _joined(columns: tuple[str, ...]) -> pl.Expr:
+    """A record's fields as one comma-separated text, for quarantine."""
+    return pl.concat_str([pl.col(column).fill_null("") for column in columns], separator=",")
 
 
 def _number_columns(column: str) -> list[str]:
@@ -167,7 +181,9 @@ def _call_reason() -> pl.Expr:
 
 def _estate_problem() -> pl.Expr:
     return (
-        pl.when(~pl.col("cli_valid"))
+        pl.when(pl.col("quarantine_reason").is_not_null())
+        .then(pl.col("quarantine_reason"))
+        .when(~pl.col("cli_valid"))
         .then(pl.concat_str(pl.lit("CLI is not a valid number: "), pl.col("cli_reason")))
         .when(pl.col("pool").is_null())
         .then(pl.lit("no pool"))
@@ -180,14 +196,3 @@ def _estate_problem() -> pl.Expr:
         .when(~pl.col("cli_e164").is_first_distinct())
         .then(pl.lit("the CLI is listed more than once"))
     )
-
-
-def _fail_on(estate: pl.DataFrame, problem: pl.Expr) -> None:
-    """Raise naming the first estate row with a problem, and how many there are."""
-    bad = estate.with_columns(problem=problem).filter(pl.col("problem").is_not_null())
-    if bad.height:
-        first = bad.row(0, named=True)
-        raise InputFileError(
-            f"number estate: {bad.height} unusable record(s), first in {first['source_file']} row "
-            f"{first['source_row']} ({first['problem']}); fix the estate file"
-        )

@@ -323,6 +323,11 @@ class Retention(_Section):
 
     # `work/<run id>/` of a run that never published: its intermediates, for inspection or re-execution.
     failed_work_days: int = Field(default=7, ge=0)
+    # `quarantine/<run id>/`: the records a run could not read.
+    quarantine_days: int = Field(default=90, ge=0)
+    # `published/runs/<run id>/` older than this is archived: its lists go, its manifest, certificates and
+    # number outcomes stay under `published/archive/<run id>/`. None (the default) keeps every run whole.
+    run_days: int | None = Field(default=None, ge=1)
 
 
 class ScrublineConfig(_Section):
@@ -416,6 +421,15 @@ def load_config(data_dir: Path) -> ScrublineConfig:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
     except _DuplicateKey as error:
         raise ConfigError(f"{path}: {error}") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {error.object[error.start]:#04x} at offset {error.start}); save it as UTF-8"
+        ) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{path}: nested too deeply to be a Scrubline configuration (which has a few levels); "
+            "check that the file is the one you meant"
+        ) from None
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: not valid YAML: {error}") from error
     try:
@@ -449,12 +463,20 @@ def matching_files(data_dir: Path, pattern: str) -> list[Path]:
 
 
 def resolve_files(data_dir: Path, pattern: str, *, key: str) -> list[Path]:
-    """The files a config glob matches, sorted; matching nothing is an error naming the key."""
+    """The files a config glob matches, sorted; matching nothing, or anything outside the data directory
+    (a `..`, an absolute path, a symlink out of it), is an error naming the key."""
+    where = f"{data_dir / CONFIG_FILE_NAME}: {key} '{pattern}'"
+    root = data_dir.resolve()
+    if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+        raise ConfigError(f"{where} leaves the data directory; write it relative to {root}, without '..'")
     files = matching_files(data_dir, pattern)
     if not files:
+        raise ConfigError(f"{where} matches no file under {data_dir}; put the files there or correct the path")
+    outside = [path for path in files if not path.resolve().is_relative_to(root)]
+    if outside:
         raise ConfigError(
-            f"{data_dir / CONFIG_FILE_NAME}: {key} '{pattern}' matches no file under {data_dir}; "
-            "put the files there or correct the path"
+            f"{where} matches {outside[0]}, a link to {outside[0].resolve()} outside the data directory; "
+            "inputs are read only from inside it: copy the file in instead of linking it"
         )
     return files
 

@@ -7,6 +7,7 @@ text and a `quarantine_reason`, so nothing is dropped on the way in.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,8 +16,12 @@ import duckdb
 import polars as pl
 
 from pipelines.errors import InputFileError
+from pipelines.masking import masked_text
 
 LINEAGE_COLUMNS = ("source_file", "source_row", "source_sha256")
+# A record longer than this is quarantined, not read; quarantine keeps at most MAX_SHOWN_CHARS of it.
+MAX_RECORD_BYTES = 1 << 20
+MAX_SHOWN_CHARS = 1000
 QUARANTINE_COLUMNS = ("quarantine_reason", "raw_record")
 
 # Pinned dialect: sniffing a delimiter from a few rows is a guess, and a wrong guess reads garbage.
@@ -106,18 +111,79 @@ def _read_parquet(path: Path) -> pl.DataFrame:
 
 
 def _read_delimited(path: Path, *, has_header: bool) -> pl.DataFrame:
-    """Read with DuckDB's CSV reader, which sets malformed records aside instead of failing."""
+    """Read with DuckDB's CSV reader, which sets most malformed records aside instead of failing.
+
+    Some it cannot set aside (a record longer than its line limit, an unterminated quote, mixed CRLF and
+    LF line ends) and gives up on the whole file: such a file is read record by record instead, so each
+    bad record is quarantined with its reason and the others are read. DuckDB's error is not passed on:
+    it quotes a line of the file, phone numbers included.
+    """
     connection = duckdb.connect()
     try:
         query = _CSV_WITH_HEADER if has_header else _LINES_WITHOUT_HEADER
         good = connection.sql(query, params={"path": str(path)}).pl()
         rejected = connection.sql(_REJECTED_RECORDS, params={"header_lines": int(has_header)}).pl()
-    except duckdb.Error as error:
-        raise InputFileError(f"{path}: cannot be read as CSV ({error})") from error
+    except duckdb.Error:
+        return _read_record_by_record(path, has_header=has_header)
     finally:
         connection.close()
     rejected = rejected.with_columns(pl.col("source_row").cast(pl.Int64))
     return pl.concat([_number_good_records(good, rejected), rejected], how="diagonal_relaxed").sort("source_row")
+
+
+def _read_record_by_record(path: Path, *, has_header: bool) -> pl.DataFrame:
+    """The slow path for a file DuckDB gives up on: one record per line (CRLF or LF), each parsed on its own.
+
+    A Python loop over lines, taken only for broken files; a quoted field spanning lines is quarantined.
+    """
+    lines = path.read_bytes().removesuffix(b"\n").split(b"\n")
+    dialect = {"delimiter": ","} if has_header else {"delimiter": "\t", "quoting": csv.QUOTE_NONE}
+    if has_header:
+        header, reason = _parse_line(lines.pop(0), dialect=dialect)
+        if header is None:
+            raise InputFileError(f"{path}: the header line cannot be read ({reason}); re-export the file")
+    else:
+        header = ["phone"]
+    good, rejected = [], []
+    for number, line in enumerate(lines, start=1):
+        fields, reason = _parse_line(line, dialect=dialect)
+        if reason is None and len(fields) != len(header):
+            reason = "too many columns" if len(fields) > len(header) else "missing columns"
+        if reason is None:
+            good.append([number, *(field or None for field in fields)])
+        elif line.strip():
+            rejected.append((number, reason, _shown(line)))
+    return (
+        pl.concat(
+            [
+                pl.DataFrame(good, schema=["source_row", *header], orient="row").cast(dict.fromkeys(header, pl.String)),
+                pl.DataFrame(rejected, schema=["source_row", *QUARANTINE_COLUMNS], orient="row"),
+            ],
+            how="diagonal_relaxed",
+        )
+        .with_columns(pl.col("source_row").cast(pl.Int64))
+        .sort("source_row")
+    )
+
+
+def _parse_line(line: bytes, *, dialect: dict[str, object]) -> tuple[list[str] | None, str | None]:
+    """A line's fields, or None and why it cannot be read."""
+    line = line.removesuffix(b"\r")
+    if len(line) > MAX_RECORD_BYTES:
+        return None, f"record too long ({len(line):,} bytes; at most {MAX_RECORD_BYTES:,})"
+    try:
+        (fields,) = csv.reader([line.decode("utf-8")], strict=True, **dialect)
+    except UnicodeDecodeError:
+        return None, "invalid unicode"
+    except csv.Error:
+        return None, "unterminated quote"
+    return fields, None
+
+
+def _shown(line: bytes) -> str:
+    """A rejected line as quarantine keeps it: decoded as far as it can be, cut to a readable length."""
+    text = line.removesuffix(b"\r").decode("utf-8", errors="replace")
+    return text if len(text) <= MAX_SHOWN_CHARS else f"{text[:MAX_SHOWN_CHARS]}… ({len(line):,} bytes)"
 
 
 def _number_good_records(good: pl.DataFrame, rejected: pl.DataFrame) -> pl.DataFrame:
@@ -136,7 +202,8 @@ def _require_columns(records: pl.DataFrame, path: Path, required: Sequence[str])
     missing = [column for column in required if column not in records.columns]
     if missing:
         present = ", ".join(c for c in records.columns if c not in LINEAGE_COLUMNS + QUARANTINE_COLUMNS)
+        # A file without its header row shows a record here: its numbers are masked.
         raise InputFileError(
-            f"{path}: missing column(s) {', '.join(missing)} (the file has: {present}); "
+            f"{path}: missing column(s) {', '.join(missing)} (the file has: {masked_text(present)}); "
             "fix the export or the column names in scrubline.yaml"
         )

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 import polars as pl
 
 _COUNTRY_CODES = {str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE}
+# A written number: digits with the separators people write between them; seven digits or more is masked.
+_WRITTEN_NUMBER = re.compile(r"\+?\(?\d[\d ().-]*\d")
+_MASKED_DIGITS = 7
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def masked_e164(e164: pl.Expr) -> pl.Expr:
@@ -35,3 +41,20 @@ def country_code_length(digits: pl.Expr) -> pl.Expr:
 def _last_four(digits: pl.Expr) -> pl.Expr:
     hidden = (digits.str.len_chars().cast(pl.Int64) - 4).clip(lower_bound=0)
     return pl.concat_str(pl.lit("*").repeat_by(hidden).list.join(""), digits.str.slice(-4))
+
+
+def masked_text(text: str) -> str:
+    """`text` with every written number of seven digits or more masked but its last four: for messages that
+    quote what a file holds (`L1, (201) 555-0123` → `L1, (***) ***-0123`)."""
+    return _WRITTEN_NUMBER.sub(_mask_number, text)
+
+
+def _mask_number(match: re.Match[str]) -> str:
+    written = match.group()
+    digits = sum(character.isdigit() for character in written)
+    if digits < _MASKED_DIGITS or _ISO_DATE.fullmatch(written):
+        return written
+    hidden = iter(range(digits - 4))
+    return "".join(
+        "*" if character.isdigit() and next(hidden, None) is not None else character for character in written
+    )

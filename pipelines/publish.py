@@ -33,6 +33,9 @@ MANIFEST = "manifest.json"
 CERTIFICATE_SUFFIX = ".certificate"
 VALIDITY_SUFFIX = ".validity.json"
 RUNS = "runs"
+# What is left of a run past `retention.run_days`: its manifest, certificates and number outcomes.
+ARCHIVE = "archive"
+_ARCHIVED = ("manifest.json*", "history/*", f"clean/*{CERTIFICATE_SUFFIX}.*", f"clean/*{VALIDITY_SUFFIX}*")
 # Runs being written, outside `runs/` so that no glob over complete runs can see one.
 STAGING = ".staging"
 # Manifest key: when the run was created (real time, not its `as_of` clock); links move only to later runs.
@@ -70,6 +73,7 @@ select table_name from duckdb_tables() where database_name = current_database()
 """
 # The warehouse's one table: the published list's validity (see `pipelines.expiry`).
 LIST_STATUS = "list_status"
+_FORMULA_START = r"^[=+\-@\t\r]"
 # Analytics a run publishes as `analytics/<name>.parquet` and the warehouse shows as views of the same
 # name when the run has them: calling windows always, the rest only with a call log, none in older runs.
 ANALYTICS_VIEWS = (
@@ -180,6 +184,34 @@ def clear_unfinished_publishing(published_dir: Path, *, warehouse: Path) -> list
     return leftovers
 
 
+def archive_old_runs(published_dir: Path, *, started_before: datetime) -> list[str]:
+    """Archive every run started before `started_before` except the one `latest` points at: its manifest,
+    certificates and number outcomes move to `archive/<run id>/` (where `number_history` still reads them), the
+    rest of its folder is removed, and a date link to it goes. Returns the runs archived."""
+    latest = (published_dir / LATEST).resolve()
+    old = [
+        run
+        for run in sorted((published_dir / RUNS).glob("*"))
+        if (run / MANIFEST).is_file() and run.resolve() != latest and _started_at(run / MANIFEST) < started_before
+    ]
+    for run in old:
+        for path in (path for pattern in _ARCHIVED for path in run.glob(pattern)):
+            target = published_dir / ARCHIVE / run.name / path.relative_to(run)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+        shutil.rmtree(run)
+    for link in published_dir.glob("*"):
+        if link.is_symlink() and not link.exists():
+            link.unlink()
+    return [run.name for run in old]
+
+
+def _started_at(manifest: Path) -> datetime:
+    """A run's instant; runs published before manifests recorded it give when they were published."""
+    recorded = json.loads(manifest.read_text())
+    return datetime.fromisoformat(recorded.get("run_started_at") or recorded["published_at"])
+
+
 def build_warehouse(warehouse_path: Path, *, run_dir: Path, status: pl.DataFrame) -> Path:
     """Build a fresh DuckDB file beside `warehouse_path` of views over a published run, `number_history` over
     every run that has number outcomes, and the table `list_status` (`status`: the run, its `valid_through`,
@@ -194,9 +226,15 @@ def build_warehouse(warehouse_path: Path, *, run_dir: Path, status: pl.DataFrame
             connection.execute(f"create view {view} as select * from read_parquet({source})")
         connection.register("status", status.to_arrow())
         connection.execute(f"create table {LIST_STATUS} as select * from status")
-        runs_dir = run_dir.resolve().parent
-        if any(runs_dir.glob(f"*/{NUMBER_OUTCOMES}")):
-            connection.execute(_NUMBER_HISTORY.format(source=_literal(runs_dir / "*" / NUMBER_OUTCOMES)))
+        published_dir = run_dir.resolve().parent.parent
+        outcomes = [
+            folder / "*" / NUMBER_OUTCOMES
+            for folder in (published_dir / RUNS, published_dir / ARCHIVE)
+            if any(folder.glob(f"*/{NUMBER_OUTCOMES}"))
+        ]
+        if outcomes:
+            sources = "[" + ", ".join(_literal(glob) for glob in outcomes) + "]"
+            connection.execute(_NUMBER_HISTORY.format(source=sources))
     finally:
         connection.close()
     return building
@@ -333,9 +371,22 @@ def _write(frame: pl.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".csv":
         # Instants are UTC, written as ISO 8601 with a Z and only the fractions of a second they have.
-        frame.write_csv(path, datetime_format="%Y-%m-%dT%H:%M:%S%.fZ")
+        spreadsheet_safe(frame).write_csv(path, datetime_format="%Y-%m-%dT%H:%M:%S%.fZ")
     else:
         write_parquet(frame, path)
+
+
+def spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells a spreadsheet would execute (beginning `=`, `+`, `-`, `@`, tab or carriage return) prefixed
+    with `'`, as OWASP recommends for CSV files; `*_e164` columns, validated `+` and digits, stay as they are."""
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String and not name.endswith("_e164")]
+    return frame.with_columns(
+        pl.when(pl.col(name).str.contains(_FORMULA_START))
+        .then(pl.concat_str(pl.lit("'"), name))
+        .otherwise(name)
+        .alias(name)
+        for name in text
+    )
 
 
 def _point(link: Path, *, at: Path) -> None:

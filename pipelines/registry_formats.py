@@ -10,6 +10,7 @@ hold no entry and are skipped. Any line-based registry may come zipped: a `.zip`
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -179,4 +180,7 @@ def registry_zip(path: Path) -> Iterator[tuple[zipfile.ZipFile, list[str]]]:
                 f"{path}: a zipped registry holds only {ZIP_MEMBER_SUFFIX} files; found "
                 f"{', '.join(unexpected) or 'no files'}; download the flat-text list"
             )
-        yield archive, names
+        try:
+            yield archive, names
+        except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+            raise RegistryError(f"{path}: a member is corrupted ({error}); download it again") from error

@@ -1,4 +1,4 @@
-"""Each run's own folder of intermediates, `work/<run id>/`, and pruning the folders runs left behind.
+"""Each run's own folder of intermediates, `work/<run id>/`, and pruning the per-run folders runs leave behind.
 
 A run writes every intermediate frame under its own folder, so two runs never read each other's
 files, and what a check validated is what the run publishes. The folder is removed when the run
@@ -20,11 +20,12 @@ def work_dir(data_dir: Path, run_id: str) -> Path:
     return data_dir / WORK / run_id
 
 
-def prune_work_dirs(data_dir: Path, *, keep: str, written_before: datetime) -> list[Path]:
-    """Remove the work folders of runs other than `keep` last written before `written_before`; returns them."""
+def prune_run_folders(parent: Path, *, keep: str, written_before: datetime) -> list[Path]:
+    """Remove the per-run folders under `parent` (`work/`, `quarantine/`) of runs other than `keep` last written
+    before `written_before`; returns them."""
     folders = [
         folder
-        for folder in sorted((data_dir / WORK).glob("*"))
+        for folder in sorted(parent.glob("*"))
         if folder.is_dir()
         and folder.name != keep
         and datetime.fromtimestamp(folder.stat().st_mtime, tz=UTC) < written_before

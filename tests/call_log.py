@@ -21,7 +21,7 @@ def estate(*clis: Cli) -> pl.DataFrame:
     """Raw estate rows from (cli, pool, attestation, reputation label, checked on); every CLI with carrier `acme`."""
     return pl.DataFrame(
         [
-            (cli, pool, "acme", attestation, label, checked_on, "inbox/estate/clis.csv", row, "sha")
+            (cli, pool, "acme", attestation, label, checked_on, "inbox/estate/clis.csv", row, "sha", None, None)
             for row, (cli, pool, attestation, label, checked_on) in enumerate(clis, start=1)
         ],
         schema=ESTATE_SCHEMA,

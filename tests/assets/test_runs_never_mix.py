@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 import threading
+import time
+import uuid
 from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +20,7 @@ import pytest
 from assets.cli import main
 from assets.constants import NIGHTLY_SCRUB_JOB
 from assets.definitions import build_definitions
+from assets.run_clock import AS_OF_TAG
 from assets.run_command import EXIT_BUSY
 from pipelines.run_lock import hold_data_dir
 from tests.assets.test_nightly_scrub import run_nightly
@@ -51,7 +54,7 @@ def test_each_run_keeps_its_intermediates_in_its_own_folder_until_it_publishes(t
     failed = run_nightly(failing)
     assert not failed.success
     failed_work = failing / "work" / failed.run_id
-    assert (failed_work / "suppression_list.parquet").is_file()
+    assert (failed_work / "dialler_leads.parquet").is_file()
 
     write_data_dir(failing)  # the litigator list fixed
     recent = failing / "work/recent-failure"
@@ -66,20 +69,56 @@ def test_each_run_keeps_its_intermediates_in_its_own_folder_until_it_publishes(t
     assert materialization.metadata["pruned_work_dirs"].value == [failed.run_id]
 
 
+def test_retention_archives_old_runs_and_prunes_old_quarantine_but_history_keeps_every_run(tmp_path: Path) -> None:
+    config = SCRUBLINE_YAML + "retention:\n  run_days: 1\n  quarantine_days: 30\n"
+    data_dir = write_data_dir(tmp_path / "data", INBOX, config)
+    old, latest = (run_nightly(data_dir, tags={AS_OF_TAG: (RUN_AS_OF - timedelta(days=days)).isoformat()})
+                   for days in (3, 2))  # fmt: skip
+    assert old.success
+    assert latest.success
+    os.utime(data_dir / "quarantine" / old.run_id, times=((RUN_AS_OF - timedelta(days=31)).timestamp(),) * 2)
+
+    new = run_nightly(data_dir)
+
+    assert new.success
+    (materialization,) = new.asset_materializations_for_node("publish")[:1]
+    assert materialization.metadata["archived_runs"].value == [old.run_id]
+    assert materialization.metadata["pruned_quarantine"].value == [old.run_id]
+    # The run latest pointed at when the new one started is kept, however old.
+    assert sorted(path.name for path in (data_dir / "published/runs").iterdir()) == sorted([latest.run_id, new.run_id])
+    assert sorted(path.name for path in (data_dir / "quarantine").iterdir()) == sorted([latest.run_id, new.run_id])
+    assert (data_dir / "published/archive" / old.run_id / "clean/spring.certificate.json").is_file()
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as analyst:
+        runs = analyst.execute("select distinct run_id from number_history order by run_id").fetchall()
+    assert sorted(runs) == sorted([(old.run_id,), (latest.run_id,), (new.run_id,)])
+
+
 def test_a_job_run_waits_for_the_run_holding_the_data_directory(data_dir: Path) -> None:
     instance = dg.DagsterInstance.ephemeral()
-    held = ExitStack()
-    held.enter_context(hold_data_dir(data_dir, run_id="run-started-by-the-command-line", wait=False))
-    release = threading.Timer(2.0, held.close)
-    release.start()
+    run_id = str(uuid.uuid4())
+
+    def messages() -> list[str]:
+        return [entry.user_message for entry in instance.all_logs(run_id)]
+
+    def hold_until_waited_for() -> None:
+        """Another run's lock, released once the job says it waits for it (or after two minutes)."""
+        with hold_data_dir(data_dir, run_id="run-started-by-the-command-line", wait=False):
+            held.set()
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not any("waiting:" in message for message in messages()):
+                time.sleep(0.2)
+
+    held = threading.Event()
+    holder = threading.Thread(target=hold_until_waited_for)
+    holder.start()
+    held.wait()
     job = build_definitions(str(data_dir)).resolve_job_def(NIGHTLY_SCRUB_JOB)
 
-    result = job.execute_in_process(instance=instance, raise_on_error=False, tags=RUN_TAGS)
+    result = job.execute_in_process(instance=instance, raise_on_error=False, tags=RUN_TAGS, run_id=run_id)
 
-    release.join()
+    holder.join()
     assert result.success
-    messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
-    assert any("waiting:" in message and "run run-started-by-the-command-line" in message for message in messages)
+    assert any("waiting:" in message and "run run-started-by-the-command-line" in message for message in messages())
 
 
 def test_scrubline_run_without_wait_exits_when_another_run_holds_the_data_directory(

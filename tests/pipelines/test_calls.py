@@ -1,6 +1,7 @@
 """Call records and the number estate: read under Scrubline's names, numbers in E.164, every unusable call
-kept with its reason, and an estate row that is not a valid, unique, pooled CLI failing with file and row."""
+kept with its reason, and an estate row that is not a valid, unique, pooled CLI set aside with its reason."""
 
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -17,7 +18,6 @@ from pipelines.calls import (
     read_number_estate,
 )
 from pipelines.config import CallRecordsSource, NumberEstateSource
-from pipelines.errors import InputFileError
 from tests.call_log import call_records, estate
 
 
@@ -91,11 +91,12 @@ def test_call_records_are_read_under_the_configured_column_names(tmp_path: Path)
 
 def test_no_call_records_normalise_to_no_calls() -> None:
     assert normalise_call_records(no_call_records(), default_region="US").height == 0
-    assert normalise_number_estate(no_number_estate(), default_region="US").height == 0
+    usable, set_aside = normalise_number_estate(no_number_estate(), default_region="US")
+    assert (usable.height, set_aside.height) == (0, 0)
 
 
 def test_the_estate_is_one_row_per_cli_in_e164() -> None:
-    clis = normalise_number_estate(
+    clis, _ = normalise_number_estate(
         estate(
             (" 201-555-0102 ", " east ", "b", "Spam Likely", "2026-03-05"),
             ("2015550101", "west", "A", None, None),
@@ -128,14 +129,21 @@ def test_the_estate_is_one_row_per_cli_in_e164() -> None:
         (("+1 201 555 0101", "east", "A", None, None), "the CLI is listed more than once"),
     ],
 )
-def test_an_unusable_estate_row_fails_naming_file_and_row(second: tuple, problem: str) -> None:
-    rows = estate(("2015550101", "east", "A", None, None), second)
-    where = r"number estate: 1 unusable record\(s\), first in inbox/estate/clis.csv row 2"
-    with pytest.raises(InputFileError, match=rf"{where} \({problem}\)"):
-        normalise_number_estate(rows, default_region="US")
+def test_an_unusable_estate_row_is_set_aside_with_its_reason(second: tuple, problem: str) -> None:
+    usable, set_aside = normalise_number_estate(
+        estate(("2015550101", "east", "A", None, None), second), default_region="US"
+    )
+    assert usable.get_column("cli_e164").to_list() == ["+12015550101"]
+    ((source_file, source_row, reason),) = set_aside.select("source_file", "source_row", "quarantine_reason").rows()
+    assert (source_file, source_row) == ("inbox/estate/clis.csv", 2)
+    assert re.fullmatch(problem, reason)
 
 
-def test_an_unreadable_estate_record_fails_naming_file_and_row(tmp_path: Path) -> None:
+def test_an_unreadable_estate_record_is_set_aside_and_the_rest_used(tmp_path: Path) -> None:
     (tmp_path / "clis.csv").write_text("cli,pool,carrier,attestation\n2015550101,east,acme,A\n2015550102,east\n")
-    with pytest.raises(InputFileError, match=r"first in clis.csv row 2 \(missing columns\)"):
-        read_number_estate(NumberEstateSource(path="*.csv"), data_dir=tmp_path)
+    records = read_number_estate(NumberEstateSource(path="*.csv"), data_dir=tmp_path)
+    usable, set_aside = normalise_number_estate(records, default_region="US")
+    assert usable.get_column("cli_e164").to_list() == ["+12015550101"]
+    assert set_aside.rows() == [
+        ("clis.csv", 2, records.get_column("source_sha256")[0], "missing columns", "2015550102,east")
+    ]

@@ -87,7 +87,8 @@ def calls() -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def clis() -> pl.DataFrame:
-    return normalise_number_estate(ESTATE, default_region="US")
+    usable, _ = normalise_number_estate(ESTATE, default_region="US")
+    return usable
 
 
 @pytest.fixture(scope="module")

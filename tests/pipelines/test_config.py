@@ -215,3 +215,45 @@ def test_ebr_with_several_sellers_is_refused_because_the_crm_does_not_say_whose_
     )
     with pytest.raises(ConfigError, match="an established business relationship is with one seller"):
         load_config(write_config(tmp_path, config + SELLERS))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "default_region: US\n# Gen\xe8ve\n".encode("latin-1"),
+            "not UTF-8 text (byte 0xe8 at offset 24); save it as UTF-8",
+        ),
+        (
+            b"[" * 20_000 + b"]" * 20_000,
+            "nested too deeply to be a Scrubline configuration (which has a few levels); check that the file is "
+            "the one you meant",
+        ),
+    ],
+    ids=["latin_1_byte", "20000_deep"],
+)
+def test_a_config_that_is_not_yaml_text_fails_naming_the_file(tmp_path: Path, text: bytes, message: str) -> None:
+    (tmp_path / "scrubline.yaml").write_bytes(text)
+    with pytest.raises(ConfigError) as raised:
+        load_config(tmp_path)
+    assert str(raised.value) == f"{tmp_path / 'scrubline.yaml'}: {message}"
+
+
+@pytest.mark.parametrize("pattern", ["../../etc/*", "inbox/../../outside/*.csv", "/etc/*"])
+def test_a_glob_that_leaves_the_data_directory_is_refused(tmp_path: Path, pattern: str) -> None:
+    with pytest.raises(ConfigError, match=r"crm.path '.*' leaves the data directory; write it relative to"):
+        resolve_files(tmp_path / "data", pattern, key="crm.path")
+
+
+def test_a_symlink_out_of_the_data_directory_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "elsewhere/leads.csv"
+    secret.parent.mkdir()
+    secret.write_text("lead_id,phone\nL1,2015550123\n")
+    inbox = tmp_path / "data/inbox"
+    inbox.mkdir(parents=True)
+    (inbox / "own.csv").write_text("lead_id,phone\n")
+    (inbox / "linked.csv").symlink_to(secret)
+    with pytest.raises(ConfigError) as raised:
+        resolve_files(tmp_path / "data", "inbox/*.csv", key="dialler.path")
+    assert f"dialler.path 'inbox/*.csv' matches {inbox / 'linked.csv'}, a link to {secret} outside" in str(raised.value)
+    assert "2015550123" not in str(raised.value)

@@ -91,3 +91,40 @@ def test_many_files_concatenate_with_columns_a_file_lacks_as_null(tmp_path: Path
         ("a.csv", "2015550123", "US"),
         ("b.csv", "2125550142", None),
     ]
+
+
+HUGE = b"9" * (10 << 20)
+
+
+@pytest.mark.parametrize(
+    ("bad_record", "reason", "shown"),
+    [
+        (b"L2," + HUGE + b",US", "record too long (10,485,766 bytes; at most 1,048,576)", "L2,999"),
+        (b'L2,"2015550124,US', "unterminated quote", 'L2,"2015550124,US'),
+        (b"L2,2015550124,US,extra\r", "too many columns", "L2,2015550124,US,extra"),
+    ],
+)
+def test_a_record_duckdb_gives_up_on_is_quarantined_and_the_others_are_read(
+    tmp_path: Path, bad_record: bytes, reason: str, shown: str
+) -> None:
+    # Mixed line ends as a spreadsheet's edit leaves them: CRLF above the bad record, LF below.
+    content = b"lead_id,phone,country\r\nL1,2015550123,US\r\n" + bad_record + b"\nL3,2015550125,US\n"
+    records = read_records(write(tmp_path / "leads.csv", content), data_dir=tmp_path, required_columns=["phone"])
+    assert records.select("source_row", "lead_id", "phone", "quarantine_reason").rows() == [
+        (1, "L1", "2015550123", None),
+        (2, None, None, reason),
+        (3, "L3", "2015550125", None),
+    ]
+    raw_record = records.get_column("raw_record")[1]
+    assert raw_record.startswith(shown)
+    assert len(raw_record) < 1100
+
+
+def test_mixed_line_ends_alone_lose_no_record(tmp_path: Path) -> None:
+    content = b"lead_id,phone\r\nL1,2015550123\nL2,2015550124\r\nL3,\n"
+    records = read_records(write(tmp_path / "leads.csv", content), data_dir=tmp_path, required_columns=["phone"])
+    assert records.select("source_row", "lead_id", "phone", "quarantine_reason").rows() == [
+        (1, "L1", "2015550123", None),
+        (2, "L2", "2015550124", None),
+        (3, "L3", None, None),
+    ]

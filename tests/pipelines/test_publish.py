@@ -5,7 +5,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import duckdb
@@ -16,6 +16,7 @@ from pipelines.expiry import EXPIRED, withdraw_if_expired
 from pipelines.publish import (
     NUMBER_OUTCOMES,
     PublishedRun,
+    archive_old_runs,
     clear_unfinished_publishing,
     publish_run,
     write_quarantine,
@@ -50,7 +51,11 @@ def publish(
         run_id=run_id,
         run_date=run_date,
         run_created_at=CREATED + timedelta(minutes=created_after_minutes),
-        manifest={"run_id": run_id, "valid_through": "2026-12-19T00:00:00+00:00"},
+        manifest={
+            "run_id": run_id,
+            "run_started_at": datetime.combine(run_date, time(2), tzinfo=UTC).isoformat(),
+            "valid_through": "2026-12-19T00:00:00+00:00",
+        },
     )
 
 
@@ -114,11 +119,11 @@ def test_a_run_that_started_earlier_but_finished_later_moves_no_link(tmp_path: P
     assert not list(tmp_path.glob(".warehouse.duckdb.building*"))
 
 
-def outcome(run_id: str, minute: int) -> pl.DataFrame:
-    """A run's number outcomes: one number's, on the suite's date."""
+def outcome(run_id: str, minute: int, day: date = date(2026, 11, 27)) -> pl.DataFrame:
+    """A run's number outcomes: one number's, on `day`."""
     return pl.DataFrame(
         {
-            "run_date": [date(2026, 11, 27)],
+            "run_date": [day],
             "run_id": [run_id],
             "run_started_at": [CREATED],
             "run_created_at": [CREATED + timedelta(minutes=minute)],
@@ -176,19 +181,23 @@ def analyst(script: str) -> Iterator[subprocess.Popen[str]]:
             session.kill()
 
 
-def test_an_analyst_writing_into_the_warehouse_loses_nothing_and_locks_no_one_out(tmp_path: Path) -> None:
-    publish(tmp_path, "r1")
-    warehouse = tmp_path / "warehouse.duckdb"
-    writes = f"""
+def writing_into(warehouse: Path, *, then: str = "") -> str:
+    """An analyst's session that opens the warehouse in write mode, creates a table, says `ready`, waits for a
+    line, then runs `then`."""
+    return f"""
 connection = duckdb.connect({str(warehouse)!r})
 connection.execute("create table mine as select 42 as answer")
 print("ready", flush=True)
 sys.stdin.readline()
-connection.execute("create table mine_too as select 43 as answer")
-connection.close()
-print("closed", flush=True)
+{then}
 """
-    with analyst(writes) as session:
+
+
+def test_an_analyst_writing_into_the_warehouse_loses_nothing_and_locks_no_one_out(tmp_path: Path) -> None:
+    publish(tmp_path, "r1")
+    warehouse = tmp_path / "warehouse.duckdb"
+    more = 'connection.execute("create table mine_too as select 43 as answer")\nconnection.close()\nprint("closed")'
+    with analyst(writing_into(warehouse, then=more)) as session:
         published = publish(tmp_path, "r2", created_after_minutes=1)
         assert published.analyst_work_kept == tmp_path / "warehouse.analyst-r2.duckdb"
         assert count_clean(warehouse) == 1  # the new warehouse opens while the analyst is still at work
@@ -205,13 +214,7 @@ print("closed", flush=True)
 def test_an_analyst_killed_while_writing_leaves_no_log_beside_the_new_warehouse(tmp_path: Path) -> None:
     publish(tmp_path, "r1")
     warehouse = tmp_path / "warehouse.duckdb"
-    writes = f"""
-connection = duckdb.connect({str(warehouse)!r})
-connection.execute("create table mine as select 42 as answer")
-print("ready", flush=True)
-sys.stdin.readline()
-"""
-    with analyst(writes):
+    with analyst(writing_into(warehouse)):
         pass  # killed with its write-ahead log on disk
     assert (tmp_path / "warehouse.duckdb.wal").exists()
     published = publish(tmp_path, "r2", created_after_minutes=1)
@@ -241,6 +244,42 @@ print(connection.execute("select clean from mine").fetchall(), flush=True)
         session.stdin.write("go on\n")
         session.stdin.flush()
         assert session.stdout.readline() == "[(1,), (2,)]\n"
+
+
+def test_csv_cells_a_spreadsheet_would_execute_are_neutralised_and_phone_numbers_kept(tmp_path: Path) -> None:
+    lead_ids = ['=HYPERLINK("http://x.example","click")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\rx", "L7"]
+    leads = pl.DataFrame({"lead_id": lead_ids, "phone_e164": ["+12015550123"] * len(lead_ids)})
+    published = publish(tmp_path, "r1", outputs={**GOOD, "clean/a.csv": leads, "clean/a.parquet": leads})
+    written = pl.read_csv(published.run_dir / "clean/a.csv", infer_schema=False)
+    assert written.get_column("lead_id").to_list() == [f"'{lead_id}" for lead_id in lead_ids[:-1]] + ["L7"]
+    assert written.get_column("phone_e164").to_list() == ["+12015550123"] * len(lead_ids)
+    assert pl.read_parquet(published.run_dir / "clean/a.parquet").equals(leads)
+
+
+def test_a_run_past_its_retention_keeps_only_its_manifest_certificates_and_outcomes_which_history_still_reads(
+    tmp_path: Path,
+) -> None:
+    def publish_on(run_id: str, day: date, minute: int) -> PublishedRun:
+        outputs = {**GOOD, NUMBER_OUTCOMES: outcome(run_id, minute, day)}
+        return publish(tmp_path, run_id, outputs=outputs, run_date=day, created_after_minutes=minute)
+
+    old = publish_on("old", date(2026, 10, 1), 0)
+    (old.run_dir / "clean/a.certificate.json").write_text("{}")
+    publish_on("kept", date(2026, 11, 1), 1)
+
+    archived = archive_old_runs(tmp_path / "published", started_before=datetime(2026, 10, 2, tzinfo=UTC))
+
+    assert archived == ["old"]
+    assert sorted(path.name for path in (tmp_path / "published/runs").iterdir()) == ["kept"]
+    archive = tmp_path / "published/archive/old"
+    kept = sorted(str(path.relative_to(archive)) for path in archive.rglob("*") if path.is_file())
+    assert kept == ["clean/a.certificate.json", "history/number_outcomes.parquet", "manifest.json"]
+    assert not (tmp_path / "published/2026-10-01").is_symlink()
+    assert latest(tmp_path) == "kept"
+    publish_on("next", date(2026, 11, 2), 2)
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as analyst:
+        history = analyst.execute("select run_id from number_history order by run_created_at").fetchall()
+    assert history == [("old",), ("kept",), ("next",)]
 
 
 def test_quarantine_is_written_only_when_there_is_something_in_it(tmp_path: Path) -> None:

@@ -114,6 +114,18 @@ def test_a_zip_without_only_text_files_fails(tmp_path: Path, members: dict[str, 
         read_registry(registry("us_dnc"), data_dir=tmp_path)
 
 
+def test_a_zip_member_with_a_bad_checksum_fails_naming_the_file_and_member(tmp_path: Path) -> None:
+    path = write(tmp_path, "dnc.zip", b"")
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("201.txt", "201,5550123\n")
+    path.write_bytes(path.read_bytes().replace(b"201,5550123", b"201,5550124"))  # stored bytes, CRC unchanged
+    with pytest.raises(RegistryError) as raised:
+        read_registry(registry("us_dnc"), data_dir=tmp_path)
+    assert str(raised.value) == (
+        f"registry 'dnc': {path}: a member is corrupted (Bad CRC-32 for file '201.txt'); download it again"
+    )
+
+
 @pytest.mark.parametrize(
     ("content", "region", "blocks"),
     [
