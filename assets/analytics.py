@@ -7,18 +7,18 @@ from assets.constants import ANALYTICS
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData
 from assets.run_clock import run_started
-from pipelines.analytics import number_analytics as build_number_analytics
-from pipelines.calling_time import call_limit_breaches as build_call_limit_breaches
-from pipelines.calling_time import lead_windows
-from pipelines.cli_health import HEALTH_STATUSES
-from pipelines.cli_health import cli_days as build_cli_days
-from pipelines.cli_health import cli_health as build_cli_health
-from pipelines.cli_health import pool_capacity as build_pool_capacity
-from pipelines.dialled_numbers import SUPPRESSION_STATUSES
-from pipelines.dialled_numbers import dialled_numbers as build_dialled_numbers
-from pipelines.masking import masked_e164
-from pipelines.sources import crm_numbers
-from pipelines.suppression import binding_suppressions
+from pipelines.analytics.cli_health import HEALTH_STATUSES
+from pipelines.analytics.cli_health import cli_days as build_cli_days
+from pipelines.analytics.cli_health import cli_health as build_cli_health
+from pipelines.analytics.cli_health import pool_capacity as build_pool_capacity
+from pipelines.analytics.dialled_numbers import SUPPRESSION_STATUSES
+from pipelines.analytics.dialled_numbers import dialled_numbers as build_dialled_numbers
+from pipelines.analytics.numbers import number_analytics as build_number_analytics
+from pipelines.calling.deferral import call_limit_breaches as build_call_limit_breaches
+from pipelines.calling.deferral import lead_windows
+from pipelines.inputs.sources import crm_numbers
+from pipelines.phones.masking import masked_e164
+from pipelines.suppression.suppression_list import binding_suppressions
 
 WORST_CLIS = 5
 

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipelines.validation import ValidationReport
+from pipelines.validation.suites import ValidationReport
 
 
 def expectation_result(report: ValidationReport) -> dg.AssetCheckResult:

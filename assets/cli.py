@@ -31,7 +31,7 @@ def run(arguments: argparse.Namespace) -> int:
 
 def normalize(arguments: argparse.Namespace) -> int:
     """Normalise one CSV or Parquet file's phone column; write CSV or Parquet by the output's extension."""
-    from pipelines.normalize_file import normalize_file
+    from pipelines.phones.normalize_file import normalize_file
 
     source, output = Path(arguments.input), Path(arguments.output)
     normalised = normalize_file(
@@ -48,7 +48,7 @@ def normalize(arguments: argparse.Namespace) -> int:
 
 def verify(arguments: argparse.Namespace) -> int:
     """Check a published certificate: its signature, its list's SHA-256 and its registry files' SHA-256."""
-    from pipelines.certificate import verify_certificate
+    from pipelines.publishing.certificate import verify_certificate
 
     public_key = Path(arguments.public_key).read_bytes() if arguments.public_key else None
     checks = verify_certificate(Path(arguments.certificate), public_key=public_key)

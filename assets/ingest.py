@@ -9,14 +9,14 @@ from assets.constants import INGEST
 from assets.metadata import PREVIEW_ROWS, frame_metadata, rate
 from assets.resources import ScrublineData
 from assets.run_clock import run_started
-from pipelines.calls import no_call_records, no_number_estate, read_call_records, read_number_estate
-from pipelines.freshness import registry_ages, staleness_problems
-from pipelines.ingest import quarantined
-from pipelines.publish import write_quarantine
-from pipelines.registry_store import newest_change_lists
-from pipelines.registry_store import registry_snapshots as build_registry_snapshots
-from pipelines.sources import read_crm, read_dialler, read_registries
-from pipelines.suppression import future_opt_outs
+from pipelines.inputs.calls import no_call_records, no_number_estate, read_call_records, read_number_estate
+from pipelines.inputs.records import quarantined
+from pipelines.inputs.sources import read_crm, read_dialler, read_registries
+from pipelines.publishing.publish import write_quarantine
+from pipelines.registries.freshness import registry_ages, staleness_problems
+from pipelines.registries.store import newest_change_lists
+from pipelines.registries.store import registry_snapshots as build_registry_snapshots
+from pipelines.suppression.suppression_list import future_opt_outs
 
 # A data directory without a call log has no call records or estate: those assets hold no rows.
 NOT_CONFIGURED = {"calls": "no calls.records in scrubline.yaml"}
@@ -131,7 +131,7 @@ def registries_are_fresh(context: dg.AssetCheckExecutionContext, scrubline: Scru
 
 
 def ages_on(scrubline: ScrublineData, *, today: date) -> pl.DataFrame:
-    """Every dated registry's age on `today`, counted from the evidence (`pipelines.freshness`)."""
+    """Every dated registry's age on `today`, counted from the evidence (`pipelines.registries.freshness`)."""
     registries = scrubline.config().registries
     newest = newest_change_lists(registries, data_dir=scrubline.root)
     return registry_ages(registries, today=today, newest_change_lists=newest)

@@ -2,7 +2,7 @@
 
 In-process because the steps are short and pass frames through files: on a small machine a process
 per step (Dagster's default) costs far more than the work, and one process holds the data
-directory's lock for the whole run. See README, Operations, to change it on a bigger machine.
+directory's lock for the whole run. See docs/operations.md to change it on a bigger machine.
 """
 
 import dagster as dg

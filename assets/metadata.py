@@ -3,7 +3,7 @@
 import dagster as dg
 import polars as pl
 
-from pipelines.masking import masked_e164
+from pipelines.phones.masking import masked_e164
 
 PREVIEW_ROWS = 5
 

@@ -6,9 +6,16 @@ import polars as pl
 from assets.constants import NORMALISE
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData
-from pipelines.calls import normalise_call_records, normalise_number_estate
-from pipelines.publish import RUNS, write_quarantine
-from pipelines.registry_versions import (
+from pipelines.inputs.calls import normalise_call_records, normalise_number_estate
+from pipelines.inputs.sources import normalise_crm, normalise_dialler, normalise_registries
+from pipelines.publishing.publish import RUNS, write_quarantine
+from pipelines.registries.unusable_entries import (
+    cut_download_problems,
+    cut_downloads,
+    unusable_share_problems,
+    unusable_shares,
+)
+from pipelines.registries.versions import (
     LEDGER,
     accepted_versions,
     missing_problems,
@@ -19,8 +26,6 @@ from pipelines.registry_versions import (
     shrink_problems,
     unused_acknowledgements,
 )
-from pipelines.sources import normalise_crm, normalise_dialler, normalise_registries
-from pipelines.unusable_entries import cut_download_problems, cut_downloads, unusable_share_problems, unusable_shares
 
 
 @dg.asset(group_name=NORMALISE, kinds={"polars"})

@@ -12,9 +12,10 @@ from assets.constants import PUBLISH
 from assets.ingest import ages_on
 from assets.resources import ScrublineData
 from assets.run_clock import clock_source, run_created, run_started
-from pipelines.certificate import scrub_certificates
 from pipelines.config import Retention
-from pipelines.expiry import (
+from pipelines.operations.run_folders import WORK, prune_run_folders
+from pipelines.publishing.certificate import scrub_certificates
+from pipelines.publishing.expiry import (
     campaigns_valid_through,
     expired_marker,
     list_status,
@@ -22,7 +23,7 @@ from pipelines.expiry import (
     registries_valid_through,
     withdraw_if_expired,
 )
-from pipelines.publish import (
+from pipelines.publishing.publish import (
     LATEST,
     RUNS,
     archive_old_runs,
@@ -32,14 +33,13 @@ from pipelines.publish import (
     run_outputs,
     warehouse_contents,
 )
-from pipelines.registry_store import snapshot_lineage
-from pipelines.registry_versions import LEDGER, keep_ledger, ledger_with, registry_ledger, registry_versions
-from pipelines.registry_versions import MANIFEST_KEY as REGISTRY_VERSIONS
-from pipelines.run_folders import WORK, prune_run_folders
-from pipelines.scrub import number_outcomes, reconciliation
-from pipelines.sellers import campaign_sellers
-from pipelines.signing import private_key, public_key_pem, sign_file
-from pipelines.unusable_entries import unusable_report
+from pipelines.publishing.signing import private_key, public_key_pem, sign_file
+from pipelines.registries.store import snapshot_lineage
+from pipelines.registries.unusable_entries import unusable_report
+from pipelines.registries.versions import LEDGER, keep_ledger, ledger_with, registry_ledger, registry_versions
+from pipelines.registries.versions import MANIFEST_KEY as REGISTRY_VERSIONS
+from pipelines.suppression.scrub import number_outcomes, reconciliation
+from pipelines.suppression.sellers import campaign_sellers
 
 # The frames the run folder is made of: the function's parameters of the same names.
 _PUBLISHED_FRAMES = [
@@ -47,7 +47,7 @@ _PUBLISHED_FRAMES = [
     "unusable_suppression_entries", "normalised_registry_entries", "registry_snapshots", "dialler_leads",
     "calling_windows", "cli_days", "cli_health", "pool_capacity", "dialled_numbers", "call_limit_breaches",
 ]  # fmt: skip
-_ANALYST_WORK = "work in your own database that ATTACHes the warehouse read-only: see README, Operations"
+_ANALYST_WORK = "work in your own database that ATTACHes the warehouse read-only: see docs/operations.md"
 
 
 @dg.multi_asset(
@@ -92,7 +92,7 @@ def publish(
     dialled_numbers: pl.DataFrame,
     call_limit_breaches: pl.DataFrame,
 ) -> Iterator[dg.MaterializeResult]:
-    """Publish the run whole (see `pipelines.publish`), then remove its intermediates."""
+    """Publish the run whole (see `pipelines.publishing.publish`), then remove its intermediates."""
     config = scrubline.config()
     started_at = run_started(context)
     created_at = run_created(context)

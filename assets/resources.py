@@ -8,10 +8,10 @@ import polars as pl
 from pydantic import PrivateAttr
 
 from pipelines.config import ScrublineConfig, load_config
-from pipelines.parquet_files import write_parquet
-from pipelines.publish import clear_unfinished_publishing
-from pipelines.run_folders import work_dir
-from pipelines.run_lock import hold_data_dir
+from pipelines.operations.run_folders import work_dir
+from pipelines.operations.run_lock import hold_data_dir
+from pipelines.publishing.parquet_files import write_parquet
+from pipelines.publishing.publish import clear_unfinished_publishing
 
 PUBLISHED = "published"
 WAREHOUSE = "warehouse.duckdb"
@@ -56,7 +56,7 @@ class RunWorkspace(dg.ConfigurableIOManager):
     Every step needs the IO manager, so every run of the job, however it was started, takes the lock when
     it starts (waiting for a run that holds it) and then clears what dead runs left half-published. With the
     in-process executor the lock is held once for the whole run; a multiprocess executor would take it step
-    by step, which is why the job pins the in-process executor (see README, Operations).
+    by step, which is why the job pins the in-process executor (see docs/operations.md).
     """
 
     data_dir: str

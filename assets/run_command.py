@@ -17,11 +17,11 @@ import polars as pl
 from assets.constants import NIGHTLY_SCRUB_JOB
 from assets.definitions import build_definitions
 from pipelines.config import load_config
-from pipelines.preflight import check_inputs
-from pipelines.publish import LATEST, MANIFEST
-from pipelines.run_lock import DataDirectoryBusyError, hold_data_dir
-from pipelines.scrub import OUTCOMES
-from pipelines.signing import private_key
+from pipelines.inputs.preflight import check_inputs
+from pipelines.operations.run_lock import DataDirectoryBusyError, hold_data_dir
+from pipelines.publishing.publish import LATEST, MANIFEST
+from pipelines.publishing.signing import private_key
+from pipelines.suppression.scrub import OUTCOMES
 
 # Exit code of `scrubline run` when another run holds the data directory (0 published, 1 failed, 2 config error).
 EXIT_BUSY = 3

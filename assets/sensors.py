@@ -6,8 +6,8 @@ import dagster as dg
 
 from assets.jobs import nightly_scrub
 from assets.resources import ScrublineData
-from pipelines.inbox import IGNORED_SUFFIXES, READY_MARKER, InboxCursor, decide, first_cursor, published_inputs
-from pipelines.publish import LATEST, MANIFEST
+from pipelines.inputs.inbox import IGNORED_SUFFIXES, READY_MARKER, InboxCursor, decide, first_cursor, published_inputs
+from pipelines.publishing.publish import LATEST, MANIFEST
 
 
 # New registry or dialler files should be scrubbed now, not at 02:00, but only once they are whole: the

@@ -8,13 +8,15 @@ from assets.constants import SUPPRESS
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData
 from assets.run_clock import run_started
-from pipelines.calling_time import DEFERRED_REASONS, TIMING_COLUMNS, defer_uncallable, number_windows
+from pipelines.calling.deferral import DEFERRED_REASONS, TIMING_COLUMNS, defer_uncallable, number_windows
 from pipelines.config import ScrublineConfig
-from pipelines.masking import masked_e164
-from pipelines.registry_store import listed_in_snapshots
-from pipelines.relationships import EBR_INQUIRY, EBR_PURCHASE
-from pipelines.relationships import established_relationships as build_established_relationships
-from pipelines.scrub import (
+from pipelines.inputs.sources import crm_numbers
+from pipelines.phones.masking import masked_e164
+from pipelines.registries.store import listed_in_snapshots
+from pipelines.registries.unusable_entries import unusable_entries, unusable_report
+from pipelines.suppression.relationships import EBR_INQUIRY, EBR_PURCHASE
+from pipelines.suppression.relationships import established_relationships as build_established_relationships
+from pipelines.suppression.scrub import (
     OUTCOMES,
     canonical_leads,
     clean_rows_flagged,
@@ -22,17 +24,15 @@ from pipelines.scrub import (
     reconciliation,
     scrub_leads,
 )
-from pipelines.sellers import campaign_sellers, scope_aliases, unknown_seller_scopes
-from pipelines.sources import crm_numbers
-from pipelines.suppression import (
+from pipelines.suppression.sellers import campaign_sellers, scope_aliases, unknown_seller_scopes
+from pipelines.suppression.suppression_list import (
     CRM_DO_NOT_CALL,
     binding_suppressions,
     build_suppression_list,
     known_numbers,
     registries_with_entries,
 )
-from pipelines.unusable_entries import unusable_entries, unusable_report
-from pipelines.validation import validate_frame
+from pipelines.validation.suites import validate_frame
 
 
 @dg.asset(group_name=SUPPRESS, kinds={"duckdb", "polars"})
@@ -66,7 +66,7 @@ def unusable_suppression_entries(
     scrubline: ScrublineData, normalised_registry_entries: pl.DataFrame, normalised_crm_contacts: pl.DataFrame
 ) -> dg.Output[pl.DataFrame]:
     """One row per registry entry or CRM do-not-call phone that is no valid number; each still suppresses the
-    numbers its digits could mean (`pipelines.unusable_entries`)."""
+    numbers its digits could mean (`pipelines.registries.unusable_entries`)."""
     unusable = unusable_entries(
         normalised_registry_entries,
         normalised_crm_contacts,

@@ -19,11 +19,11 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import polars as pl
 
-from pipelines.calling_rules import CallingTime
-from pipelines.calls import normalise_call_records, normalise_number_estate
-from pipelines.cli_health import cli_days, cli_health, pool_capacity
+from pipelines.analytics.cli_health import cli_days, cli_health, pool_capacity
+from pipelines.analytics.dialled_numbers import dialled_numbers
+from pipelines.calling.rules import CallingTime
 from pipelines.config import CallAnalytics
-from pipelines.dialled_numbers import dialled_numbers
+from pipelines.inputs.calls import normalise_call_records, normalise_number_estate
 
 FIRST_DAY = date(2026, 10, 28)
 DAYS = 30

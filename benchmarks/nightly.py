@@ -145,7 +145,7 @@ def ingest(data_dir: Path) -> dict[str, object]:
     """The registry's first ingest alone (its stored snapshot), in its own process: wall time and peak memory."""
     code = (
         "import sys; from pathlib import Path; from pipelines.config import load_config; "
-        "from pipelines.registry_store import registry_snapshots; d = Path(sys.argv[1]); "
+        "from pipelines.registries.store import registry_snapshots; d = Path(sys.argv[1]); "
         "registry_snapshots(load_config(d).registries, data_dir=d)"
     )
     return _measured([sys.executable, "-c", code, str(data_dir)], env=dict(os.environ))

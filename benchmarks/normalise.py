@@ -25,7 +25,7 @@ import phonenumbers
 import polars as pl
 
 from benchmarks.workloads import broad_mix, crm_mix, us_registry_numbers
-from pipelines.e164 import normalise_phones
+from pipelines.phones.e164 import normalise_phones
 
 SEED = 20261127
 DEFAULT_ROWS = {"crm": 1_000_000, "broad": 1_000_000, "registry": 50_000_000}

@@ -33,10 +33,10 @@ import polars as pl
 
 from benchmarks.workloads import write_us_changes, write_us_download
 from pipelines.config import DEFAULT_SELLER, Registry
-from pipelines.registry_store import listed_in_snapshots, registry_snapshots
-from pipelines.scrub import SCRUB_COLUMNS, scrub_leads
-from pipelines.suppression import build_suppression_list, known_numbers
-from pipelines.unusable_entries import UNUSABLE_SCHEMA
+from pipelines.registries.store import listed_in_snapshots, registry_snapshots
+from pipelines.registries.unusable_entries import UNUSABLE_SCHEMA
+from pipelines.suppression.scrub import SCRUB_COLUMNS, scrub_leads
+from pipelines.suppression.suppression_list import build_suppression_list, known_numbers
 
 SEED = 20261127
 DEFAULT_ROWS = 250_000_000

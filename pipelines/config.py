@@ -12,9 +12,9 @@ import phonenumbers
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pipelines.calling_rules import CallingTime
+from pipelines.calling.rules import CallingTime
 from pipelines.errors import ConfigError
-from pipelines.registry_formats import NATIONAL_FORMATS
+from pipelines.registries.formats import NATIONAL_FORMATS
 
 CONFIG_FILE_NAME = "scrubline.yaml"
 EBR_PURCHASE_MONTHS = 18
@@ -158,7 +158,7 @@ class Registry(_Section):
 
     @property
     def is_stored(self) -> bool:
-        """Kept as a versioned snapshot of E.164 integers (`pipelines.registry_store`), not read row by row.
+        """Kept as a versioned snapshot of E.164 integers (`pipelines.registries.store`), not read row by row.
 
         The US registry is the one at national scale (about 250 million numbers) with change lists.
         """
@@ -269,7 +269,7 @@ class CallAnalytics(_Section):
         if moved:
             raise ValueError(
                 f"{' and '.join(moved)} moved to calling_time.jurisdictions (US for the federal hours, US-FL for "
-                "a state), which the clean lists obey too; see README, Calling time"
+                "a state), which the clean lists obey too; see docs/calling-time.md"
             )
         return raw
 
@@ -310,7 +310,7 @@ class RetiredRegistry(_Section):
 
 
 class InboxSettings(_Section):
-    """When the inbox sensor starts a run (see `pipelines.inbox`)."""
+    """When the inbox sensor starts a run (see `pipelines.inputs.inbox`)."""
 
     # How long the inbox's files must hold still (sizes and modification times) before a run starts.
     settle_seconds: int = Field(default=60, ge=0)

@@ -2,7 +2,7 @@
 
 import polars as pl
 
-from pipelines.calls import CALL_RECORD_SCHEMA, ESTATE_SCHEMA
+from pipelines.inputs.calls import CALL_RECORD_SCHEMA, ESTATE_SCHEMA
 
 Call = tuple[str, str, str, str, str, str | None]
 Cli = tuple[str, str, str, str | None, str | None]

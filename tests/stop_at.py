@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import assets.suppress
-import pipelines.publish
+import pipelines.publishing.publish
 from assets.cli import main
 
 
@@ -34,7 +34,7 @@ def _stopping_after(function: Callable) -> Callable:
 def _half_written(write: Callable) -> Callable:
     def wrapper(frame: object, path: Path) -> None:
         write(frame, path)
-        if path.as_posix().endswith(pipelines.publish.NUMBER_OUTCOMES):
+        if path.as_posix().endswith(pipelines.publishing.publish.NUMBER_OUTCOMES):
             path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
             _stop()
 
@@ -46,9 +46,9 @@ if __name__ == "__main__":
     if stage == "scrub":
         assets.suppress.scrub_leads = _stopping_after(assets.suppress.scrub_leads)
     elif stage == "publish":
-        pipelines.publish._write = _half_written(pipelines.publish._write)
+        pipelines.publishing.publish._write = _half_written(pipelines.publishing.publish._write)
     elif stage == "warehouse":
-        pipelines.publish.build_warehouse = _stopping_after(pipelines.publish.build_warehouse)
+        pipelines.publishing.publish.build_warehouse = _stopping_after(pipelines.publishing.publish.build_warehouse)
     else:
         raise SystemExit(f"unknown stage {stage}: scrub, publish or warehouse")
     sys.exit(main(arguments))

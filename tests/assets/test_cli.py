@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from assets.cli import main
-from pipelines.signing import public_key_pem
+from pipelines.publishing.signing import public_key_pem
 from tests.handmade import INBOX, write_data_dir
 
 REPOSITORY = Path(__file__).parents[2]

@@ -21,7 +21,7 @@ from assets.suppress import (
     scrubbed_leads_expectations,
     suppression_list_expectations,
 )
-from pipelines.validation import EXPECTATIONS_DIR, validate_frame
+from pipelines.validation.suites import EXPECTATIONS_DIR, validate_frame
 
 NINE, TEN, NOON = (datetime(2026, 11, 27, hour, tzinfo=UTC) for hour in (9, 10, 12))
 SCRUBBED = pl.DataFrame(

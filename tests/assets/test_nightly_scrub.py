@@ -15,7 +15,7 @@ from polars.testing import assert_frame_equal
 from assets.constants import NIGHTLY_SCRUB_JOB, WITHDRAW_EXPIRED_LISTS_JOB
 from assets.definitions import build_definitions
 from assets.run_clock import AS_OF_TAG
-from pipelines.calling_rules import DEFAULT_CALLING_RULES
+from pipelines.calling.rules import DEFAULT_CALLING_RULES
 from tests.handmade import INBOX, RUN_AS_OF, RUN_DATE, RUN_TAGS, SCRUBLINE_YAML, write_data_dir
 
 

@@ -22,7 +22,7 @@ from assets.constants import NIGHTLY_SCRUB_JOB
 from assets.definitions import build_definitions
 from assets.run_clock import AS_OF_TAG
 from assets.run_command import EXIT_BUSY
-from pipelines.run_lock import hold_data_dir
+from pipelines.operations.run_lock import hold_data_dir
 from tests.assets.test_nightly_scrub import run_nightly
 from tests.handmade import INBOX, RUN_AS_OF, RUN_TAGS, SCRUBLINE_YAML, write_data_dir
 

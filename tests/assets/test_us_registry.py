@@ -6,10 +6,10 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.ingest import file_sha256
-from pipelines.registry_formats import NATIONAL_FORMATS
-from pipelines.registry_store import snapshot_path
-from pipelines.registry_versions import changed_version, version_of
+from pipelines.inputs.records import file_sha256
+from pipelines.registries.formats import NATIONAL_FORMATS
+from pipelines.registries.store import snapshot_path
+from pipelines.registries.versions import changed_version, version_of
 from tests.assets.test_nightly_scrub import failed_evaluations, run_nightly
 from tests.handmade import INBOX, RUN_DATE, SCRUBLINE_YAML, write_data_dir
 

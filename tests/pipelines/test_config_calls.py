@@ -1,5 +1,5 @@
 """The optional `calls:` section of `scrubline.yaml`: documented defaults, and errors that name the key.
-Calling hours and call limits are the `calling_time:` section's (tests/pipelines/test_calling_rules.py)."""
+Calling hours and call limits are the `calling_time:` section's (tests/pipelines/calling/test_rules.py)."""
 
 from pathlib import Path
 

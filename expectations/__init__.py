@@ -1,0 +1,1 @@
+"""Great Expectations suites, one JSON file per validated table (package data, read by `pipelines.validation`)."""

@@ -1,0 +1,450 @@
+"""A vectorised port of libphonenumber's parse and validation, over canonical keys.
+
+A canonical key is (default region, leading plus, digits) of a plainly punctuated value. Each step
+works on groups of keys that share the metadata it needs, and follows the phonenumbers function
+it is named after. Where a step meets a branch it does not port (a national prefix transform rule,
+a `+` not followed by a country code, a country code whose numbers have no decisive key), the key
+is marked `fallback` for phonenumbers to answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import phonenumbers
+import polars as pl
+
+from pipelines.phones.metadata import (
+    COUNTRY_CODES,
+    MAX_LENGTH_FOR_NSN,
+    MIN_LENGTH_FOR_NSN,
+    RegionRules,
+    decisive_width,
+    direct_international_starts,
+    direct_national_starts,
+    region_rules,
+    regions_of,
+)
+
+OK, FAILED, FALLBACK = "ok", "failed", "fallback"
+# `_test_number_length` results (as RegionRules.length_check names them) that are their own reason.
+_LENGTH_REASONS = ["too_short", "too_long", "invalid_length"]
+_OUTCOME_SCHEMA = {"valid": pl.Boolean, "type": pl.String, "region": pl.String, "reason": pl.String}
+_OUTCOME_COLUMNS = list(_OUTCOME_SCHEMA)
+_KEEPS_NATIONAL_PREFIX = ["too_short", "is_possible_local_only", "invalid_length"]
+_MAIN_REGIONS = {code: regions_of(int(code))[0] for code in COUNTRY_CODES}
+# What locate and strip add to the keys; validation adds the answers themselves.
+_STEP_TEMPLATE = pl.DataFrame(
+    schema={
+        "_status": pl.String, "_cc": pl.String, "_national": pl.String, "_main_region": pl.String,
+        "_nsn": pl.String, "reason": pl.String,
+    }
+)  # fmt: skip
+
+
+def _direct_code_lengths() -> pl.Series:
+    """By a number's first five digits, the length of its country code when the two digits after it
+    need no national prefix handling (see `direct_international_starts`); null otherwise."""
+    lengths: list[int | None] = [None] * 10**5
+    for code, region in _MAIN_REGIONS.items():
+        for pair in direct_international_starts(region):
+            start = code + pair  # country codes never begin with 0: `start` spans its own heads
+            span = 10 ** (5 - len(start))
+            lengths[int(start) * span : (int(start) + 1) * span] = [len(code)] * span
+    return pl.Series(lengths, dtype=pl.UInt8)
+
+
+_DIRECT_CODE_LENGTHS = _direct_code_lengths()
+# A number's first digits stand beside its country code and length in one 64-bit key (see
+# `_decisive_key`). By country code, how many: its decisive width, but at least one, so they are never
+# empty; null where the width is unbounded or wider than the key holds.
+_KEY_DIGITS = 8
+_CODE_UNIT = 100 * 10**_KEY_DIGITS
+_DECISIVE_WIDTHS = pl.Series(
+    [
+        max(width, 1)
+        if code in COUNTRY_CODES and (width := decisive_width(code)) is not None and width <= _KEY_DIGITS
+        else None
+        for code in map(str, range(1000))
+    ],
+    dtype=pl.Int64,
+)
+_REGION_COUNTRY_CODES = {
+    region: str(phonenumbers.country_code_for_region(region)) for region in phonenumbers.SUPPORTED_REGIONS
+}
+
+
+def parse_canonical(keys: pl.DataFrame) -> pl.DataFrame:
+    """phonenumbers' answer added to each row's (`_parse_region`, `_plus`, `_digits`) key.
+
+    `_decided` is false for keys phonenumbers itself must answer. The steps work on the keys
+    alone and put the answers back in row order, so other columns never travel through them.
+    Keys that need no prefix handling (bare national numbers, and `+` numbers whose national
+    number starts plainly) go straight to validation; the others are located and stripped first.
+    """
+    regions = keys.get_column("_parse_region").unique().to_list()
+    digits, code_length = pl.col("_digits"), pl.col("_code_length")
+    # How many of the digits are the country code, for keys that go straight to validation (0 for a
+    # bare national number, whose code is its region's); null for keys that need prefix handling.
+    direct_code_length = (
+        pl.when(~pl.col("_plus"))
+        .then(pl.when(is_direct_national(digits, pl.col("_parse_region"), regions=regions)).then(0))
+        .otherwise(_direct_code_length(digits))
+    )
+    # Eager frames evaluate repeated expressions again; lazy queries, as here, evaluate them once.
+    narrow = (
+        keys.lazy()
+        .select("_parse_region", "_plus", "_digits", _code_length=direct_code_length)
+        .with_row_index("_index")
+        .collect()
+    )
+    is_direct = code_length.is_not_null()
+    direct = (
+        narrow.lazy()
+        .filter(is_direct)
+        .select(
+            "_index",
+            _cc=pl.when("_plus")
+            .then(digits.str.head(code_length))
+            .otherwise(pl.col("_parse_region").replace_strict(_REGION_COUNTRY_CODES)),
+            _nsn=digits.str.slice(code_length),
+        )
+    )
+    ok, unfinished = pl.col("_status") == OK, ["_index", "_status", "reason"]
+    located = _per_group(narrow.filter(~is_direct).drop("_code_length"), "_parse_region", _locate)
+    to_strip = located.select(*unfinished, "_cc", "_national", "_main_region").filter(ok)
+    stripped = _per_group(to_strip, "_main_region", _strip_national_prefix)
+    to_validate = pl.concat([direct, stripped.lazy().filter(ok).select("_index", "_cc", "_nsn")])
+    stopped = [located.lazy().select(unfinished).filter(~ok), stripped.lazy().select(unfinished).filter(~ok)]
+    answers = (
+        pl.concat([*stopped, _validate(to_validate, pl.col("_cc"))], how="diagonal_relaxed")
+        .select(
+            "_index",
+            "e164",
+            _decided=pl.col("_status") != FALLBACK,
+            valid=pl.col("valid").fill_null(False),
+            type="type",
+            region="region",
+            reason="reason",
+        )
+        .sort("_index")
+        .collect()
+    )
+    # Every step must answer every key exactly once, or the answers would stand beside the wrong keys.
+    is_each_key_once = pl.col("_index") == pl.int_range(pl.len(), dtype=pl.UInt32)
+    if answers.height != keys.height or not answers.select(is_each_key_once.all(ignore_nulls=False)).item():
+        raise RuntimeError("the E.164 port lost or repeated a key: no answer can be trusted to its row")
+    return pl.concat([keys, answers.drop("_index")], how="horizontal")
+
+
+def is_direct_national(raw: pl.Expr, region: pl.Expr, *, regions: Iterable[str]) -> pl.Expr:
+    """Bare national numbers (3–17 digits) whose first digit needs no prefix handling in their region.
+
+    Their national significant number is the value itself, so they skip straight to validation:
+    the shape of a national registry download, and of most national-format CRM numbers.
+    `regions` lists the regions present, so the test is built for those alone.
+    """
+    allowed = {name: "".join(sorted(direct_national_starts(name))) if _is_keyed(name) else "" for name in regions}
+    if len(allowed) == 1:
+        (starts,) = allowed.values()
+        return raw.str.contains(f"^[{starts}][0-9]{{2,16}}$").fill_null(False) if starts else pl.lit(False)
+    pairs = [f"{name}{digit}" for name, starts in allowed.items() for digit in starts]
+    first = pl.concat_str(region, raw.str.head(1))
+    return (raw.str.contains(r"^[0-9]{3,17}$") & first.is_in(pairs)).fill_null(False)
+
+
+def _direct_code_length(digits: pl.Expr) -> pl.Expr:
+    """The length of the country code of `+` digits whose national number needs no prefix handling, else null.
+
+    Their national significant number is the rest of the digits as written, so they skip straight
+    to validation: the shape of E.164 and international-format numbers.
+    """
+    length = pl.lit(_DIRECT_CODE_LENGTHS).gather(digits.str.head(5).cast(pl.Int32))
+    national_length = digits.str.len_bytes() - length
+    return pl.when(
+        (digits.str.len_bytes() >= 5) & national_length.is_between(MIN_LENGTH_FOR_NSN, MAX_LENGTH_FOR_NSN)
+    ).then(length)
+
+
+def _is_keyed(region: str) -> bool:
+    """Whether `region` is supported and its numbers have a decisive key, so the port can validate them."""
+    code = _REGION_COUNTRY_CODES.get(region)
+    return code is not None and _DECISIVE_WIDTHS[int(code)] is not None
+
+
+def validate_direct_national(rows: pl.DataFrame, *, region: str) -> pl.DataFrame:
+    """phonenumbers' answer for rows of one region that `is_direct_national` accepts, in `_raw`."""
+    validated = _validate(rows.lazy().with_columns(_nsn="_raw"), pl.lit(_REGION_COUNTRY_CODES[region]))
+    return validated.drop("_nsn", "_status").with_columns(extension=pl.lit(None, pl.String)).collect()
+
+
+def _per_group(frame: pl.DataFrame, key: str, step: Callable[[pl.LazyFrame, str], pl.LazyFrame]) -> pl.DataFrame:
+    """Apply `step` to each group of rows sharing `key`: the metadata differs per group, not per row.
+
+    The groups' plans run as one query, in parallel and with repeated expressions computed once.
+    The result always has the steps' columns, typed, even when there was no group to answer.
+    """
+    parts = [step(group.lazy(), name) for (name,), group in frame.partition_by(key, as_dict=True).items()]
+    return pl.concat([frame.clear().lazy(), *parts, _STEP_TEMPLATE.lazy()], how="diagonal_relaxed").collect()
+
+
+def _locate(keys: pl.LazyFrame, region: str) -> pl.LazyFrame:
+    """Country code and national number, as `_maybe_extract_country_code` finds them from `region`."""
+    rules = region_rules(region)
+    digits = pl.col("_digits")
+    with_idd = keys.filter(~pl.col("_plus")).with_columns(_idd=_prefix_match(digits, rules.international_prefix))
+    after_idd = digits.str.slice(pl.col("_idd").str.len_chars())
+    # An IDD followed by 0 is not an IDD: country codes never begin with 0.
+    has_idd = pl.col("_idd").is_not_null() & ~after_idd.str.starts_with("0")
+    international = pl.concat(
+        [
+            keys.filter("_plus").with_columns(_after_prefix=digits),
+            with_idd.filter(has_idd).with_columns(_after_prefix=after_idd).drop("_idd"),
+        ]
+    )
+    national = with_idd.filter(~has_idd).drop("_idd")
+    return pl.concat([_after_international_prefix(international), _in_region(national, rules)], how="diagonal_relaxed")
+
+
+def _after_international_prefix(keys: pl.LazyFrame) -> pl.LazyFrame:
+    """Numbers written with `+` or an IDD: the country code comes next."""
+    rest = pl.col("_after_prefix")
+    country_code = _leading_country_code(rest)
+    located = keys.with_columns(
+        _cc=country_code,
+        _national=rest.str.slice(country_code.str.len_chars()),
+        _status=pl.when(rest.str.len_chars() <= MIN_LENGTH_FOR_NSN)
+        .then(pl.lit(FAILED))
+        .when(country_code.is_null())
+        .then(pl.lit(FALLBACK))
+        .otherwise(pl.lit(OK)),
+        reason=pl.lit("too_short"),
+    )
+    return located.with_columns(_main_region=_main_region_of(pl.col("_cc"))).drop("_after_prefix")
+
+
+def _in_region(keys: pl.LazyFrame, rules: RegionRules) -> pl.LazyFrame:
+    """National-format numbers; one that starts with the region's own country code is read as
+    international when only then does it fit the region's pattern, or when it is too long."""
+    own_code = str(rules.country_code)
+    if rules.has_transform_rule:
+        return keys.with_columns(_status=pl.lit(FALLBACK))
+    digits = pl.col("_digits")
+    candidate = rules.strip_national_prefix(digits.str.strip_prefix(own_code))
+    takes_own_code = (~rules.matches_general(digits) & rules.matches_general(candidate)) | (
+        rules.length_check(digits) == "too_long"
+    )
+    starting_with_code = keys.filter(digits.str.starts_with(own_code)).with_columns(_takes=takes_own_code)
+    own_main_region = regions_of(rules.country_code)[0]
+    return (
+        pl.concat(
+            [
+                starting_with_code.filter("_takes").with_columns(
+                    _national=candidate, _main_region=pl.lit(own_main_region)
+                ),
+                starting_with_code.filter(~pl.col("_takes")).with_columns(
+                    _national=digits, _main_region=pl.lit(rules.region)
+                ),
+                keys.filter(~digits.str.starts_with(own_code)).with_columns(
+                    _national=digits, _main_region=pl.lit(rules.region)
+                ),
+            ],
+            how="diagonal_relaxed",
+        )
+        .with_columns(_cc=pl.lit(own_code), _status=pl.lit(OK))
+        .drop("_takes", strict=False)
+    )
+
+
+def _strip_national_prefix(located: pl.LazyFrame, main_region: str) -> pl.LazyFrame:
+    """The national significant number: the national prefix stripped where libphonenumber strips it."""
+    rules = region_rules(main_region)
+    if rules.has_transform_rule:
+        return located.with_columns(_status=pl.lit(FALLBACK))
+    national = pl.col("_national")
+    with_prefix = located.with_columns(_prefix=_prefix_match(national, rules.national_prefix_for_parsing))
+    candidate = rules.strip_national_prefix(national)
+    keeps_length = ~rules.length_check(candidate).is_in(_KEEPS_NATIONAL_PREFIX)
+    stripped = pl.concat(
+        [
+            with_prefix.filter(pl.col("_prefix").is_not_null()).with_columns(
+                _nsn=pl.when(keeps_length).then(candidate).otherwise(national)
+            ),
+            with_prefix.filter(pl.col("_prefix").is_null()).with_columns(_nsn=national),
+        ]
+    ).drop("_prefix")
+    too_short = national.str.len_chars() < MIN_LENGTH_FOR_NSN
+    too_long = pl.col("_nsn").str.len_chars() > MAX_LENGTH_FOR_NSN
+    return stripped.with_columns(
+        _status=pl.when(too_short | too_long).then(pl.lit(FAILED)).otherwise(pl.lit(OK)),
+        reason=pl.when(too_short).then(pl.lit("too_short")).otherwise(pl.lit("too_long")),
+    )
+
+
+def _validate(numbers: pl.LazyFrame, country_code: pl.Expr) -> pl.LazyFrame:
+    """Region, type, validity, reason and E.164 of each `_nsn` with its `country_code`.
+
+    Numbers alike in their country code, length and decisive digits are classified once. A country
+    code whose decisive width is unbounded, or wider than the key holds, gives no key, and its
+    numbers are left to phonenumbers.
+    """
+    keyed = numbers.with_columns(_key=_decisive_key(country_code, pl.col("_nsn"))).collect()
+    keys = keyed.get_column("_key")
+    distinct = _distinct(keys.drop_nulls()).to_frame("_key").with_columns(_nsn=_representative(pl.col("_key")))
+    code_of = _country_code_of(pl.col("_key"))
+    classified = pl.concat(
+        [
+            _classify(distinct.filter(code_of == code), str(code))
+            for code in distinct.select(code_of.unique()).to_series()
+        ]
+        or [distinct.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in _OUTCOME_SCHEMA.items())],
+        how="diagonal_relaxed",
+    )
+    outcomes = classified.select(_OUTCOME_COLUMNS).unique(maintain_order=True).with_row_index("_outcome")
+    codes = classified.join(outcomes, on=_OUTCOME_COLUMNS, nulls_equal=True)
+    # Few outcomes, many numbers: map each number to its outcome's index, then the index to each column.
+    return (
+        keyed.lazy()
+        .drop("reason", strict=False)
+        .with_columns(_outcome=_looked_up(keys, codes["_key"], codes["_outcome"]))
+        .with_columns(pl.lit(outcomes[name]).gather(pl.col("_outcome")).alias(name) for name in _OUTCOME_COLUMNS)
+        .with_columns(
+            e164=pl.when("valid").then(pl.concat_str(pl.lit("+"), country_code, "_nsn")),
+            _status=pl.when(pl.col("_key").is_null()).then(pl.lit(FALLBACK)).otherwise(pl.lit(OK)),
+        )
+        .drop("_key", "_outcome")
+    )
+
+
+def _decisive_key(country_code: pl.Expr, nsn: pl.Expr) -> pl.Expr:
+    """Equal for numbers of one country code and length that share their decisive digits.
+
+    `(code * 100 + length) * 10**8 + first digits`, as one 64-bit integer; null for a country code
+    without a decisive width.
+    """
+    code = country_code.cast(pl.Int64)
+    first_digits = nsn.str.head(pl.lit(_DECISIVE_WIDTHS).gather(code)).cast(pl.Int64)
+    return code * _CODE_UNIT + nsn.str.len_bytes().cast(pl.Int64) * 10**_KEY_DIGITS + first_digits
+
+
+def _representative(key: pl.Expr) -> pl.Expr:
+    """A national number with the key's length and first digits, zeros after them: it classifies as all its kind."""
+    length = key // 10**_KEY_DIGITS % 100
+    width = pl.lit(_DECISIVE_WIDTHS).gather(_country_code_of(key)).clip(upper_bound=length)
+    return (key % 10**_KEY_DIGITS).cast(pl.String).str.zfill(width).str.pad_end(length, "0")
+
+
+def _country_code_of(key: pl.Expr) -> pl.Expr:
+    """The country code that a `_decisive_key` holds."""
+    return key // _CODE_UNIT
+
+
+def _dense_range(keys: pl.Series) -> int | None:
+    """The smallest key when integer keys span no more values than there are keys, so a table indexed by
+    key is no bigger than the keys themselves and beats hashing them (a national registry's shape)."""
+    if not keys.dtype.is_integer() or keys.null_count() == keys.len():
+        return None
+    low, high = keys.min(), keys.max()
+    return low if high - low < keys.len() else None
+
+
+def _distinct(keys: pl.Series) -> pl.Series:
+    """The distinct keys; in a dense range, by marking each key's slot in a table."""
+    low = _dense_range(keys)
+    if low is None:
+        return keys.unique()
+    seen = pl.zeros(keys.max() - low + 1, pl.Boolean, eager=True).scatter(keys - low, True)
+    return seen.arg_true().cast(pl.Int64) + low
+
+
+def _looked_up(keys: pl.Series, known: pl.Series, values: pl.Series) -> pl.Expr:
+    """`values` of each of `keys` (all among `known`); in a dense range, by indexing a table."""
+    low = _dense_range(keys)
+    if low is None:
+        return pl.lit(keys).replace_strict(known, values)
+    table = pl.zeros(keys.max() - low + 1, values.dtype, eager=True).scatter(known - low, values)
+    return pl.lit(table).gather(pl.lit(keys - low))
+
+
+def _classify(numbers: pl.DataFrame, country_code: str) -> pl.DataFrame:
+    """As `region_code_for_number`, `number_type` and `is_possible_number_with_reason` answer."""
+    regions = regions_of(int(country_code))
+    nsn = pl.col("_nsn")
+    if len(regions) == 1:
+        # One region: for a non-geographic country code, `001:<code>` names its metadata, `001` its region.
+        region = regions[0].split(":")[0]
+        claimed = numbers.lazy().with_columns(type=region_rules(regions[0]).number_type(nsn), _region=pl.lit(region))
+    else:
+        # The main region claims most numbers; the others are tried only on what it leaves.
+        by_main, unclaimed = _claim(numbers, regions[:1])
+        by_others, unclaimed = _claim(unclaimed, regions[1:])
+        nobody = unclaimed.with_columns(type=pl.lit(None, pl.String), _region=pl.lit(None, pl.String))
+        claimed = pl.concat([by_main, by_others, nobody]).lazy()
+    length = region_rules(regions[0]).length_check(nsn)
+    is_valid = pl.col("type").is_not_null()
+    return claimed.select(
+        pl.exclude("_region"),
+        valid=is_valid,
+        region=pl.when(is_valid).then("_region"),
+        reason=pl.when(is_valid)
+        .then(None)
+        .when(length.is_in(_LENGTH_REASONS))
+        .then(length)
+        .otherwise(pl.lit("invalid_number")),
+    ).collect()
+
+
+def _claim(numbers: pl.DataFrame, regions: Iterable[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The numbers that one of `regions` claims, with its `_region` and their `type` there; and the rest.
+
+    Regions sharing a country code claim numbers in turn: one with leading digits claims the
+    numbers that start with them; one without claims the numbers its types match.
+    """
+    nsn = pl.col("_nsn")
+    told_by_type = {region: f"_type:{region}" for region in regions if not region_rules(region).leading_digits}
+    claiming = pl.lit(None, pl.String)
+    for region in reversed(list(regions)):
+        claims = (
+            pl.col(told_by_type[region]).is_not_null()
+            if region in told_by_type
+            else nsn.str.contains(f"^(?:{region_rules(region).leading_digits})")
+        )
+        claiming = pl.when(claims).then(pl.lit(region)).otherwise(claiming)
+    marked = (
+        numbers.lazy()
+        .with_columns(**{column: region_rules(region).number_type(nsn) for region, column in told_by_type.items()})
+        .with_columns(_region=claiming)
+        .collect()
+    )
+    typed = [
+        marked.lazy()
+        .filter(pl.col("_region") == region)
+        .with_columns(
+            type=pl.col(told_by_type[region]) if region in told_by_type else region_rules(region).number_type(nsn)
+        )
+        for region in marked.get_column("_region").drop_nulls().unique()
+    ]
+    columns = [*numbers.columns, "type", "_region"]
+    claimed = pl.concat([marked.lazy().clear().with_columns(type=pl.lit(None, pl.String)), *typed]).select(columns)
+    return claimed.collect(), marked.filter(pl.col("_region").is_null()).select(numbers.columns)
+
+
+def _prefix_match(digits: pl.Expr, pattern: str | None) -> pl.Expr:
+    """What `re.match(pattern, digits)` matches at the start, or null."""
+    if not pattern:
+        return pl.lit(None, pl.String)
+    return digits.str.extract(f"^({pattern})", 1)
+
+
+def _leading_country_code(digits: pl.Expr) -> pl.Expr:
+    """The 1–3 digit country code `digits` starts with; country codes are prefix-free, so at most one fits."""
+    code = pl.lit(None, pl.String)
+    for length in (3, 2, 1):
+        prefix = digits.str.slice(0, length)
+        code = pl.when(prefix.is_in([c for c in COUNTRY_CODES if len(c) == length])).then(prefix).otherwise(code)
+    return code
+
+
+def _main_region_of(country_code: pl.Expr) -> pl.Expr:
+    """The region whose metadata libphonenumber uses for a country code (`001:<code>` if non-geographic)."""
+    return country_code.replace_strict(_MAIN_REGIONS, default=None)

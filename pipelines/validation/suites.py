@@ -1,0 +1,80 @@
+"""Validating frames with Great Expectations suites kept as JSON in `expectations/`.
+
+One suite per validated table, named after the file (`expectations/<table>.json`). Suites may take
+run-time values with GX's `{"$PARAMETER": name}` syntax, supplied through `parameters`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+import great_expectations as gx
+import polars as pl
+from great_expectations.data_context.types.base import ProgressBarsConfig
+
+# The suites ship as package data of `expectations`, so a non-editable install finds them too.
+EXPECTATIONS_DIR = Path(str(files("expectations")))
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """What a suite saw: overall success and, for each failed expectation, how many rows broke it."""
+
+    suite: str
+    success: bool
+    count_rows: int
+    failures: tuple[str, ...]
+
+
+def validate_frame(
+    frame: pl.DataFrame, suite_name: str, *, parameters: Mapping[str, object] | None = None
+) -> ValidationReport:
+    """Run the suite `expectations/<suite_name>.json` over `frame`."""
+    context = _context()
+    batch = _batch_definition(suite_name).get_batch(batch_parameters={"dataframe": _zone_free(frame).to_pandas()})
+    result = batch.validate(context.suites.get(suite_name), expectation_parameters=dict(parameters or {}))
+    failures = tuple(
+        f"{outcome.expectation_config.type}({_arguments(outcome.expectation_config.kwargs)}): "
+        f"{outcome.result.get('unexpected_count', 'failed')} unexpected"
+        for outcome in result.results
+        if not outcome.success
+    )
+    return ValidationReport(suite=suite_name, success=result.success, count_rows=frame.height, failures=failures)
+
+
+def _zone_free(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with its instants as naive UTC: GX's column-pair metrics read zoned pandas columns through a
+    deprecated pandas path. Every instant Scrubline keeps is UTC, so the comparisons are unchanged."""
+    zoned = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime) and dtype.time_zone]
+    return frame.with_columns(pl.col(zoned).dt.convert_time_zone("UTC").dt.replace_time_zone(None))
+
+
+def load_suite(suite_name: str) -> gx.ExpectationSuite:
+    """The suite stored in `expectations/<suite_name>.json`."""
+    path = EXPECTATIONS_DIR / f"{suite_name}.json"
+    return gx.ExpectationSuite(**json.loads(path.read_text(encoding="utf-8")))
+
+
+@functools.cache
+def _context() -> gx.data_context.AbstractDataContext:
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+@functools.cache
+def _batch_definition(suite_name: str) -> gx.core.batch_definition.BatchDefinition:
+    context = _context()
+    context.suites.add(load_suite(suite_name))
+    source = context.data_sources.add_or_update_pandas(f"scrubline_{suite_name}")
+    return source.add_dataframe_asset(suite_name).add_batch_definition_whole_dataframe("whole_table")
+
+
+def _arguments(kwargs: Mapping[str, object]) -> str:
+    """The expectation's column arguments, so a failure names what it checked without echoing data."""
+    return ", ".join(f"{key}={value}" for key, value in kwargs.items() if key.startswith("column"))
