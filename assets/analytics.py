@@ -3,27 +3,24 @@
 import dagster as dg
 import polars as pl
 
-from assets.constants import ANALYTICS
+import pipelines.analytics.cli_health
+import pipelines.analytics.dialled_numbers
+import pipelines.analytics.numbers
+import pipelines.calling.deferral
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData
 from assets.run_clock import run_started
 from pipelines.analytics.cli_health import HEALTH_STATUSES
-from pipelines.analytics.cli_health import cli_days as build_cli_days
-from pipelines.analytics.cli_health import cli_health as build_cli_health
-from pipelines.analytics.cli_health import pool_capacity as build_pool_capacity
 from pipelines.analytics.dialled_numbers import SUPPRESSION_STATUSES
-from pipelines.analytics.dialled_numbers import dialled_numbers as build_dialled_numbers
-from pipelines.analytics.numbers import number_analytics as build_number_analytics
-from pipelines.calling.deferral import call_limit_breaches as build_call_limit_breaches
 from pipelines.calling.deferral import lead_windows
-from pipelines.inputs.sources import crm_numbers
+from pipelines.inputs.crm import crm_numbers
 from pipelines.phones.masking import masked_e164
 from pipelines.suppression.suppression_list import binding_suppressions
 
 WORST_CLIS = 5
 
 
-@dg.asset(group_name=ANALYTICS, kinds={"duckdb", "polars"})
+@dg.asset(kinds={"duckdb", "polars"})
 def number_analytics(
     scrubline: ScrublineData,
     normalised_crm_contacts: pl.DataFrame,
@@ -31,29 +28,31 @@ def number_analytics(
     suppression_list: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
     """One row per E.164 number in the CRM or a dialler list: where it appears and what suppresses it (unexempted)."""
-    numbers = crm_numbers(normalised_crm_contacts, scrubline.config().crm)
-    analytics = build_number_analytics(numbers, scrubbed_leads, binding_suppressions(suppression_list))
-    count_suppressed = analytics.filter(pl.col("is_suppressed")).height
+    numbers = crm_numbers(normalised_crm_contacts, scrubline.config.crm)
+    per_number = pipelines.analytics.numbers.number_analytics(
+        numbers, scrubbed_leads, binding_suppressions(suppression_list)
+    )
+    count_suppressed = per_number.filter(pl.col("is_suppressed")).height
     return dg.Output(
-        analytics,
+        per_number,
         metadata={
             **frame_metadata(
-                analytics, preview_columns=["phone_e164", "count_crm_contacts", "count_dialler_rows", "is_suppressed"]
+                per_number, preview_columns=["phone_e164", "count_crm_contacts", "count_dialler_rows", "is_suppressed"]
             ),
-            "suppressed_number_rate": rate(count_suppressed, analytics.height),
+            "suppressed_number_rate": rate(count_suppressed, per_number.height),
         },
     )
 
 
-@dg.asset(group_name=ANALYTICS, kinds={"polars"})
+@dg.asset(kinds={"polars"})
 def cli_days(
     scrubline: ScrublineData, normalised_call_records: pl.DataFrame, normalised_number_estate: pl.DataFrame
 ) -> dg.Output[pl.DataFrame]:
     """One row per CLI per UTC day: calls, recipients, answers, short calls, calls outside hours or over a number's
     call limit, complaints, cap."""
-    config = scrubline.config()
+    config = scrubline.config
     calls = config.calls
-    days = build_cli_days(
+    days = pipelines.analytics.cli_health.cli_days(
         normalised_call_records,
         normalised_number_estate,
         daily_cap=calls.daily_cap,
@@ -74,7 +73,7 @@ def cli_days(
     )
 
 
-@dg.asset(group_name=ANALYTICS, kinds={"polars"})
+@dg.asset(kinds={"polars"})
 def cli_health(
     context: dg.AssetExecutionContext,
     scrubline: ScrublineData,
@@ -82,8 +81,8 @@ def cli_health(
     normalised_number_estate: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
     """One row per CLI in the estate or the call log: health (healthy, watch, rest, retire) and the reason in words."""
-    calls = scrubline.config().calls
-    health = build_cli_health(
+    calls = scrubline.config.calls
+    health = pipelines.analytics.cli_health.cli_health(
         cli_days,
         normalised_number_estate,
         thresholds=calls.health,
@@ -109,11 +108,13 @@ def cli_health(
     )
 
 
-@dg.asset(group_name=ANALYTICS, kinds={"polars"})
+@dg.asset(kinds={"polars"})
 def pool_capacity(scrubline: ScrublineData, cli_health: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     """One row per CLI pool: CLIs owned and usable today against the CLIs its daily volume needs at the cap."""
-    calls = scrubline.config().calls
-    pools = build_pool_capacity(cli_health, daily_cap=calls.daily_cap, recent_days=calls.health.recent_days)
+    calls = scrubline.config.calls
+    pools = pipelines.analytics.cli_health.pool_capacity(
+        cli_health, daily_cap=calls.daily_cap, recent_days=calls.health.recent_days
+    )
     return dg.Output(
         pools,
         metadata={
@@ -123,7 +124,7 @@ def pool_capacity(scrubline: ScrublineData, cli_health: pl.DataFrame) -> dg.Outp
     )
 
 
-@dg.asset(group_name=ANALYTICS, kinds={"duckdb", "polars"})
+@dg.asset(kinds={"duckdb", "polars"})
 def dialled_numbers(
     context: dg.AssetExecutionContext,
     scrubline: ScrublineData,
@@ -132,10 +133,10 @@ def dialled_numbers(
 ) -> dg.Output[pl.DataFrame]:
     """One row per dialled number: attempts in the last 24 h, 7 and 30 days, last call, contact rate, calls over its
     limit, status today."""
-    numbers = build_dialled_numbers(
+    numbers = pipelines.analytics.dialled_numbers.dialled_numbers(
         normalised_call_records,
         binding_suppressions(suppression_list),
-        rules=scrubline.config().calling_time.rules,
+        rules=scrubline.config.calling_time.rules,
         as_of=run_started(context),
     )
     statuses = dict(numbers.get_column("suppression_status").value_counts().iter_rows())
@@ -152,10 +153,12 @@ def dialled_numbers(
     )
 
 
-@dg.asset(group_name=ANALYTICS, kinds={"polars"})
+@dg.asset(kinds={"polars"})
 def call_limit_breaches(scrubline: ScrublineData, normalised_call_records: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     """One row per call made when its number's call limit (Florida, Oklahoma: 3 in 24 hours) was already reached."""
-    breaches = build_call_limit_breaches(normalised_call_records, rules=scrubline.config().calling_time.rules)
+    breaches = pipelines.calling.deferral.call_limit_breaches(
+        normalised_call_records, rules=scrubline.config.calling_time.rules
+    )
     return dg.Output(
         breaches,
         metadata={
@@ -166,7 +169,7 @@ def call_limit_breaches(scrubline: ScrublineData, normalised_call_records: pl.Da
     )
 
 
-@dg.asset(group_name=ANALYTICS, kinds={"polars"})
+@dg.asset(kinds={"polars"})
 def calling_windows(
     context: dg.AssetExecutionContext,
     scrubline: ScrublineData,
@@ -178,7 +181,7 @@ def calling_windows(
     windows = lead_windows(
         scrubbed_leads,
         normalised_call_records,
-        rules=scrubline.config().calling_time.rules,
+        rules=scrubline.config.calling_time.rules,
         as_of=run_started(context),
     )
     count_without = windows.get_column("window_start_utc").null_count()

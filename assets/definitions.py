@@ -3,20 +3,26 @@
 import dagster as dg
 
 from assets import analytics, ingest, normalise, publish, suppress
+from assets.constants import ANALYTICS, INGEST, NORMALISE, PUBLISH, SUPPRESS
 from assets.jobs import nightly_scrub, withdraw_expired_lists
 from assets.resources import RunWorkspace, ScrublineData
 from assets.schedules import nightly_scrub_schedule, withdraw_expired_lists_schedule
 from assets.sensors import inbox_sensor
 from pipelines.config import data_dir_from_environment
 
-_MODULES = (ingest, normalise, suppress, analytics, publish)
+# Each stage's module; its assets form the stage's group.
+_STAGES = {INGEST: ingest, NORMALISE: normalise, SUPPRESS: suppress, ANALYTICS: analytics, PUBLISH: publish}
 
 
 def build_definitions(data_dir: str) -> dg.Definitions:
     """Definitions reading and writing the data directory `data_dir`."""
     return dg.Definitions(
-        assets=dg.load_assets_from_modules(_MODULES),
-        asset_checks=dg.load_asset_checks_from_modules(_MODULES),
+        assets=[
+            asset
+            for stage, module in _STAGES.items()
+            for asset in dg.load_assets_from_modules([module], group_name=stage)
+        ],
+        asset_checks=dg.load_asset_checks_from_modules(list(_STAGES.values())),
         jobs=[nightly_scrub, withdraw_expired_lists],
         schedules=[nightly_scrub_schedule, withdraw_expired_lists_schedule],
         sensors=[inbox_sensor],

@@ -5,27 +5,28 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from assets.constants import INGEST
+import pipelines.registries.store
 from assets.metadata import PREVIEW_ROWS, frame_metadata, rate
 from assets.resources import ScrublineData
 from assets.run_clock import run_started
 from pipelines.inputs.calls import no_call_records, no_number_estate, read_call_records, read_number_estate
+from pipelines.inputs.crm import read_crm
+from pipelines.inputs.dialler import read_dialler
 from pipelines.inputs.records import quarantined
-from pipelines.inputs.sources import read_crm, read_dialler, read_registries
 from pipelines.publishing.publish import write_quarantine
+from pipelines.registries.entries import read_registries
 from pipelines.registries.freshness import registry_ages, staleness_problems
 from pipelines.registries.store import newest_change_lists
-from pipelines.registries.store import registry_snapshots as build_registry_snapshots
 from pipelines.suppression.suppression_list import future_opt_outs
 
 # A data directory without a call log has no call records or estate: those assets hold no rows.
 NOT_CONFIGURED = {"calls": "no calls.records in scrubline.yaml"}
 
 
-@dg.asset(group_name=INGEST, kinds={"polars", "duckdb"})
+@dg.asset(kinds={"polars", "duckdb"})
 def crm_contacts(context: dg.AssetExecutionContext, scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
     """One row per CRM export record, as read; unreadable records kept with a quarantine reason."""
-    records = read_crm(scrubline.config().crm, data_dir=scrubline.root)
+    records = read_crm(scrubline.config.crm, data_dir=scrubline.root)
     return with_quarantine(context, scrubline, records, name="crm")
 
 
@@ -34,7 +35,7 @@ def crm_contacts(context: dg.AssetExecutionContext, scrubline: ScrublineData) ->
 def crm_records_are_readable(scrubline: ScrublineData, crm_contacts: pl.DataFrame) -> dg.AssetCheckResult:
     """When the CRM carries do-not-call flags, every CRM record must be readable."""
     unreadable = quarantined(crm_contacts)
-    has_flags = scrubline.config().crm.do_not_call_column is not None
+    has_flags = scrubline.config.crm.do_not_call_column is not None
     first = unreadable.row(0, named=True) if unreadable.height else None
     return dg.AssetCheckResult(
         passed=not (has_flags and first),
@@ -49,17 +50,17 @@ def crm_records_are_readable(scrubline: ScrublineData, crm_contacts: pl.DataFram
     )
 
 
-@dg.asset(group_name=INGEST, kinds={"polars", "duckdb"})
+@dg.asset(kinds={"polars", "duckdb"})
 def dialler_leads(context: dg.AssetExecutionContext, scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
     """One row per dialler record, campaign from the file stem; unreadable records kept with a reason."""
-    records = read_dialler(scrubline.config().dialler, data_dir=scrubline.root)
+    records = read_dialler(scrubline.config.dialler, data_dir=scrubline.root)
     return with_quarantine(context, scrubline, records, name="dialler")
 
 
-@dg.asset(group_name=INGEST, kinds={"polars", "duckdb"})
+@dg.asset(kinds={"polars", "duckdb"})
 def registry_entries(context: dg.AssetExecutionContext, scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
     """One row per entry of every registry read row by row; any unreadable entry fails the run."""
-    entries = read_registries(scrubline.config().registries, data_dir=scrubline.root)
+    entries = read_registries(scrubline.config.registries, data_dir=scrubline.root)
     counts = entries.group_by("registry").len().sort("registry")
     future = future_opt_outs(entries, now=run_started(context))
     if future.height:
@@ -86,10 +87,10 @@ def registry_entries(context: dg.AssetExecutionContext, scrubline: ScrublineData
 
 
 # After registry_entries, so a stale registry (its blocking freshness check) stops the run before a long ingest.
-@dg.asset(group_name=INGEST, kinds={"polars", "parquet"}, deps=["registry_entries"])
+@dg.asset(kinds={"polars", "parquet"}, deps=["registry_entries"])
 def registry_snapshots(scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
     """One row per stored (US national) registry: its sorted E.164-integer snapshot, made only for new downloads."""
-    snapshots = build_registry_snapshots(scrubline.config().registries, data_dir=scrubline.root)
+    snapshots = pipelines.registries.store.registry_snapshots(scrubline.config.registries, data_dir=scrubline.root)
     return dg.Output(
         snapshots,
         metadata={
@@ -132,24 +133,24 @@ def registries_are_fresh(context: dg.AssetCheckExecutionContext, scrubline: Scru
 
 def ages_on(scrubline: ScrublineData, *, today: date) -> pl.DataFrame:
     """Every dated registry's age on `today`, counted from the evidence (`pipelines.registries.freshness`)."""
-    registries = scrubline.config().registries
-    newest = newest_change_lists(registries, data_dir=scrubline.root)
-    return registry_ages(registries, today=today, newest_change_lists=newest)
+    configured = scrubline.config.registries
+    newest = newest_change_lists(configured, data_dir=scrubline.root)
+    return registry_ages(configured, today=today, newest_change_lists=newest)
 
 
-@dg.asset(group_name=INGEST, kinds={"polars", "duckdb"})
+@dg.asset(kinds={"polars", "duckdb"})
 def call_records(context: dg.AssetExecutionContext, scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
     """One row per call record as read, under Scrubline's column names; unreadable records kept with a reason."""
-    source = scrubline.config().calls.records
+    source = scrubline.config.calls.records
     if source is None:
         return dg.Output(no_call_records(), metadata={"dagster/row_count": 0, **NOT_CONFIGURED})
     return with_quarantine(context, scrubline, read_call_records(source, data_dir=scrubline.root), name="calls")
 
 
-@dg.asset(group_name=INGEST, kinds={"polars", "duckdb"})
+@dg.asset(kinds={"polars", "duckdb"})
 def number_estate(scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
     """One row per number-estate record: a CLI the programme owns; unreadable ones kept with a reason."""
-    source = scrubline.config().calls.estate
+    source = scrubline.config.calls.estate
     if source is None:
         return dg.Output(no_number_estate(), metadata={"dagster/row_count": 0, **NOT_CONFIGURED})
     estate = read_number_estate(source, data_dir=scrubline.root)

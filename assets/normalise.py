@@ -3,12 +3,13 @@
 import dagster as dg
 import polars as pl
 
-from assets.constants import NORMALISE
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData
 from pipelines.inputs.calls import normalise_call_records, normalise_number_estate
-from pipelines.inputs.sources import normalise_crm, normalise_dialler, normalise_registries
+from pipelines.inputs.crm import normalise_crm
+from pipelines.inputs.dialler import normalise_dialler
 from pipelines.publishing.publish import RUNS, write_quarantine
+from pipelines.registries.entries import normalise_registries
 from pipelines.registries.unusable_entries import (
     cut_download_problems,
     cut_downloads,
@@ -28,27 +29,27 @@ from pipelines.registries.versions import (
 )
 
 
-@dg.asset(group_name=NORMALISE, kinds={"polars"})
+@dg.asset(kinds={"polars"})
 def normalised_crm_contacts(scrubline: ScrublineData, crm_contacts: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     """One row per CRM record; every configured phone column normalised to `<col>_e164` and friends."""
-    config = scrubline.config()
+    config = scrubline.config
     contacts = normalise_crm(crm_contacts, config.crm, default_region=config.default_region)
     first = config.crm.phone_columns[0]
     return dg.Output(contacts, metadata=_validity_metadata(contacts, first))
 
 
-@dg.asset(group_name=NORMALISE, kinds={"polars"})
+@dg.asset(kinds={"polars"})
 def normalised_dialler_leads(scrubline: ScrublineData, dialler_leads: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     """One row per dialler record; the phone column normalised to `<col>_e164` and friends."""
-    config = scrubline.config()
+    config = scrubline.config
     leads = normalise_dialler(dialler_leads, config.dialler, default_region=config.default_region)
     return dg.Output(leads, metadata=_validity_metadata(leads, config.dialler.phone_column))
 
 
-@dg.asset(group_name=NORMALISE, kinds={"polars"})
+@dg.asset(kinds={"polars"})
 def normalised_registry_entries(scrubline: ScrublineData, registry_entries: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     """One row per registry entry: numbers normalised in their registry's region, wildcard blocks as E.164 prefixes."""
-    entries = normalise_registries(registry_entries, scrubline.config().registries)
+    entries = normalise_registries(registry_entries, scrubline.config.registries)
     return dg.Output(entries, metadata=_validity_metadata(entries, "phone"))
 
 
@@ -61,7 +62,7 @@ def registries_have_not_shrunk(
     scrubline: ScrublineData, normalised_registry_entries: pl.DataFrame, registry_snapshots: pl.DataFrame
 ) -> dg.AssetCheckResult:
     """A registry with far fewer numbers than the last published run's copy is a broken download: the run stops."""
-    config = scrubline.config()
+    config = scrubline.config
     versions = registry_versions(normalised_registry_entries, registry_snapshots)
     accepted = accepted_versions(
         registry_ledger(scrubline.published / RUNS, kept=scrubline.root / LEDGER), config.retired_registries
@@ -84,7 +85,7 @@ def registries_have_not_shrunk(
 @dg.asset_check(asset=normalised_registry_entries, blocking=True)
 def no_registry_is_missing(scrubline: ScrublineData) -> dg.AssetCheckResult:
     """Every registry a published run used is still configured, or retired deliberately in `retired_registries`."""
-    config = scrubline.config()
+    config = scrubline.config
     ledger = registry_ledger(scrubline.published / RUNS, kept=scrubline.root / LEDGER)
     missing = missing_registries(ledger, config.registries, config.retired_registries)
     return dg.AssetCheckResult(
@@ -105,7 +106,7 @@ def registries_are_readable_numbers(
 ) -> dg.AssetCheckResult:
     """No registry holds more than its `max_invalid_share` of entries that are not valid numbers, nor a file cut
     short (its last line unterminated and no number)."""
-    shares = unusable_shares(normalised_registry_entries, scrubline.config().registries)
+    shares = unusable_shares(normalised_registry_entries, scrubline.config.registries)
     cut = cut_downloads(normalised_registry_entries)
     problems = cut_download_problems(cut) + unusable_share_problems(shares)
     return dg.AssetCheckResult(
@@ -119,10 +120,10 @@ def registries_are_readable_numbers(
     )
 
 
-@dg.asset(group_name=NORMALISE, kinds={"polars"})
+@dg.asset(kinds={"polars"})
 def normalised_call_records(scrubline: ScrublineData, call_records: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     """One row per call record: CLI and dialled number in E.164, typed fields, and why a record is unusable."""
-    calls = normalise_call_records(call_records, default_region=scrubline.config().default_region)
+    calls = normalise_call_records(call_records, default_region=scrubline.config.default_region)
     reasons = calls.get_column("call_reason").drop_nulls().value_counts(sort=True)
     count_unusable = calls.height - calls.get_column("call_reason").null_count()
     return dg.Output(
@@ -137,12 +138,12 @@ def normalised_call_records(scrubline: ScrublineData, call_records: pl.DataFrame
     )
 
 
-@dg.asset(group_name=NORMALISE, kinds={"polars"})
+@dg.asset(kinds={"polars"})
 def normalised_number_estate(
     context: dg.AssetExecutionContext, scrubline: ScrublineData, number_estate: pl.DataFrame
 ) -> dg.Output[pl.DataFrame]:
     """One row per usable owned CLI in E.164 with pool, carrier, attestation and reputation; bad rows set aside."""
-    estate, set_aside = normalise_number_estate(number_estate, default_region=scrubline.config().default_region)
+    estate, set_aside = normalise_number_estate(number_estate, default_region=scrubline.config.default_region)
     path = write_quarantine(set_aside, quarantine_dir=scrubline.quarantine / context.run.run_id, name="estate")
     if path is not None:
         first = set_aside.row(0, named=True)

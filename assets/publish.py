@@ -8,7 +8,6 @@ from functools import partial
 import dagster as dg
 import polars as pl
 
-from assets.constants import PUBLISH
 from assets.ingest import ages_on
 from assets.resources import ScrublineData
 from assets.run_clock import clock_source, run_created, run_started
@@ -23,6 +22,7 @@ from pipelines.publishing.expiry import (
     registries_valid_through,
     withdraw_if_expired,
 )
+from pipelines.publishing.history import number_outcomes
 from pipelines.publishing.publish import (
     LATEST,
     RUNS,
@@ -36,9 +36,15 @@ from pipelines.publishing.publish import (
 from pipelines.publishing.signing import private_key, public_key_pem, sign_file
 from pipelines.registries.store import snapshot_lineage
 from pipelines.registries.unusable_entries import unusable_report
-from pipelines.registries.versions import LEDGER, keep_ledger, ledger_with, registry_ledger, registry_versions
-from pipelines.registries.versions import MANIFEST_KEY as REGISTRY_VERSIONS
-from pipelines.suppression.scrub import number_outcomes, reconciliation
+from pipelines.registries.versions import (
+    LEDGER,
+    MANIFEST_KEY,
+    keep_ledger,
+    ledger_with,
+    registry_ledger,
+    registry_versions,
+)
+from pipelines.suppression.invariants import reconciliation
 from pipelines.suppression.sellers import campaign_sellers
 
 # The frames the run folder is made of: the function's parameters of the same names.
@@ -51,7 +57,6 @@ _ANALYST_WORK = "work in your own database that ATTACHes the warehouse read-only
 
 
 @dg.multi_asset(
-    group_name=PUBLISH,
     specs=[
         dg.AssetSpec(
             "published_run",
@@ -93,7 +98,7 @@ def publish(
     call_limit_breaches: pl.DataFrame,
 ) -> Iterator[dg.MaterializeResult]:
     """Publish the run whole (see `pipelines.publishing.publish`), then remove its intermediates."""
-    config = scrubline.config()
+    config = scrubline.config
     started_at = run_started(context)
     created_at = run_created(context)
     call_analytics = {
@@ -155,7 +160,7 @@ def publish(
             "published_at": datetime.now(UTC).isoformat(),
             "inputs": dict(lineage.unique().sort("source_file").iter_rows()),
             "reconciliation": counts.to_dicts(),
-            REGISTRY_VERSIONS: versions.to_dicts(),
+            MANIFEST_KEY: versions.to_dicts(),
         },
         certificates=scrub_certificates(
             counts,
@@ -226,7 +231,7 @@ def _apply_retention(scrubline: ScrublineData, retention: Retention, *, run_id: 
 
 # A list may not outlive what it was scrubbed against: checked at the start of every run and every hour.
 # It names the IO manager only so that its run, like every run, holds the data directory (see RunWorkspace).
-@dg.asset(group_name=PUBLISH, kinds={"duckdb"}, required_resource_keys={"scrubline", "io_manager"})
+@dg.asset(kinds={"duckdb"}, required_resource_keys={"scrubline", "io_manager"})
 def list_expiry(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Whether `published/latest` is within its `valid_through`; past it, the list is withdrawn (`latest`
     removed, `published/EXPIRED` written) and the warehouse's `list_status` says so."""

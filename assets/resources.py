@@ -18,16 +18,27 @@ WAREHOUSE = "warehouse.duckdb"
 
 
 class ScrublineData(dg.ConfigurableResource):
-    """A Scrubline data directory: `scrubline.yaml`, `inbox/`, and where outputs land."""
+    """A Scrubline data directory: `scrubline.yaml`, `inbox/`, and where outputs land.
+
+    The configuration is read and validated once, when the run (or sensor tick) sets the resource up, so
+    every step of one run sees the same configuration even if the file changes while it runs.
+    """
 
     data_dir: str
+    _config: ScrublineConfig | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._config = load_config(self.root)
 
     @property
     def root(self) -> Path:
         return Path(self.data_dir).resolve()
 
+    @property
     def config(self) -> ScrublineConfig:
-        return load_config(self.root)
+        if self._config is None:  # called outside a run, as a plain object
+            self._config = load_config(self.root)
+        return self._config
 
     @property
     def inbox(self) -> Path:

@@ -26,7 +26,7 @@ from pipelines.publishing.publish import LATEST, MANIFEST
 )
 def inbox_sensor(context: dg.SensorEvaluationContext, scrubline: ScrublineData) -> dg.SensorResult:
     """Start a scrub when the inbox's files changed and then held still."""
-    settings = scrubline.config().inbox
+    settings = scrubline.config.inbox
     cursor = (
         InboxCursor.parse(context.cursor)
         if context.cursor

@@ -3,27 +3,20 @@
 import dagster as dg
 import polars as pl
 
+import pipelines.suppression.relationships
 from assets.checks import expectation_result
-from assets.constants import SUPPRESS
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData
 from assets.run_clock import run_started
 from pipelines.calling.deferral import DEFERRED_REASONS, TIMING_COLUMNS, defer_uncallable, number_windows
 from pipelines.config import ScrublineConfig
-from pipelines.inputs.sources import crm_numbers
+from pipelines.inputs.crm import crm_numbers
 from pipelines.phones.masking import masked_e164
 from pipelines.registries.store import listed_in_snapshots
 from pipelines.registries.unusable_entries import unusable_entries, unusable_report
+from pipelines.suppression.invariants import clean_rows_flagged, leaked_numbers, reconciliation
 from pipelines.suppression.relationships import EBR_INQUIRY, EBR_PURCHASE
-from pipelines.suppression.relationships import established_relationships as build_established_relationships
-from pipelines.suppression.scrub import (
-    OUTCOMES,
-    canonical_leads,
-    clean_rows_flagged,
-    leaked_numbers,
-    reconciliation,
-    scrub_leads,
-)
+from pipelines.suppression.scrub import OUTCOMES, canonical_leads, scrub_leads
 from pipelines.suppression.sellers import campaign_sellers, scope_aliases, unknown_seller_scopes
 from pipelines.suppression.suppression_list import (
     CRM_DO_NOT_CALL,
@@ -35,7 +28,7 @@ from pipelines.suppression.suppression_list import (
 from pipelines.validation.suites import validate_frame
 
 
-@dg.asset(group_name=SUPPRESS, kinds={"duckdb", "polars"})
+@dg.asset(kinds={"duckdb", "polars"})
 def established_relationships(
     context: dg.AssetExecutionContext,
     scrubline: ScrublineData,
@@ -43,8 +36,8 @@ def established_relationships(
     normalised_registry_entries: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
     """One row per number with an established business relationship on the run's date: contact, basis, dates."""
-    config = scrubline.config()
-    relationships = build_established_relationships(
+    config = scrubline.config
+    relationships = pipelines.suppression.relationships.established_relationships(
         crm_numbers(normalised_crm_contacts, config.crm),
         normalised_registry_entries,
         source=config.crm,
@@ -61,7 +54,7 @@ def established_relationships(
     )
 
 
-@dg.asset(group_name=SUPPRESS, kinds={"polars"})
+@dg.asset(kinds={"polars"})
 def unusable_suppression_entries(
     scrubline: ScrublineData, normalised_registry_entries: pl.DataFrame, normalised_crm_contacts: pl.DataFrame
 ) -> dg.Output[pl.DataFrame]:
@@ -70,7 +63,7 @@ def unusable_suppression_entries(
     unusable = unusable_entries(
         normalised_registry_entries,
         normalised_crm_contacts,
-        source=scrubline.config().crm,
+        source=scrubline.config.crm,
         crm_source_name=CRM_DO_NOT_CALL,
     )
     counts = unusable.group_by("source_name").len().sort("source_name")
@@ -84,7 +77,7 @@ def unusable_suppression_entries(
     )
 
 
-@dg.asset(group_name=SUPPRESS, kinds={"duckdb", "polars"})
+@dg.asset(kinds={"duckdb", "polars"})
 def suppression_list(
     scrubline: ScrublineData,
     normalised_registry_entries: pl.DataFrame,
@@ -98,11 +91,11 @@ def suppression_list(
 
     Stored registries contribute the numbers of the CRM and the dialler lists they hold, joined on integers.
     """
-    config = scrubline.config()
+    config = scrubline.config
     numbers = crm_numbers(normalised_crm_contacts, config.crm)
     leads = leads_of(config, normalised_dialler_leads)
     known = known_numbers(numbers, leads)
-    suppression = build_suppression_list(
+    entries = build_suppression_list(
         normalised_registry_entries,
         numbers,
         stored_listings=listed_in_snapshots(known, registry_snapshots, data_dir=scrubline.root),
@@ -112,13 +105,13 @@ def suppression_list(
         scopes_as_sellers=scope_aliases(config),
         unusable=unusable_suppression_entries,
     )
-    counts = suppression.group_by("source_name").agg(pl.col("phone_e164").n_unique()).sort("source_name")
+    counts = entries.group_by("source_name").agg(pl.col("phone_e164").n_unique()).sort("source_name")
     return dg.Output(
-        suppression,
+        entries,
         metadata={
-            **frame_metadata(suppression, preview_columns=["phone_e164", "source_name", "source_file"]),
-            "count_numbers": suppression.get_column("phone_e164").n_unique(),
-            "count_exempt_entries": suppression.height - binding_suppressions(suppression).height,
+            **frame_metadata(entries, preview_columns=["phone_e164", "source_name", "source_file"]),
+            "count_numbers": entries.get_column("phone_e164").n_unique(),
+            "count_exempt_entries": entries.height - binding_suppressions(entries).height,
             **{f"count_numbers/{name}": count for name, count in counts.iter_rows()},
         },
     )
@@ -128,7 +121,7 @@ def suppression_list(
 @dg.asset_check(asset=suppression_list, blocking=True)
 def opt_out_sellers_exist(scrubline: ScrublineData, suppression_list: pl.DataFrame) -> dg.AssetCheckResult:
     """With several sellers, every opt-out scope names a configured seller or one of its campaigns."""
-    unknown = unknown_seller_scopes(suppression_list, aliases=scope_aliases(scrubline.config()))
+    unknown = unknown_seller_scopes(suppression_list, aliases=scope_aliases(scrubline.config))
     return dg.AssetCheckResult(
         passed=unknown.height == 0,
         metadata={"unknown_scopes": dg.MetadataValue.json(unknown.to_dicts()), "threshold": 0},
@@ -144,7 +137,7 @@ def opt_out_sellers_exist(scrubline: ScrublineData, suppression_list: pl.DataFra
 @dg.asset_check(asset=suppression_list, blocking=True)
 def suppression_list_expectations(scrubline: ScrublineData, suppression_list: pl.DataFrame) -> dg.AssetCheckResult:
     """E.164 shape, a known source and lineage on every entry; no repeated (number, source, file)."""
-    source_names = [registry.name for registry in scrubline.config().registries] + [CRM_DO_NOT_CALL]
+    source_names = [registry.name for registry in scrubline.config.registries] + [CRM_DO_NOT_CALL]
     return expectation_result(
         validate_frame(suppression_list, "suppression_list", parameters={"source_names": source_names})
     )
@@ -165,7 +158,7 @@ def every_registry_contributes(
     registry_snapshots: pl.DataFrame,
 ) -> dg.AssetCheckResult:
     """A registry with no valid number in its jurisdiction and no block is a broken source, not an empty one."""
-    configured = {registry.name for registry in scrubline.config().registries}
+    configured = {registry.name for registry in scrubline.config.registries}
     contributing = registries_with_entries(suppression_list, normalised_registry_entries, registry_snapshots)
     silent = sorted(configured - contributing)
     return dg.AssetCheckResult(
@@ -183,7 +176,7 @@ def every_registry_contributes(
     )
 
 
-@dg.asset(group_name=SUPPRESS, kinds={"duckdb", "polars"})
+@dg.asset(kinds={"duckdb", "polars"})
 def scrubbed_leads(
     context: dg.AssetExecutionContext,
     scrubline: ScrublineData,
@@ -193,7 +186,7 @@ def scrubbed_leads(
 ) -> dg.Output[pl.DataFrame]:
     """One row per dialler record with its outcome (clean, suppressed, invalid, quarantined, deferred) and reason;
     clean and deferred rows with the list day's calling window."""
-    config = scrubline.config()
+    config = scrubline.config
     leads = leads_of(config, normalised_dialler_leads)
     scrubbed = scrub_leads(leads, suppression_list)
     clean = scrubbed.filter(pl.col("outcome") == "clean")

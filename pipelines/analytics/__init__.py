@@ -1,0 +1,1 @@
+"""Per-number analytics, CLI health and dialled numbers: the `analytics` stage's engine."""

@@ -1,0 +1,1 @@
+"""Calling time: the rule table, time zones and windows, deferral and call limits."""

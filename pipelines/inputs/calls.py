@@ -14,9 +14,9 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.config import CallRecordsSource, NumberEstateSource, resolve_files
+from pipelines.inputs.flags import is_set_flag
 from pipelines.inputs.instants import utc_instant
 from pipelines.inputs.records import LINEAGE_COLUMNS, QUARANTINE_COLUMNS, read_many
-from pipelines.inputs.sources import is_set_flag
 from pipelines.phones.e164 import normalise_phones
 
 DISPOSITIONS = ("answered", "no_answer", "busy", "failed", "voicemail")

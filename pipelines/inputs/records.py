@@ -207,3 +207,8 @@ def _require_columns(records: pl.DataFrame, path: Path, required: Sequence[str])
             f"{path}: missing column(s) {', '.join(missing)} (the file has: {masked_text(present)}); "
             "fix the export or the column names in scrubline.yaml"
         )
+
+
+def optional_columns(*columns: str | None) -> list[str]:
+    """The configured ones of a source's optional columns (those not set are `None`)."""
+    return [column for column in columns if column]

@@ -1,0 +1,1 @@
+"""Running safely: the data directory's lock, per-run folders and retention."""

@@ -1,0 +1,1 @@
+"""Phone numbers: the E.164 engine, its libphonenumber port and metadata analyses, masking."""

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 import phonenumbers
 import polars as pl
 
-from pipelines.phones.metadata import (
+from pipelines.phones.region_rules import (
     COUNTRY_CODES,
     MAX_LENGTH_FOR_NSN,
     MIN_LENGTH_FOR_NSN,

@@ -1,0 +1,1 @@
+"""Publishing a run atomically: outputs, the warehouse, certificates and signing, history, expiry."""

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from pipelines.errors import RegistryError
 from pipelines.phones.e164 import normalise_phones
-from pipelines.phones.metadata import decisive_width, direct_national_starts
+from pipelines.phones.region_rules import decisive_width, direct_national_starts
 from pipelines.registries.formats import (
     NO_SEPARATOR,
     RECORD_LAYOUTS,

@@ -16,19 +16,21 @@ a clean row whose number cannot be called in the list's day. The reconciliation 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 
 import polars as pl
 
-from pipelines.duck import query_frames
 from pipelines.phones.e164 import e164_as_int
 
 OUTCOMES = ("clean", "suppressed", "invalid", "quarantined", "deferred")
 DUPLICATE_IN_CAMPAIGN = "duplicate_in_campaign"
-SCRUB_COLUMNS = (
-    "campaign", "seller", "lead_id", "phone_raw", "phone_e164", "phone_valid", "phone_type", "phone_region",
-    "phone_reason", "source_file", "source_row", "source_sha256", "quarantine_reason", "raw_record",
-)  # fmt: skip
+# The scrub's input: one dialler row, normalised, with its seller and lineage (`canonical_leads`).
+SCRUB_SCHEMA = {
+    "campaign": pl.String, "seller": pl.String, "lead_id": pl.String, "phone_raw": pl.String, "phone_e164": pl.String,
+    "phone_valid": pl.Boolean, "phone_type": pl.String, "phone_region": pl.String, "phone_reason": pl.String,
+    "source_file": pl.String, "source_row": pl.Int64, "source_sha256": pl.String, "quarantine_reason": pl.String,
+    "raw_record": pl.String,
+}  # fmt: skip
+SCRUB_COLUMNS = tuple(SCRUB_SCHEMA)
 
 SOURCE_FIELDS = ("source_name", "source_file", "source_sha256", "downloaded_on", "block_prefix")
 SUPPRESSION_SOURCE_FIELDS = (*SOURCE_FIELDS, "requested_at", "seller_scope")
@@ -36,38 +38,6 @@ EXEMPTION_FIELDS = (*SOURCE_FIELDS, "exemption", "ebr_contact_id", "ebr_date")
 _E164_SPAN = 10**15  # E.164 numbers have at most 15 digits
 # Each number's sources are listed by source, file, opt-out time, seller scope and block.
 _SOURCE_ORDER = ("source_name", "source_file", "requested_at", "seller_scope", "block_prefix")
-
-_RECONCILIATION = """
-with rows_in as (
-    select campaign, count(*) as count_rows_in
-    from dialler_records
-    group by campaign
-),
-
-rows_out as (
-    select campaign,
-           count(*) filter (outcome = 'clean') as count_clean,
-           count(*) filter (outcome = 'suppressed') as count_suppressed,
-           count(*) filter (outcome = 'invalid') as count_invalid,
-           count(*) filter (outcome = 'quarantined') as count_quarantined,
-           count(*) filter (outcome = 'deferred') as count_deferred
-    from scrubbed
-    group by campaign
-)
-
-select campaign,
-       coalesce(count_rows_in, 0) as count_rows_in,
-       coalesce(count_clean, 0) as count_clean,
-       coalesce(count_suppressed, 0) as count_suppressed,
-       coalesce(count_invalid, 0) as count_invalid,
-       coalesce(count_quarantined, 0) as count_quarantined,
-       coalesce(count_deferred, 0) as count_deferred,
-       coalesce(count_clean + count_suppressed + count_invalid + count_quarantined + count_deferred, 0)
-           as count_rows_out
-from rows_in
-full join rows_out using (campaign)
-order by campaign
-"""
 
 
 def canonical_leads(
@@ -223,93 +193,4 @@ def _reason() -> pl.Expr:
         .then("source_names")
         .when("is_repeat")
         .then(pl.lit(DUPLICATE_IN_CAMPAIGN))
-    )
-
-
-def reconciliation(dialler_records: pl.DataFrame, scrubbed: pl.DataFrame) -> pl.DataFrame:
-    """One row per campaign: records read, rows in each outcome, and rows out (which must equal rows in)."""
-    return query_frames(_RECONCILIATION, dialler_records=dialler_records.select("campaign"), scrubbed=scrubbed)
-
-
-_CLEAN_FLAGGED = """
-with clean as (
-    select campaign, seller, lead_id, phone_e164
-    from scrubbed
-    where outcome = 'clean'
-),
-
-binding as (
-    select phone_e164, seller_scope
-    from suppression_list
-    where exemption is null
-)
-
-select clean.*,
-       exists (
-           select 1
-           from binding
-           where binding.phone_e164 = clean.phone_e164
-             and (binding.seller_scope is null or binding.seller_scope = clean.seller)
-       ) as is_on_suppression_list
-from clean
-order by campaign, lead_id
-"""
-
-
-def clean_rows_flagged(scrubbed: pl.DataFrame, suppression_list: pl.DataFrame) -> pl.DataFrame:
-    """The clean rows (campaign, seller, lead, number), each with `is_on_suppression_list`: whether a binding
-    entry suppresses its number for its seller. Membership as data, joined in DuckDB, so validating it costs
-    the same whatever the size of the suppression list; it must be false on every row."""
-    return query_frames(
-        _CLEAN_FLAGGED,
-        scrubbed=scrubbed.select("campaign", "seller", "lead_id", "phone_e164", "outcome"),
-        suppression_list=suppression_list.select("phone_e164", "seller_scope", "exemption"),
-    )
-
-
-def leaked_numbers(scrubbed: pl.DataFrame, suppression_list: pl.DataFrame) -> pl.DataFrame:
-    """Clean rows whose number a binding (not exempt) entry suppresses for their seller: must always be empty."""
-    return (
-        clean_rows_flagged(scrubbed, suppression_list)
-        .filter("is_on_suppression_list")
-        .select("campaign", "lead_id", "phone_e164")
-    )
-
-
-_NUMBER_OUTCOMES = """
-with ranked as (
-    select campaign, phone_e164, lead_id, outcome, reason, suppression_sources, exemptions, exemption_reason,
-           row_number() over rows_of_number as nth_in_campaign,
-           count(*) over (partition by campaign, phone_e164) as count_rows
-    from scrubbed
-    where phone_e164 is not null
-    window rows_of_number as (partition by campaign, phone_e164 order by source_file, source_row)
-)
-
-select $run_date::date as run_date, $run_id as run_id, $run_started_at::timestamptz as run_started_at,
-       $run_created_at::timestamptz as run_created_at, campaign, phone_e164, lead_id as first_lead_id, count_rows,
-       outcome, reason, suppression_sources, exemptions, exemption_reason
-from ranked
-where nth_in_campaign = 1
-order by campaign, phone_e164
-"""
-
-
-def number_outcomes(
-    scrubbed: pl.DataFrame, *, run_id: str, run_started_at: datetime, run_created_at: datetime
-) -> pl.DataFrame:
-    """One row per (campaign, valid number): the run, and the outcome of the number's first row with its reasons.
-
-    A later row of the same number in the campaign is a duplicate of that first one, so the first decides.
-    `run_started_at` is the run's clock (its date is the run date); `run_created_at` orders runs of one date.
-    """
-    return query_frames(
-        _NUMBER_OUTCOMES,
-        params={
-            "run_date": run_started_at.date(),
-            "run_id": run_id,
-            "run_started_at": run_started_at,
-            "run_created_at": run_created_at,
-        },
-        scrubbed=scrubbed,
     )

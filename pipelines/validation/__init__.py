@@ -1,0 +1,1 @@
+"""Validating frames with the Great Expectations suites of `expectations/`."""

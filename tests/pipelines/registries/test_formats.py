@@ -11,7 +11,7 @@ from polars.testing import assert_frame_equal
 
 from pipelines.config import Registry
 from pipelines.errors import RegistryError
-from pipelines.inputs.sources import normalise_registries, read_registry
+from pipelines.registries.entries import normalise_registries, read_registry
 from pipelines.registries.formats import read_line_registry
 
 DOWNLOADED_ON = date(2026, 11, 20)

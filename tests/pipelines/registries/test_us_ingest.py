@@ -10,7 +10,7 @@ from polars.testing import assert_frame_equal
 
 from pipelines.config import Registry
 from pipelines.errors import RegistryError
-from pipelines.inputs.sources import normalise_registry, read_registry
+from pipelines.registries.entries import normalise_registry, read_registry
 from pipelines.registries.us_ingest import apply_us_changes, ingest_us_download
 
 US_JURISDICTION = ["US", "PR", "VI", "GU", "AS", "MP"]

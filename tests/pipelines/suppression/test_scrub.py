@@ -1,75 +1,12 @@
 """Every lead lands in exactly one outcome, with a reason; suppression lists every matching source."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import polars as pl
 
-from pipelines.suppression.scrub import (
-    SCRUB_COLUMNS,
-    clean_rows_flagged,
-    leaked_numbers,
-    reconciliation,
-    scrub_leads,
-)
-
-LEAD_SCHEMA = {
-    "campaign": pl.String, "seller": pl.String, "lead_id": pl.String, "phone_raw": pl.String, "phone_e164": pl.String,
-    "phone_valid": pl.Boolean, "phone_type": pl.String, "phone_region": pl.String, "phone_reason": pl.String,
-    "source_file": pl.String, "source_row": pl.Int64, "source_sha256": pl.String, "quarantine_reason": pl.String,
-    "raw_record": pl.String,
-}  # fmt: skip
-
-
-# Campaigns a and b belong to two sellers; c is acme's second campaign.
-SELLERS = {"a": "acme", "b": "bolt", "c": "acme"}
-
-
-def lead(
-    campaign: str, row: int, e164: str | None, *, reason: str | None = None, quarantine: str | None = None
-) -> dict:
-    return {
-        "campaign": campaign, "seller": SELLERS[campaign], "lead_id": f"{campaign}-{row}", "phone_raw": e164,
-        "phone_e164": e164, "phone_valid": e164 is not None, "phone_type": None, "phone_region": None,
-        "phone_reason": reason,
-        "source_file": f"{campaign}.csv", "source_row": row, "source_sha256": "sha", "quarantine_reason": quarantine,
-        "raw_record": None,
-    }  # fmt: skip
-
-
-LEADS = pl.DataFrame(
-    [
-        lead("a", 1, "+12015550123"),
-        lead("a", 2, "+12125550142"),
-        lead("a", 3, None, reason="too_short"),
-        lead("a", 4, "+12015550123"),
-        lead("a", 5, None, quarantine="too many columns"),
-        lead("b", 1, "+12015550123"),
-    ],
-    schema=LEAD_SCHEMA,
-)
-SUPPRESSION = pl.DataFrame(
-    {
-        "phone_e164": ["+12125550142", "+12125550142", "+12125550142", "+19999999999"],
-        "source_name": ["litigators", "crm_do_not_call", "area_blocks", "national"],
-        "source_file": ["lit.txt", "crm.csv", "blocks.txt", "dnc.txt"],
-        "source_sha256": ["s1", "s2", "s4", "s3"],
-        "downloaded_on": [None, None, None, date(2026, 11, 20)],
-        "block_prefix": [None, None, "+1212", None],
-        "requested_at": [None] * 4,
-        "seller_scope": [None] * 4,
-        "count_entries": [1, 1, 1, 1],
-        "exemption": [None] * 4,
-        "ebr_contact_id": [None] * 4,
-        "ebr_date": [None] * 4,
-    },
-    schema_overrides={
-        "requested_at": pl.Datetime("us", "UTC"),
-        "seller_scope": pl.String,
-        "exemption": pl.String,
-        "ebr_contact_id": pl.String,
-        "ebr_date": pl.Date,
-    },
-)
+from pipelines.suppression.invariants import clean_rows_flagged, leaked_numbers
+from pipelines.suppression.scrub import SCRUB_COLUMNS, SCRUB_SCHEMA, scrub_leads
+from tests.pipelines.suppression.scrub_frames import LEADS, SUPPRESSION, lead
 
 
 def test_each_lead_gets_one_outcome_and_reason() -> None:
@@ -98,48 +35,6 @@ def test_suppressed_rows_carry_every_source_with_its_file_checksum_date_and_bloc
     ]  # fmt: skip
 
 
-def test_reconciliation_counts_rows_in_against_each_outcome() -> None:
-    scrubbed = scrub_leads(LEADS, SUPPRESSION)
-    assert reconciliation(LEADS, scrubbed).rows() == [("a", 5, 1, 2, 1, 1, 0, 5), ("b", 1, 1, 0, 0, 0, 0, 1)]
-
-
-def test_reconciliation_counts_deferred_rows_as_the_fifth_outcome() -> None:
-    scrubbed = scrub_leads(LEADS, SUPPRESSION).with_columns(
-        outcome=pl.when(pl.col("campaign") == "b").then(pl.lit("deferred")).otherwise("outcome")
-    )
-    counts = reconciliation(LEADS, scrubbed)
-    assert counts.columns == [
-        "campaign", "count_rows_in", "count_clean", "count_suppressed", "count_invalid", "count_quarantined",
-        "count_deferred", "count_rows_out",
-    ]  # fmt: skip
-    assert counts.rows() == [("a", 5, 1, 2, 1, 1, 0, 5), ("b", 1, 0, 0, 0, 0, 1, 1)]
-
-
-def test_reconciliation_exposes_a_lost_row() -> None:
-    scrubbed = scrub_leads(LEADS, SUPPRESSION).filter(pl.col("lead_id") != "a-3")
-    (campaign_a,) = reconciliation(LEADS, scrubbed).filter(pl.col("campaign") == "a").rows()
-    assert campaign_a[1] == 5 and campaign_a[-1] == 4
-
-
-def test_leak_detection_finds_a_clean_row_on_the_list() -> None:
-    scrubbed = scrub_leads(LEADS, SUPPRESSION)
-    assert leaked_numbers(scrubbed, SUPPRESSION).height == 0
-    tampered = scrubbed.with_columns(outcome=pl.lit("clean"))
-    assert leaked_numbers(tampered, SUPPRESSION).rows() == [("a", "a-2", "+12125550142")]
-
-
-def test_each_clean_row_says_whether_a_binding_entry_lists_its_number() -> None:
-    scrubbed = scrub_leads(LEADS, SUPPRESSION)
-    assert clean_rows_flagged(scrubbed, SUPPRESSION).select("lead_id", "is_on_suppression_list").rows() == [
-        ("a-1", False),
-        ("b-1", False),
-    ]
-    tampered = scrubbed.with_columns(outcome=pl.lit("clean"))
-    assert clean_rows_flagged(tampered, SUPPRESSION).filter("is_on_suppression_list").get_column(
-        "lead_id"
-    ).to_list() == ["a-2"]
-
-
 def opted_out_of(seller: str) -> pl.DataFrame:
     """An opt-out of +12015550123, dated, binding one seller."""
     return SUPPRESSION.head(1).with_columns(
@@ -151,7 +46,7 @@ def opted_out_of(seller: str) -> pl.DataFrame:
 
 
 def test_an_opt_out_binds_every_campaign_of_its_seller_and_no_other_seller() -> None:
-    leads = pl.concat([LEADS, pl.DataFrame([lead("c", 1, "+12015550123")], schema=LEAD_SCHEMA)])
+    leads = pl.concat([LEADS, pl.DataFrame([lead("c", 1, "+12015550123")], schema=SCRUB_SCHEMA)])
     scrubbed = scrub_leads(leads, opted_out_of("acme"))
     assert scrubbed.filter(pl.col("phone_e164") == "+12015550123").select("lead_id", "outcome", "reason").rows() == [
         ("a-1", "suppressed", "optouts"),
@@ -175,7 +70,7 @@ def test_leak_detection_and_validation_respect_the_seller_scope() -> None:
 def test_rows_out_of_order_are_sorted_by_campaign_file_and_row_even_with_a_row_number_missing() -> None:
     leads = pl.DataFrame(
         [lead("a", 2, "+12015550123"), {**lead("a", 9, "+12015550123"), "source_row": None}, lead("a", 3, None)],
-        schema=LEAD_SCHEMA,
+        schema=SCRUB_SCHEMA,
     )
     scrubbed = scrub_leads(leads, SUPPRESSION)
     assert scrubbed.select("source_row", "outcome").rows() == [(None, "clean"), (2, "suppressed"), (3, "invalid")]

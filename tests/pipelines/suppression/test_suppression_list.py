@@ -8,7 +8,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines.config import DEFAULT_SELLER, Registry
-from pipelines.inputs.sources import normalise_registries, read_registries
+from pipelines.registries.entries import normalise_registries, read_registries
 from pipelines.registries.store import listed_in_snapshots, registry_snapshots
 from pipelines.registries.unusable_entries import unusable_registry_entries
 from pipelines.suppression.scrub import scrub_leads

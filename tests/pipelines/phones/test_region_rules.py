@@ -2,7 +2,8 @@
 
 import pytest
 
-from pipelines.phones.metadata import direct_international_starts, match_heads
+from pipelines.phones.pattern_shapes import match_heads
+from pipelines.phones.region_rules import direct_international_starts
 
 
 @pytest.mark.parametrize(
