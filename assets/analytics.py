@@ -91,12 +91,7 @@ def cli_health(
         as_of=run_started(context).date(),
     )
     statuses = dict(health.get_column("health_status").cast(pl.String).value_counts().iter_rows())
-    worst = (
-        health.filter(pl.col("health_status") != "healthy")
-        .sort("health_status", "answer_rate_recent", descending=[True, False], nulls_last=True)
-        .head(WORST_CLIS)
-        .select(cli=masked_e164(pl.col("cli_e164")), pool="pool", health_status="health_status", reason="health_reason")
-    )
+    worst = pipelines.analytics.cli_health.worst_clis(health, count=WORST_CLIS)
     return dg.Output(
         health,
         metadata={

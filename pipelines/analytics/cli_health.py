@@ -21,6 +21,7 @@ from pipelines.calling.deferral import audited_calls
 from pipelines.calling.rules import CallingRule
 from pipelines.config import HealthThresholds
 from pipelines.inputs.calls import ANSWERED
+from pipelines.phones.masking import masked_e164
 
 HEALTH_STATUSES = ("healthy", "watch", "rest", "retire")
 HealthStatus = pl.Enum(HEALTH_STATUSES)
@@ -119,6 +120,16 @@ def cli_health(
             ).replace("", "within every threshold"),
         )
         .sort("cli_e164")
+    )
+
+
+def worst_clis(health: pl.DataFrame, *, count: int) -> pl.DataFrame:
+    """The `count` least healthy CLIs (worst status, then lowest recent answer rate), numbers masked for display."""
+    return (
+        health.filter(pl.col("health_status") != "healthy")
+        .sort("health_status", "answer_rate_recent", descending=[True, False], nulls_last=True)
+        .head(count)
+        .select(cli=masked_e164(pl.col("cli_e164")), pool="pool", health_status="health_status", reason="health_reason")
     )
 
 

@@ -28,6 +28,7 @@ from phonenumbers import PhoneNumber, geocoder
 from phonenumbers.timezone import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX, UNKNOWN_TIMEZONE, time_zones_for_number
 
 from pipelines.calling.rules import CLOSED, CallingRule, applicable_jurisdictions
+from pipelines.phones.e164 import result_column
 from pipelines.registries.us_states import SUBDIVISIONS
 
 WINDOW_SCHEMA = {"window_start_utc": pl.Datetime("us", "UTC"), "window_end_utc": pl.Datetime("us", "UTC")}
@@ -48,7 +49,11 @@ def located(frame: pl.DataFrame, column: str, *, rules: Mapping[str, CallingRule
     """Add `<column>_time_zones`, `<column>_subdivision`, `<column>_jurisdictions` and `max_calls_per_24h`: where
     the number is called and how often it may be; null for a row without a valid number. Each distinct number is
     located once, however many rows hold it."""
-    e164, number_type, region = f"{column}_e164", f"{column}_type", f"{column}_region"
+    e164, number_type, region = (
+        result_column(column, "e164"),
+        result_column(column, "type"),
+        result_column(column, "region"),
+    )
     numbers = frame.select(e164, number_type, region).unique(e164).drop_nulls(e164)
     placed = with_jurisdictions(with_subdivision(with_time_zones(numbers, column), column), column, rules=rules)
     placed = with_call_limit(placed, column, rules=rules)
@@ -58,8 +63,8 @@ def located(frame: pl.DataFrame, column: str, *, rules: Mapping[str, CallingRule
 def with_time_zones(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     """Add `<column>_time_zones`: the number's IANA zones, sorted (its country's when it has none of its own);
     null when not a valid number."""
-    e164, zones = f"{column}_e164", f"{column}_time_zones"
-    keys = ["_time_zone_prefix", f"{column}_type", f"{column}_region"]
+    e164, zones = result_column(column, "e164"), f"{column}_time_zones"
+    keys = ["_time_zone_prefix", result_column(column, "type"), result_column(column, "region")]
     numbers = (
         frame.select(e164, *keys[1:])
         .unique()
@@ -78,9 +83,9 @@ def with_time_zones(frame: pl.DataFrame, column: str) -> pl.DataFrame:
 
 def with_subdivision(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     """Add `<column>_subdivision`: a US or Canadian number's state or province (`US-FL`, `CA-ON`) by area code."""
-    region = pl.col(f"{column}_region")
+    region = pl.col(result_column(column, "region"))
     area_code = pl.when(region.is_in(list(SUBDIVISIONS))).then(
-        pl.concat_str(region, pl.lit(":"), pl.col(f"{column}_e164").str.slice(2, 3))
+        pl.concat_str(region, pl.lit(":"), pl.col(result_column(column, "e164")).str.slice(2, 3))
     )
     keys = frame.select(area_code.unique().drop_nulls()).to_series().to_list()
     subdivisions = {key: subdivision_for_area_code(*key.split(":")) for key in keys}
@@ -91,7 +96,7 @@ def with_subdivision(frame: pl.DataFrame, column: str) -> pl.DataFrame:
 
 def with_jurisdictions(frame: pl.DataFrame, column: str, *, rules: Mapping[str, CallingRule]) -> pl.DataFrame:
     """Add `<column>_jurisdictions`: the rules the number obeys (`[US, US-FL]`); empty when its country has none."""
-    region, subdivision = f"{column}_region", f"{column}_subdivision"
+    region, subdivision = result_column(column, "region"), f"{column}_subdivision"
     keys = frame.select(region, subdivision).unique()
     jurisdictions = pl.DataFrame(
         [(*key, applicable_jurisdictions(rules, *key)) for key in keys.iter_rows()],

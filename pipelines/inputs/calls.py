@@ -17,7 +17,7 @@ from pipelines.config import CallRecordsSource, NumberEstateSource, resolve_file
 from pipelines.inputs.flags import is_set_flag
 from pipelines.inputs.instants import utc_instant
 from pipelines.inputs.records import LINEAGE_COLUMNS, QUARANTINE_COLUMNS, read_many
-from pipelines.phones.e164 import normalise_phones
+from pipelines.phones.e164 import normalise_phones, result_column
 
 DISPOSITIONS = ("answered", "no_answer", "busy", "failed", "voicemail")
 ANSWERED = "answered"
@@ -140,7 +140,7 @@ def _joined(columns: tuple[str, ...]) -> pl.Expr:
 
 
 def _number_columns(column: str) -> list[str]:
-    return [column, *(f"{column}_{suffix}" for suffix in _NUMBER_SUFFIXES)]
+    return [column, *(result_column(column, suffix) for suffix in _NUMBER_SUFFIXES)]
 
 
 def _whole_seconds(raw: pl.Expr) -> pl.Expr:

@@ -14,7 +14,7 @@ from pipelines.config import CrmSource, resolve_files
 from pipelines.inputs.flags import is_set_flag
 from pipelines.inputs.instants import iso_date
 from pipelines.inputs.records import optional_columns, read_many
-from pipelines.phones.e164 import normalise_phones
+from pipelines.phones.e164 import normalise_phones, result_column
 
 
 def read_crm(source: CrmSource, *, data_dir: Path) -> pl.DataFrame:
@@ -49,11 +49,11 @@ def crm_numbers(crm: pl.DataFrame, source: CrmSource) -> pl.DataFrame:
     """One row per (CRM record, phone column) holding a valid number: the CRM's numbers, long."""
     return pl.concat(
         [
-            crm.filter(pl.col(f"{column}_valid")).select(
+            crm.filter(pl.col(result_column(column, "valid"))).select(
                 contact_id=pl.col(source.id_column),
                 phone_column=pl.lit(column),
-                phone_e164=pl.col(f"{column}_e164"),
-                phone_region=pl.col(f"{column}_region"),
+                phone_e164=pl.col(result_column(column, "e164")),
+                phone_region=pl.col(result_column(column, "region")),
                 is_do_not_call="is_do_not_call",
                 last_purchase_on="last_purchase_on",
                 last_inquiry_on="last_inquiry_on",

@@ -100,7 +100,14 @@ def normalise_phones(
         answered = validate_direct_national(keyed, region=regions[0])
     else:
         answered = _answer_each_distinct_value(keyed)
-    return frame.hstack(answered.select(pl.col(suffix).alias(f"{column}_{suffix}") for suffix in RESULT_SUFFIXES))
+    return frame.hstack(
+        answered.select(pl.col(suffix).alias(result_column(column, suffix)) for suffix in RESULT_SUFFIXES)
+    )
+
+
+def result_column(column: str, suffix: str) -> str:
+    """The name of `normalise_phones`' answer `suffix` (one of `RESULT_SUFFIXES`) for `column`: `phone_e164`."""
+    return f"{column}_{suffix}"
 
 
 def e164_as_int(phone_e164: pl.Expr) -> pl.Expr:

@@ -15,7 +15,7 @@ from pipelines.config import Registry, resolve_files
 from pipelines.errors import InputFileError, RegistryError
 from pipelines.inputs.instants import UTC, utc_instant_or_day
 from pipelines.inputs.records import file_sha256, lineage_path, optional_columns, read_records
-from pipelines.phones.e164 import RESULT_SUFFIXES, normalise_phones
+from pipelines.phones.e164 import RESULT_SUFFIXES, normalise_phones, result_column
 from pipelines.registries.formats import RECORD_LAYOUTS, is_cut_last_line, read_line_registry
 
 REGISTRY_PHONE_COLUMN = "phone"
@@ -90,7 +90,7 @@ def normalise_registry(entries: pl.DataFrame, registry: Registry) -> pl.DataFram
 def _without_numbers(entries: pl.DataFrame) -> pl.DataFrame:
     """Entries with null `phone_*` columns: what blocks (prefixes, not numbers) carry."""
     return entries.with_columns(
-        pl.lit(None, pl.Boolean if suffix == "valid" else pl.String).alias(f"{REGISTRY_PHONE_COLUMN}_{suffix}")
+        pl.lit(None, pl.Boolean if suffix == "valid" else pl.String).alias(result_column(REGISTRY_PHONE_COLUMN, suffix))
         for suffix in RESULT_SUFFIXES
     )
 

@@ -28,10 +28,11 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import phonenumbers
 import polars as pl
+from pydantic import BaseModel, ConfigDict
 
 from pipelines.config import Registry, resolve_files
 from pipelines.duck import query_frames
@@ -77,10 +78,33 @@ semi join (
 _KEYS_PER_JOIN = 2_000_000
 
 
+class RecordedFile(BaseModel):
+    """One download a snapshot holds, by its path under the data directory and its SHA-256."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file: str
+    sha256: str
+
+
+class SnapshotRecord(BaseModel):
+    """How a snapshot was made, kept beside it as `<version>-<build>.json`: written last, read back to reuse it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    registry: str
+    version: str
+    count_numbers: int
+    files: list[RecordedFile]
+    jurisdiction: list[str]
+    snapshot: str
+    snapshot_sha256: str
+
+
 def registry_snapshots(registries: Sequence[Registry], *, data_dir: Path) -> pl.DataFrame:
     """One row per stored registry: its current snapshot (made or reused), version, files, count and download date."""
     rows = [
-        {**stored_registry(registry, data_dir=data_dir), "downloaded_on": registry.downloaded_on}
+        {**stored_registry(registry, data_dir=data_dir).model_dump(), "downloaded_on": registry.downloaded_on}
         for registry in registries
         if registry.is_stored
     ]
@@ -91,11 +115,11 @@ class _Version(NamedTuple):
     """One version in a stored registry's chain: the full list (`change` None), then one per change list."""
 
     version: str
-    files: list[dict[str, str]]
+    files: list[RecordedFile]
     change: Path | None
 
 
-def stored_registry(registry: Registry, *, data_dir: Path) -> dict[str, Any]:
+def stored_registry(registry: Registry, *, data_dir: Path) -> SnapshotRecord:
     """The record of a registry's snapshot after its full list and every change list, made where missing.
 
     Only the newest intact snapshot in the chain is checked and reused; versions after it are made from it.
@@ -112,7 +136,7 @@ def stored_registry(registry: Registry, *, data_dir: Path) -> dict[str, Any]:
             if change is None:
                 count = ingest_us_download(full, snapshot=path, regions=regions)
             else:
-                count = apply_us_changes(data_dir / record["snapshot"], change, snapshot=path, regions=regions)
+                count = apply_us_changes(data_dir / record.snapshot, change, snapshot=path, regions=regions)
             record = _recorded(path, data_dir=data_dir, registry=registry.name, version=version, files=files,
                                regions=regions, count_numbers=count)  # fmt: skip
     except RegistryError as error:
@@ -120,7 +144,7 @@ def stored_registry(registry: Registry, *, data_dir: Path) -> dict[str, Any]:
     return record
 
 
-def _newest_intact(chain: list[_Version], place: Callable[..., Path]) -> tuple[int, dict[str, Any] | None]:
+def _newest_intact(chain: list[_Version], place: Callable[..., Path]) -> tuple[int, SnapshotRecord | None]:
     """The position and record of the newest version whose snapshot is intact; (-1, None) when none is."""
     for index in reversed(range(len(chain))):
         if (record := _intact(place(version=chain[index].version))) is not None:
@@ -131,11 +155,11 @@ def _newest_intact(chain: list[_Version], place: Callable[..., Path]) -> tuple[i
 def _chain(full: Sequence[Path], changes: Sequence[Path], *, data_dir: Path) -> list[_Version]:
     """The versions a full list and its change lists make, in order, from the files' checksums alone."""
     files = [_file_record(path, data_dir) for path in full]
-    chain = [_Version(version_of([file["sha256"] for file in files]), files, None)]
+    chain = [_Version(version_of([file.sha256 for file in files]), files, None)]
     for path in changes:
         change = _file_record(path, data_dir)
         previous = chain[-1]
-        chain.append(_Version(changed_version(previous.version, change["sha256"]), [*previous.files, change], path))
+        chain.append(_Version(changed_version(previous.version, change.sha256), [*previous.files, change], path))
     return chain
 
 
@@ -264,13 +288,13 @@ def staging_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
 
 
-def _intact(path: Path) -> dict[str, Any] | None:
+def _intact(path: Path) -> SnapshotRecord | None:
     """A snapshot's record when it is complete (record written) and its Parquet still has the recorded SHA-256."""
     record_path = path.with_suffix(RECORD_SUFFIX)
     if not (record_path.is_file() and path.is_file()):
         return None
-    record = json.loads(record_path.read_text(encoding="utf-8"))
-    return record if record["snapshot_sha256"] == file_sha256(path) else None
+    record = SnapshotRecord.model_validate_json(record_path.read_text(encoding="utf-8"))
+    return record if record.snapshot_sha256 == file_sha256(path) else None
 
 
 def _recorded(
@@ -279,26 +303,26 @@ def _recorded(
     data_dir: Path,
     registry: str,
     version: str,
-    files: list[dict[str, str]],
+    files: list[RecordedFile],
     regions: list[str],
     count_numbers: int,
-) -> dict[str, Any]:
+) -> SnapshotRecord:
     """Write a newly made snapshot's record beside it, atomically and last, and return it."""
-    record = {
-        "registry": registry,
-        "version": version,
-        "count_numbers": count_numbers,
-        "files": files,
-        "jurisdiction": regions,
-        "snapshot": path.relative_to(data_dir).as_posix(),
-        "snapshot_sha256": file_sha256(path),
-    }
+    record = SnapshotRecord(
+        registry=registry,
+        version=version,
+        count_numbers=count_numbers,
+        files=files,
+        jurisdiction=regions,
+        snapshot=path.relative_to(data_dir).as_posix(),
+        snapshot_sha256=file_sha256(path),
+    )
     record_path = path.with_suffix(RECORD_SUFFIX)
     staging = staging_path(record_path)
-    staging.write_text(json.dumps(record, indent=2), encoding="utf-8")
+    staging.write_text(record.model_dump_json(indent=2), encoding="utf-8")
     os.replace(staging, record_path)
     return record
 
 
-def _file_record(path: Path, data_dir: Path) -> dict[str, str]:
-    return {"file": lineage_path(path, data_dir), "sha256": file_sha256(path)}
+def _file_record(path: Path, data_dir: Path) -> RecordedFile:
+    return RecordedFile(file=lineage_path(path, data_dir), sha256=file_sha256(path))

@@ -27,6 +27,7 @@ import phonenumbers
 import polars as pl
 
 from pipelines.config import CrmSource, Registry
+from pipelines.phones.e164 import result_column
 from pipelines.phones.masking import country_code_length, masked_digits
 
 UNUSABLE_SCHEMA = {
@@ -77,8 +78,8 @@ def unusable_crm_flags(crm: pl.DataFrame, *, source: CrmSource, name: str) -> pl
         [
             crm.filter(
                 pl.col("is_do_not_call")
-                & is_unusable(pl.col(column), pl.col(f"{column}_valid"))
-                & (pl.col(f"{column}_reason").fill_null("") != "empty")
+                & is_unusable(pl.col(column), pl.col(result_column(column, "valid")))
+                & (pl.col(result_column(column, "reason")).fill_null("") != "empty")
             ).select(
                 source_name=pl.lit(name),
                 source_file="source_file",
@@ -88,7 +89,7 @@ def unusable_crm_flags(crm: pl.DataFrame, *, source: CrmSource, name: str) -> pl
                 requested_at=pl.lit(None, UNUSABLE_SCHEMA["requested_at"]),
                 seller_scope=pl.lit(None, pl.String),
                 phone_raw=pl.col(column),
-                phone_reason=pl.col(f"{column}_reason"),
+                phone_reason=pl.col(result_column(column, "reason")),
             )
             for column in source.phone_columns
         ]

@@ -1,6 +1,5 @@
 """A stored registry is kept as versioned, sorted E.164-integer snapshots, made once per download."""
 
-import json
 import re
 from datetime import date
 from pathlib import Path
@@ -17,6 +16,8 @@ from pipelines.inputs.records import file_sha256
 from pipelines.registries import store as registry_store
 from pipelines.registries.formats import NATIONAL_FORMATS
 from pipelines.registries.store import (
+    RecordedFile,
+    SnapshotRecord,
     build_key,
     listed_in_snapshots,
     registry_snapshots,
@@ -46,7 +47,7 @@ def write(data_dir: Path, relative: str, content: str) -> Path:
 
 
 def numbers(data_dir: Path, record: dict) -> list[int]:
-    return pl.read_parquet(data_dir / record["snapshot"]).get_column("e164_int").to_list()
+    return pl.read_parquet(data_dir / record.snapshot).get_column("e164_int").to_list()
 
 
 def test_a_full_list_is_stored_as_sorted_integers_of_its_jurisdiction_under_its_version(tmp_path: Path) -> None:
@@ -54,32 +55,32 @@ def test_a_full_list_is_stored_as_sorted_integers_of_its_jurisdiction_under_its_
     record = stored_registry(us_dnc(), data_dir=tmp_path)
     version = version_of([file_sha256(full)])
     path = snapshot_path(tmp_path, registry="us_dnc", version=version, regions=US_JURISDICTION)
-    assert record["snapshot"] == f"registries/us_dnc/{version}-{build_key(US_JURISDICTION)}.parquet"
+    assert record.snapshot == f"registries/us_dnc/{version}-{build_key(US_JURISDICTION)}.parquet"
     assert numbers(tmp_path, record) == [12015550123, 12125550142]  # 416 is Canadian: not the US registry's
-    assert record["count_numbers"] == 2
-    assert record["files"] == [{"file": "inbox/dnc/full/list.txt", "sha256": file_sha256(full)}]
-    assert record["snapshot_sha256"] == file_sha256(path)
+    assert record.count_numbers == 2
+    assert record.files == [RecordedFile(file="inbox/dnc/full/list.txt", sha256=file_sha256(full))]
+    assert record.snapshot_sha256 == file_sha256(path)
     metadata = pq.ParquetFile(path).metadata
     groups = [metadata.row_group(index) for index in range(metadata.num_row_groups)]
     columns = [group.column(0) for group in groups if group.num_rows]
     assert columns and all(c.compression == "ZSTD" and "DELTA_BINARY_PACKED" in c.encodings for c in columns)
-    assert json.loads(path.with_suffix(".json").read_text()) == record
+    assert SnapshotRecord.model_validate_json(path.with_suffix(".json").read_text()) == record
     assert sorted(child.name for child in path.parent.iterdir()) == [path.with_suffix(".json").name, path.name]
 
 
 def test_an_unchanged_download_reuses_its_snapshot(tmp_path: Path) -> None:
     write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
     first = stored_registry(us_dnc(), data_dir=tmp_path)
-    made_at = (tmp_path / first["snapshot"]).stat().st_mtime_ns
+    made_at = (tmp_path / first.snapshot).stat().st_mtime_ns
     assert stored_registry(us_dnc(), data_dir=tmp_path) == first
-    assert (tmp_path / first["snapshot"]).stat().st_mtime_ns == made_at
+    assert (tmp_path / first.snapshot).stat().st_mtime_ns == made_at
 
 
 def test_a_snapshot_without_its_record_is_incomplete_and_made_again(tmp_path: Path) -> None:
     write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
     first = stored_registry(us_dnc(), data_dir=tmp_path)
-    (tmp_path / first["snapshot"]).with_suffix(".json").unlink()
-    (tmp_path / first["snapshot"]).write_bytes(b"half a file")
+    (tmp_path / first.snapshot).with_suffix(".json").unlink()
+    (tmp_path / first.snapshot).write_bytes(b"half a file")
     assert stored_registry(us_dnc(), data_dir=tmp_path) == first
     assert numbers(tmp_path, first) == [12015550123, 12125550142]
 
@@ -87,7 +88,7 @@ def test_a_snapshot_without_its_record_is_incomplete_and_made_again(tmp_path: Pa
 def test_a_snapshot_whose_parquet_changed_is_made_again(tmp_path: Path) -> None:
     write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
     first = stored_registry(us_dnc(), data_dir=tmp_path)
-    pl.DataFrame({"e164_int": [12015550123]}).write_parquet(tmp_path / first["snapshot"])
+    pl.DataFrame({"e164_int": [12015550123]}).write_parquet(tmp_path / first.snapshot)
     assert stored_registry(us_dnc(), data_dir=tmp_path) == first
     assert numbers(tmp_path, first) == [12015550123, 12125550142]
 
@@ -96,7 +97,7 @@ def test_a_new_jurisdiction_makes_a_snapshot_of_its_own_beside_the_first(tmp_pat
     write(tmp_path, "inbox/dnc/full/list.txt", FULL_LIST)
     first = stored_registry(us_dnc(), data_dir=tmp_path)
     record = stored_registry(us_dnc(jurisdiction=["US", "CA"]), data_dir=tmp_path)
-    assert record["version"] == first["version"]
+    assert record.version == first.version
     assert numbers(tmp_path, record) == [12015550123, 12125550142, 14162345678]
     assert numbers(tmp_path, first) == [12015550123, 12125550142]
 
@@ -116,19 +117,19 @@ def test_change_lists_apply_in_file_name_order_each_making_a_version_once(tmp_pa
     first = write(tmp_path, "inbox/dnc/changes/2026-11-21.txt", "718,5550100,A\n201,5550123,D\n")
     registry = us_dnc(**CHANGES)
     after_first = stored_registry(registry, data_dir=tmp_path)
-    made_at = (tmp_path / after_first["snapshot"]).stat().st_mtime_ns
+    made_at = (tmp_path / after_first.snapshot).stat().st_mtime_ns
     second = write(tmp_path, "inbox/dnc/changes/2026-11-22.txt", "201,5550123,A\n")
     record = stored_registry(registry, data_dir=tmp_path)
     checksums = [file_sha256(path) for path in (full, first, second)]
-    assert record["version"] == changed_version(changed_version(version_of(checksums[:1]), checksums[1]), checksums[2])
-    assert [file["file"] for file in record["files"]] == [
+    assert record.version == changed_version(changed_version(version_of(checksums[:1]), checksums[1]), checksums[2])
+    assert [file.file for file in record.files] == [
         "inbox/dnc/full/list.txt",
         "inbox/dnc/changes/2026-11-21.txt",
         "inbox/dnc/changes/2026-11-22.txt",
     ]
     assert numbers(tmp_path, after_first) == [12125550142, 17185550100]
     assert numbers(tmp_path, record) == [12015550123, 12125550142, 17185550100]
-    assert (tmp_path / after_first["snapshot"]).stat().st_mtime_ns == made_at
+    assert (tmp_path / after_first.snapshot).stat().st_mtime_ns == made_at
     assert len(list((tmp_path / "registries" / "us_dnc").glob("*.parquet"))) == 3
 
 
@@ -162,7 +163,7 @@ def test_change_lists_apply_by_date_not_by_name_so_a_later_addition_wins(tmp_pat
     write(tmp_path, "inbox/dnc/changes/b-20261109.txt", "201,5550123,D\n")
     write(tmp_path, "inbox/dnc/changes/a-2026-11-10.txt", "201,5550123,A\n")
     record = stored_registry(us_dnc(**CHANGES), data_dir=tmp_path)
-    assert [file["file"] for file in record["files"][1:]] == [
+    assert [file.file for file in record.files[1:]] == [
         "inbox/dnc/changes/b-20261109.txt",
         "inbox/dnc/changes/a-2026-11-10.txt",
     ]
@@ -190,14 +191,12 @@ def test_a_night_with_no_new_file_checks_only_the_newest_snapshot_and_rebuilds_f
     registry = us_dnc(**CHANGES)
     newest = stored_registry(registry, data_dir=tmp_path)
     [full_list] = [
-        path
-        for path in (tmp_path / "registries/us_dnc").glob("*.parquet")
-        if path.name != Path(newest["snapshot"]).name
+        path for path in (tmp_path / "registries/us_dnc").glob("*.parquet") if path.name != Path(newest.snapshot).name
     ]
     full_list.unlink()  # an intermediate version no longer needed: the newest is intact
     assert stored_registry(registry, data_dir=tmp_path) == newest
     assert not full_list.exists()
-    (tmp_path / newest["snapshot"]).write_bytes(b"damaged")  # now the chain is rebuilt from the full list
+    (tmp_path / newest.snapshot).write_bytes(b"damaged")  # now the chain is rebuilt from the full list
     assert stored_registry(registry, data_dir=tmp_path) == newest
     assert full_list.exists()
     assert numbers(tmp_path, newest) == [12015550123, 12125550142, 17185550100]
