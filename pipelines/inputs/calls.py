@@ -16,7 +16,7 @@ import polars as pl
 from pipelines.config import CallRecordsSource, NumberEstateSource, resolve_files
 from pipelines.inputs.flags import is_set_flag
 from pipelines.inputs.instants import utc_instant
-from pipelines.inputs.records import LINEAGE_COLUMNS, QUARANTINE_COLUMNS, read_many
+from pipelines.inputs.records import LINEAGE_COLUMNS, QUARANTINE_COLUMNS, optional_columns, read_many
 from pipelines.phones.e164 import normalise_phones, result_column
 
 DISPOSITIONS = ("answered", "no_answer", "busy", "failed", "voicemail")
@@ -33,7 +33,6 @@ _NUMBER_SUFFIXES = ("e164", "valid", "type", "region", "reason")
 
 def read_call_records(source: CallRecordsSource, *, data_dir: Path) -> pl.DataFrame:
     """One row per call record, as strings under Scrubline's column names, with lineage; unreadable rows kept."""
-    files = resolve_files(data_dir, source.path, key="calls.records.path")
     columns = {
         "call_id": source.call_id_column,
         "cli": source.cli_column,
@@ -43,8 +42,7 @@ def read_call_records(source: CallRecordsSource, *, data_dir: Path) -> pl.DataFr
         "disposition": source.disposition_column,
         "complaint": source.complaint_column,
     }
-    records = read_many(files, data_dir=data_dir, required_columns=[name for name in columns.values() if name])
-    return _renamed(records, columns)
+    return _read_renamed(source.path, columns, key="calls.records.path", data_dir=data_dir)
 
 
 def no_call_records() -> pl.DataFrame:
@@ -79,7 +77,6 @@ def normalise_call_records(records: pl.DataFrame, *, default_region: str) -> pl.
 
 def read_number_estate(source: NumberEstateSource, *, data_dir: Path) -> pl.DataFrame:
     """One row per estate record, as strings under Scrubline's column names; unreadable rows kept with a reason."""
-    files = resolve_files(data_dir, source.path, key="calls.estate.path")
     columns = {
         "cli": source.cli_column,
         "pool": source.pool_column,
@@ -88,8 +85,7 @@ def read_number_estate(source: NumberEstateSource, *, data_dir: Path) -> pl.Data
         "reputation_label": source.reputation_label_column,
         "reputation_checked_on": source.reputation_checked_column,
     }
-    records = read_many(files, data_dir=data_dir, required_columns=[name for name in columns.values() if name])
-    return _renamed(records, columns)
+    return _read_renamed(source.path, columns, key="calls.estate.path", data_dir=data_dir)
 
 
 def no_number_estate() -> pl.DataFrame:
@@ -126,8 +122,11 @@ def normalise_number_estate(estate: pl.DataFrame, *, default_region: str) -> tup
     )
 
 
-def _renamed(records: pl.DataFrame, columns: dict[str, str | None]) -> pl.DataFrame:
-    """The configured columns under Scrubline's names (an unconfigured optional one is null), lineage kept."""
+def _read_renamed(pattern: str, columns: dict[str, str | None], *, key: str, data_dir: Path) -> pl.DataFrame:
+    """The files `pattern` matches, their configured columns under Scrubline's names (an unconfigured optional one
+    is null), lineage and quarantine kept."""
+    files = resolve_files(data_dir, pattern, key=key)
+    records = read_many(files, data_dir=data_dir, required_columns=optional_columns(*columns.values()))
     return records.select(
         **{name: pl.col(column) if column else pl.lit(None, pl.String) for name, column in columns.items()},
         **{name: name for name in (*LINEAGE_COLUMNS, *QUARANTINE_COLUMNS)},
