@@ -93,6 +93,13 @@ select grouped.*, exemptible.exemption, exemptible.ebr_contact_id, exemptible.eb
 from grouped
 left join exemptible using (phone_e164, source_name)
 """
+# The suppression list as the `suppress` stage passes it on: one row per (number, source, file, opt-out time, scope).
+SUPPRESSION_LIST_SCHEMA = {
+    "phone_e164": pl.String, "source_name": pl.String, "source_file": pl.String, "source_sha256": pl.String,
+    "downloaded_on": pl.Date, "block_prefix": pl.String, "requested_at": pl.Datetime("us", "UTC"),
+    "seller_scope": pl.String, "count_entries": pl.Int64, "exemption": pl.String, "ebr_contact_id": pl.String,
+    "ebr_date": pl.Date,
+}  # fmt: skip
 _TIE_BREAKERS = ("source_name", "source_file", "requested_at", "seller_scope")
 
 

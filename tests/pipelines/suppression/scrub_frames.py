@@ -5,6 +5,7 @@ from datetime import date
 import polars as pl
 
 from pipelines.suppression.scrub import SCRUB_SCHEMA
+from pipelines.suppression.suppression_list import SUPPRESSION_LIST_SCHEMA
 
 # Campaigns a and b belong to two sellers; c is acme's second campaign.
 SELLERS = {"a": "acme", "b": "bolt", "c": "acme"}
@@ -48,11 +49,5 @@ SUPPRESSION = pl.DataFrame(
         "ebr_contact_id": [None] * 4,
         "ebr_date": [None] * 4,
     },
-    schema_overrides={
-        "requested_at": pl.Datetime("us", "UTC"),
-        "seller_scope": pl.String,
-        "exemption": pl.String,
-        "ebr_contact_id": pl.String,
-        "ebr_date": pl.Date,
-    },
+    schema=SUPPRESSION_LIST_SCHEMA,
 )

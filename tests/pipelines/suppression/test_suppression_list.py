@@ -13,6 +13,7 @@ from pipelines.registries.store import listed_in_snapshots, registry_snapshots
 from pipelines.registries.unusable_entries import unusable_registry_entries
 from pipelines.suppression.scrub import scrub_leads
 from pipelines.suppression.suppression_list import (
+    SUPPRESSION_LIST_SCHEMA,
     build_suppression_list,
     future_opt_outs,
     known_numbers,
@@ -162,15 +163,9 @@ def test_the_suppression_list_holds_each_registry_s_numbers_in_scope_with_downlo
             "ebr_contact_id": [None] * 6,
             "ebr_date": [None] * 6,
         },
-        schema_overrides={
-            "block_prefix": pl.String,
-            "requested_at": pl.Datetime("us", "UTC"),
-            "seller_scope": pl.String,
-            "exemption": pl.String,
-            "ebr_contact_id": pl.String,
-            "ebr_date": pl.Date,
-        },  # fmt: skip
+        schema={column: dtype for column, dtype in SUPPRESSION_LIST_SCHEMA.items() if column != "source_sha256"},
     )
+    assert suppression.schema == pl.Schema(SUPPRESSION_LIST_SCHEMA)
     assert_frame_equal(suppression.drop("source_sha256"), expected)
 
 
