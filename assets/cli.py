@@ -31,7 +31,7 @@ def run(arguments: argparse.Namespace) -> int:
 
 def normalize(arguments: argparse.Namespace) -> int:
     """Normalise one CSV or Parquet file's phone column; write CSV or Parquet by the output's extension."""
-    from pipelines.phones.normalize_file import normalize_file
+    from pipelines.inputs.normalize_file import normalize_file
 
     source, output = Path(arguments.input), Path(arguments.output)
     normalised = normalize_file(

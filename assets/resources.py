@@ -10,7 +10,7 @@ from pydantic import PrivateAttr
 from pipelines.config import ScrublineConfig, load_config
 from pipelines.operations.run_folders import work_dir
 from pipelines.operations.run_lock import hold_data_dir
-from pipelines.publishing.parquet_files import write_parquet
+from pipelines.parquet_files import write_parquet
 from pipelines.publishing.publish import clear_unfinished_publishing
 
 PUBLISHED = "published"

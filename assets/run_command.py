@@ -17,7 +17,7 @@ import polars as pl
 from assets.constants import NIGHTLY_SCRUB_JOB
 from assets.definitions import build_definitions
 from pipelines.config import load_config
-from pipelines.inputs.preflight import check_inputs
+from pipelines.operations.preflight import check_inputs
 from pipelines.operations.run_lock import DataDirectoryBusyError, hold_data_dir
 from pipelines.publishing.publish import LATEST, MANIFEST
 from pipelines.publishing.signing import private_key

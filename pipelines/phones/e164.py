@@ -1,28 +1,12 @@
 """Normalising phone values to E.164, giving exactly phonenumbers' (libphonenumber's) answer.
 
-For a phone column `col` the normaliser adds six columns: `col_e164` (`+…`, null unless valid),
-`col_valid`, `col_type` (`mobile`, `fixed_line`, …), `col_region` (ISO 3166 alpha-2, `001` for
-non-geographic numbers), `col_reason` (null when valid, else a short code) and `col_extension`.
+For a phone column `col` the normaliser adds six columns (`result_column`): `col_e164` (`+…`, null unless
+valid), `col_valid`, `col_type` (`mobile`, `fixed_line`, …), `col_region` (ISO 3166 alpha-2, `001` for
+non-geographic numbers), `col_reason` (null when valid, else a short code) and `col_extension`. After the
+pre-cleaning rules, the answer is `phonenumbers.parse` + `is_valid_number` + `format_number(E164)`.
 
-Pre-cleaning, applied before parsing (each rule undoes something spreadsheets and CRMs do):
-- surrounding whitespace, quotes and apostrophes (Excel's text marker), in any mix, are removed;
-- a value that is wholly a float (`2015550123.0`, `+12015550123.00`: sign or plus, digits, a point and only
-  zeros) loses its point and zeros; a dotted number whose last group is `0` (`201.555.068.0`) is not a float;
-- Excel's scientific notation (`2.01555E+09`) has lost digits: reason `excel_mangled`, never a guess;
-- in +1 (NANPA) regions, whose national numbers never start with 0, a leading `00` is a European-style
-  international prefix and becomes `+` (`0044 20 7946 0958` → `+44 20 7946 0958`).
-Everything else phonenumbers handles itself: `tel:` URIs, `011`/`00` prefixes of the region, `(0)`
-in international form, extensions, fullwidth and other Unicode digits, vanity letters.
-After pre-cleaning, the answer is `phonenumbers.parse` + `is_valid_number` + `format_number(E164)`.
-
-How it is fast: each distinct (value, region) is handled once, and rows meet their pair's answer
-again through a hash of the pair; plainly punctuated values (digits with spaces, `-`, `.`, `(`, `)`,
-`/`, an optional leading `+`, and optionally a simple `x`/`ext`/`;ext=` extension) reduce to a
-canonical key of (region, leading plus, digits), whose parse depends on nothing else, and go through
-a vectorised port of libphonenumber (`pipelines.phones.parse`). The few shapes and branches the port
-does not cover go to `phonenumbers` itself, once per distinct value. A frame of bare national numbers
-of one region, the shape of a national registry download, skips even the distinct values: its rows
-go straight to the port's validation.
+The rules, and how the engine reaches that answer at columnar speed (distinct values once, canonical keys,
+the vectorised port in `pipelines.phones.parse`), are in docs/e164.md.
 """
 
 from __future__ import annotations

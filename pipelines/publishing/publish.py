@@ -24,9 +24,9 @@ import polars as pl
 
 from pipelines.calling.deferral import TIMING_COLUMNS
 from pipelines.inputs.records import file_sha256
+from pipelines.parquet_files import write_parquet
 from pipelines.publishing.certificate import certificate_text
 from pipelines.publishing.expiry import EXPIRED, list_status
-from pipelines.publishing.parquet_files import write_parquet
 
 LATEST = "latest"
 MANIFEST = "manifest.json"

@@ -1,22 +1,11 @@
 """Suppression entries that are not a valid number, or are written with letters: reported, and still suppressing
 every number they could mean.
 
-A typo in an opt-out must never make a number callable. An entry of a registry read row by row (not a
-block), or a phone value of a CRM record flagged do-not-call, is *unusable* when the E.164 engine does
-not call it valid, or when it is written with letters: phonenumbers reads letters as keypad digits, so
-`736-O1OO` (letter O for zero) becomes the valid 736-6166, a different number. An unusable entry is
-listed per source with its file and row, and it suppresses by the digit rule (a valid one also still
-suppresses the number phonenumbers reads):
-
-1. take the entry's ASCII digits, ignoring everything else (`201.555.068.0` → `2015550680`), and
-   again with the letters O read as 0 and I or l as 1 (`736-O1OO` → `7360100`);
-2. read each as written, without a leading international prefix of any region (`00`, `011`, `0011`, …),
-   and without a leading national prefix of any region (`0`, `1`, `8`, `06`, …);
-3. the entry covers every known number (CRM or dialler, in the registry's jurisdiction) whose E.164
-   digits (`12015550680`) or national significant number (`2015550680`) equal one of those readings.
-
-A registry with more than its `max_invalid_share` of unusable entries is a broken download, not a list;
-so is a file whose last line has no line break and is unusable (`702565`): it was cut short.
+A typo in an opt-out must never make a number callable: an unusable entry suppresses by the digit rule (its
+digits, and again with O read as 0 and I or l as 1, without any region's international or national prefix,
+against every known number's E.164 digits and national significant number). A registry with more than its
+`max_invalid_share` of unusable entries, or whose last line is cut short, is a broken download.
+The rule, its examples and its sources: docs/registries.md, Unusable entries.
 """
 
 from __future__ import annotations

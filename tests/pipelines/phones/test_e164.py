@@ -36,8 +36,9 @@ def reference(raw: str | None, region: str) -> tuple[str | None, bool, str | Non
 
 
 def without_float_zeros(text: str) -> str:
-    """The README's rule, read word by word: a value that is an optional sign or plus, ASCII digits, a point and
-    only zeros is a float, and loses the point and zeros; any other value is left to phonenumbers."""
+    """The documented rule (docs/e164.md), read word by word: a value that is an optional sign or plus, ASCII
+    digits, a point and only zeros is a float, and loses the point and zeros; any other value is left to
+    phonenumbers."""
     head, point, zeros = text.rpartition(".")
     digits = head[1:] if head[:1] in ("+", "-") else head
     is_float = bool(point) and set(zeros) == {"0"} and digits.isascii() and digits.isdigit()

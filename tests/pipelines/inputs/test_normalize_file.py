@@ -4,7 +4,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.phones.normalize_file import normalize_file
+from pipelines.inputs.normalize_file import normalize_file
 
 
 def test_a_large_file_reports_progress_after_each_chunk(tmp_path: Path) -> None:

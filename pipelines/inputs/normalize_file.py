@@ -11,8 +11,8 @@ import polars as pl
 
 from pipelines.errors import ScrublineError
 from pipelines.inputs.records import LINEAGE_COLUMNS, QUARANTINE_COLUMNS, quarantined, read_records
+from pipelines.parquet_files import write_parquet
 from pipelines.phones.e164 import normalise_phones
-from pipelines.publishing.parquet_files import write_parquet
 
 # Rows with no region of their own, under --region-column, are read as written with a country code only.
 UNKNOWN_REGION = "ZZ"

@@ -7,7 +7,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.publishing.parquet_files import write_parquet
+from pipelines.parquet_files import write_parquet
 
 FLAT = pl.DataFrame({"phone_e164": ["+12015550123", None], "downloaded_on": [date(2026, 11, 20), None]})
 NESTED = FLAT.with_columns(
