@@ -20,6 +20,7 @@ from pipelines.publishing.expiry import (
     list_status,
     list_valid_through,
     registries_valid_through,
+    withdraw_expired_dated_links,
     withdraw_if_expired,
 )
 from pipelines.publishing.history import number_outcomes
@@ -246,11 +247,15 @@ def list_expiry(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         )
         if kept is not None:
             context.log.warning(f"someone had written to the warehouse; their copy is kept as {kept} ({_ANALYST_WORK})")
+    dated = withdraw_expired_dated_links(scrubline.published, now=run_started(context))
+    if dated:
+        context.log.warning(f"lists of {', '.join(dated)} are past their valid_through: their date links are removed")
     marker = expired_marker(scrubline.published)
     return dg.MaterializeResult(
         metadata={
             "is_latest_withdrawn": marker is not None,
             "expired": dg.MetadataValue.json(marker or {}),
+            "withdrawn_dated_links": dg.MetadataValue.json(dated),
         }
     )
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import polars as pl
 
 EXPIRED = "EXPIRED"
+_DATED_LINK = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"  # `published/<run date>`, as publish names it
 _INSTANT = pl.Datetime("us", "UTC")
 
 
@@ -67,13 +68,10 @@ def withdraw_if_expired(published_dir: Path, *, now: datetime) -> dict[str, obje
     Returns the withdrawal (run, `valid_through`, when withdrawn, why), or None when there is nothing to withdraw.
     """
     latest = published_dir / "latest"
-    manifest = latest / "manifest.json"
-    if not manifest.is_file():
+    recorded = _expired_manifest(latest, now=now)
+    if recorded is None:
         return None
-    recorded = json.loads(manifest.read_text(encoding="utf-8"))
-    valid_through = recorded.get("valid_through")
-    if valid_through is None or now < datetime.fromisoformat(valid_through):
-        return None
+    valid_through = recorded["valid_through"]
     withdrawal = {
         "run_id": recorded["run_id"],
         "run_dir": str(latest.resolve().relative_to(published_dir.resolve())),
@@ -88,6 +86,30 @@ def withdraw_if_expired(published_dir: Path, *, now: datetime) -> dict[str, obje
     os.replace(partial, marker)
     latest.unlink()
     return withdrawal
+
+
+def withdraw_expired_dated_links(published_dir: Path, *, now: datetime) -> list[str]:
+    """Remove each `<run date>` link whose run is past its `valid_through`; return the dates withdrawn.
+
+    A dialler that reads a list by its date must not keep dialling it once it has expired, any more than one
+    that reads `latest`. The run itself stays under `runs/`, with its manifest and certificates, for audit.
+    """
+    withdrawn = []
+    for link in sorted(published_dir.glob(_DATED_LINK)):
+        if link.is_symlink() and _expired_manifest(link, now=now) is not None:
+            link.unlink()
+            withdrawn.append(link.name)
+    return withdrawn
+
+
+def _expired_manifest(run_link: Path, *, now: datetime) -> dict[str, object] | None:
+    """The manifest of the run `run_link` points at, when that run is past its `valid_through` at `now`."""
+    manifest = run_link / "manifest.json"
+    if not manifest.is_file():
+        return None
+    recorded = json.loads(manifest.read_text(encoding="utf-8"))
+    valid_through = recorded.get("valid_through")
+    return None if valid_through is None or now < datetime.fromisoformat(valid_through) else recorded
 
 
 def list_status(run_dir: Path, withdrawal: dict[str, object] | None = None) -> pl.DataFrame:

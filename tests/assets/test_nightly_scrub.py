@@ -545,13 +545,16 @@ def test_the_hourly_job_withdraws_a_list_at_its_valid_through(tmp_path: Path) ->
     )
     assert before.success
     assert (data_dir / "published/latest").is_symlink()
+    assert (data_dir / f"published/{RUN_DATE}").is_symlink()
     at_expiry = job.execute_in_process(
         instance=dg.DagsterInstance.ephemeral(), tags={AS_OF_TAG: "2026-12-06T00:00:00+00:00"}
     )
     assert at_expiry.success
     assert not (data_dir / "published/latest").exists()
+    assert not (data_dir / f"published/{RUN_DATE}").exists()
     (materialization,) = at_expiry.asset_materializations_for_node("list_expiry")
     assert materialization.metadata["is_latest_withdrawn"].value is True
+    assert materialization.metadata["withdrawn_dated_links"].value == [RUN_DATE.isoformat()]
 
 
 def test_an_opt_out_written_as_dotted_groups_ending_in_0_suppresses_the_number_it_is(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from pipelines.publishing.expiry import (
     list_status,
     list_valid_through,
     registries_valid_through,
+    withdraw_expired_dated_links,
     withdraw_if_expired,
 )
 from pipelines.registries.freshness import registry_ages
@@ -107,3 +108,18 @@ def test_the_list_status_says_current_or_expired_since_when(tmp_path: Path) -> N
     assert list_status(run_dir).rows() == [("r1", datetime(2026, 12, 19, tzinfo=UTC), "current", None)]
     withdrawal = withdraw_if_expired(published_dir, now=datetime(2026, 12, 20, tzinfo=UTC))
     assert list_status(run_dir, withdrawal).row(0)[2:] == ("expired", datetime(2026, 12, 20, tzinfo=UTC))
+
+
+def test_a_date_link_is_withdrawn_once_its_run_expires_and_the_run_stays_for_audit(tmp_path: Path) -> None:
+    for run_id, run_date, valid_through in [("r1", "2026-11-26", "2026-12-06T00:00:00+00:00"),
+                                            ("r2", "2026-11-27", "2026-12-07T00:00:00+00:00"),
+                                            ("r3", "2026-11-28", None)]:  # fmt: skip
+        run_dir = tmp_path / "runs" / run_id
+        run_dir.mkdir(parents=True)
+        (run_dir / "manifest.json").write_text(json.dumps({"run_id": run_id, "valid_through": valid_through}))
+        (tmp_path / run_date).symlink_to(Path("runs") / run_id)
+
+    assert withdraw_expired_dated_links(tmp_path, now=datetime(2026, 12, 6, 23, 59, tzinfo=UTC)) == ["2026-11-26"]
+    assert withdraw_expired_dated_links(tmp_path, now=datetime(2026, 12, 7, tzinfo=UTC)) == ["2026-11-27"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["2026-11-28", "runs"]
+    assert (tmp_path / "runs/r1/manifest.json").is_file()
