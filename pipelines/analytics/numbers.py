@@ -4,57 +4,46 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.duck import query_frames
-
-_NUMBER_ANALYTICS = """
-with crm_counts as (
-    select phone_e164, count(distinct contact_id) as count_crm_contacts
-    from crm_numbers
-    group by phone_e164
-),
-
-dialler_counts as (
-    select phone_e164,
-           count(*) as count_dialler_rows,
-           list(distinct campaign order by campaign) as campaigns
-    from scrubbed_leads
-    where phone_valid
-    group by phone_e164
-),
-
-suppression as (
-    select phone_e164, list(distinct source_name order by source_name) as suppression_sources
-    from suppression_list
-    group by phone_e164
-),
-
-numbers as (
-    select phone_e164 from crm_counts
-    union
-    select phone_e164 from dialler_counts
-)
-
-select numbers.phone_e164,
-       coalesce(crm_counts.count_crm_contacts, 0) as count_crm_contacts,
-       coalesce(dialler_counts.count_dialler_rows, 0) as count_dialler_rows,
-       coalesce(dialler_counts.campaigns, []) as campaigns,
-       suppression.phone_e164 is not null as is_suppressed,
-       coalesce(suppression.suppression_sources, []) as suppression_sources
-from numbers
-left join crm_counts using (phone_e164)
-left join dialler_counts using (phone_e164)
-left join suppression using (phone_e164)
-order by numbers.phone_e164
-"""
+_PHONE = "phone_e164"
 
 
 def number_analytics(
     crm_numbers: pl.DataFrame, scrubbed_leads: pl.DataFrame, suppression_list: pl.DataFrame
 ) -> pl.DataFrame:
-    """One row per valid E.164 number found in the CRM or a dialler list."""
-    return query_frames(
-        _NUMBER_ANALYTICS,
-        crm_numbers=crm_numbers,
-        scrubbed_leads=scrubbed_leads,
-        suppression_list=suppression_list,
+    """One row per valid E.164 number found in the CRM or a dialler list, in number order: its CRM contacts,
+    dialler rows and campaigns, and the sources that suppress it (names, in order; empty lists when none)."""
+    crm = _distinct_pairs(crm_numbers, "contact_id").agg(count_crm_contacts=pl.len().cast(pl.Int64))
+    dialler = _distinct_pairs(scrubbed_leads.lazy().filter("phone_valid"), "campaign", count="count_rows").agg(
+        count_dialler_rows=pl.col("count_rows").sum().cast(pl.Int64), campaigns="campaign"
     )
+    suppression = _distinct_pairs(suppression_list.lazy().filter(pl.col(_PHONE).is_not_null()), "source_name").agg(
+        suppression_sources="source_name", is_suppressed=pl.lit(True)
+    )
+    numbers = pl.concat([crm.select(_PHONE), dialler.select(_PHONE)]).unique()
+    return (
+        numbers.join(crm, on=_PHONE, how="left")
+        .join(dialler, on=_PHONE, how="left")
+        .join(suppression, on=_PHONE, how="left")
+        .select(
+            _PHONE,
+            pl.col("count_crm_contacts", "count_dialler_rows").fill_null(0),
+            pl.col("campaigns").fill_null([]),
+            pl.col("is_suppressed").fill_null(False),
+            pl.col("suppression_sources").fill_null([]),
+        )
+        .sort(_PHONE)
+        .collect()
+    )
+
+
+def _distinct_pairs(
+    frame: pl.DataFrame | pl.LazyFrame, value: str, *, count: str | None = None
+) -> pl.lazyframe.group_by.LazyGroupBy:
+    """The distinct (number, `value`) pairs in number then value order (with their rows as `count`), grouped by
+    number in that order: each number's values come out distinct and sorted, without sorting lists of them.
+
+    Grouping the pairs first is several times cheaper than `unique().sort()` inside each number's group.
+    """
+    pairs = frame.lazy().group_by(_PHONE, value)
+    counted = pairs.agg(pl.len().alias(count)) if count else pairs.agg()
+    return counted.sort(_PHONE, value).group_by(_PHONE, maintain_order=True)

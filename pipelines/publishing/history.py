@@ -6,25 +6,9 @@ from datetime import datetime
 
 import polars as pl
 
-from pipelines.duck import query_frames
-
-_NUMBER_OUTCOMES = """
-with ranked as (
-    select campaign, phone_e164, lead_id, outcome, reason, suppression_sources, exemptions, exemption_reason,
-           row_number() over rows_of_number as nth_in_campaign,
-           count(*) over (partition by campaign, phone_e164) as count_rows
-    from scrubbed
-    where phone_e164 is not null
-    window rows_of_number as (partition by campaign, phone_e164 order by source_file, source_row)
-)
-
-select $run_date::date as run_date, $run_id as run_id, $run_started_at::timestamptz as run_started_at,
-       $run_created_at::timestamptz as run_created_at, campaign, phone_e164, lead_id as first_lead_id, count_rows,
-       outcome, reason, suppression_sources, exemptions, exemption_reason
-from ranked
-where nth_in_campaign = 1
-order by campaign, phone_e164
-"""
+_INSTANT = pl.Datetime("us", "UTC")
+# What a number's first row in its campaign decides, as `number_outcomes` keeps it.
+_OUTCOME_FIELDS = ("outcome", "reason", "suppression_sources", "exemptions", "exemption_reason")
 
 
 def number_outcomes(
@@ -34,14 +18,29 @@ def number_outcomes(
 
     A later row of the same number in the campaign is a duplicate of that first one, so the first decides.
     `run_started_at` is the run's clock (its date is the run date); `run_created_at` orders runs of one date.
+    Only the keys are grouped; each number's first row is then gathered, so its lists of lineage structs
+    never travel through a sort or a window (at 1M leads that took 4.7 s in DuckDB).
     """
-    return query_frames(
-        _NUMBER_OUTCOMES,
-        params={
-            "run_date": run_started_at.date(),
-            "run_id": run_id,
-            "run_started_at": run_started_at,
-            "run_created_at": run_created_at,
-        },
-        scrubbed=scrubbed,
+    firsts = (
+        scrubbed.lazy()
+        .select("campaign", "phone_e164", "source_file", "source_row")
+        .with_row_index("_row")
+        .filter(pl.col("phone_e164").is_not_null())
+        .group_by("campaign", "phone_e164")
+        .agg(_row=pl.col("_row").sort_by("source_file", "source_row").first(), count_rows=pl.len().cast(pl.Int64))
+        .sort("campaign", "phone_e164")
+        .collect()
+    )
+    rows = scrubbed.select(*_OUTCOME_FIELDS, first_lead_id="lead_id")[firsts.get_column("_row")]
+    run = firsts.select(
+        run_date=pl.lit(run_started_at.date(), pl.Date),
+        run_id=pl.lit(run_id, pl.String),
+        run_started_at=pl.lit(run_started_at, _INSTANT),
+        run_created_at=pl.lit(run_created_at, _INSTANT),
+        campaign="campaign",
+        phone_e164="phone_e164",
+    )
+    return pl.concat(
+        [run, rows.select("first_lead_id"), firsts.select("count_rows"), rows.select(_OUTCOME_FIELDS)],
+        how="horizontal",
     )
