@@ -15,6 +15,7 @@ from assets.run_clock import clock_source, run_created, run_started
 from pipelines.config import Retention
 from pipelines.operations.run_folders import WORK, prune_run_folders
 from pipelines.publishing.certificate import scrub_certificates
+from pipelines.publishing.dialler_files import list_files
 from pipelines.publishing.expiry import (
     campaigns_valid_through,
     expired_marker,
@@ -23,21 +24,13 @@ from pipelines.publishing.expiry import (
     registries_valid_through,
     withdraw_if_expired,
 )
-from pipelines.publishing.publish import (
-    LATEST,
-    RUNS,
-    archive_old_runs,
-    build_warehouse,
-    install_warehouse,
-    publish_run,
-    run_outputs,
-    warehouse_contents,
-)
+from pipelines.publishing.publish import LATEST, RUNS, archive_old_runs, publish_run, run_outputs
+from pipelines.publishing.records import Manifest
 from pipelines.publishing.signing import private_key, public_key_pem, sign_file
+from pipelines.publishing.warehouse import build_warehouse, install_warehouse, warehouse_contents
 from pipelines.registries.store import snapshot_lineage
 from pipelines.registries.unusable_entries import unusable_report
 from pipelines.registries.versions import LEDGER, keep_ledger, ledger_with, registry_ledger, registry_versions
-from pipelines.registries.versions import MANIFEST_KEY as REGISTRY_VERSIONS
 from pipelines.suppression.scrub import number_outcomes, reconciliation
 from pipelines.suppression.sellers import campaign_sellers
 
@@ -115,6 +108,7 @@ def publish(
             "calling_windows": calling_windows,
             **(call_analytics if config.calls.is_configured else {}),
         },
+        profiles=config.dialler_files.profiles_for,
     )
     ages = ages_on(scrubline, today=started_at.date())
     inputs_until = [
@@ -147,16 +141,16 @@ def publish(
         run_id=context.run.run_id,
         run_date=started_at.date(),
         run_created_at=created_at,
-        manifest={
-            "run_id": context.run.run_id,
-            "run_started_at": started_at.isoformat(),
-            "valid_through": validity.get_column("valid_through").min(),
-            "clock": clock_source(context),
-            "published_at": datetime.now(UTC).isoformat(),
-            "inputs": dict(lineage.unique().sort("source_file").iter_rows()),
-            "reconciliation": counts.to_dicts(),
-            REGISTRY_VERSIONS: versions.to_dicts(),
-        },
+        manifest=Manifest(
+            run_id=context.run.run_id,
+            run_started_at=started_at,
+            valid_through=validity.get_column("valid_through").min(),
+            clock=clock_source(context),
+            published_at=datetime.now(UTC),
+            inputs=dict(lineage.unique().sort("source_file").iter_rows()),
+            reconciliation=counts.to_dicts(),
+            registries=versions.to_dicts(),
+        ),
         certificates=scrub_certificates(
             counts,
             versions,
@@ -174,6 +168,10 @@ def publish(
             run_id=context.run.run_id,
             run_started_at=started_at,
         ),
+        lists={
+            campaign: list_files(campaign, config.dialler_files.profiles_for(campaign))
+            for campaign in counts.get_column("campaign")
+        },
         sign=partial(sign_file, key=key) if key else None,
     )
     keep_ledger(outputs[LEDGER], scrubline.root / LEDGER)

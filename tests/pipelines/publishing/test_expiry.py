@@ -17,6 +17,7 @@ from pipelines.publishing.expiry import (
     registries_valid_through,
     withdraw_if_expired,
 )
+from pipelines.publishing.records import Manifest
 from pipelines.registries.freshness import registry_ages
 
 TODAY = date(2026, 11, 27)
@@ -74,7 +75,9 @@ def test_a_campaign_dialled_under_a_relationship_is_usable_only_through_its_last
 def published(tmp_path: Path, valid_through: str | None) -> Path:
     run_dir = tmp_path / "runs" / "r1"
     run_dir.mkdir(parents=True)
-    (run_dir / "manifest.json").write_text(json.dumps({"run_id": "r1", "valid_through": valid_through}))
+    until = None if valid_through is None else datetime.fromisoformat(valid_through)
+    manifest = Manifest(run_id="r1", valid_through=until, published_at=datetime(2026, 11, 27, 2, tzinfo=UTC))
+    (run_dir / "manifest.json").write_text(manifest.to_json())
     (tmp_path / "latest").symlink_to(Path("runs") / "r1")
     return tmp_path
 
