@@ -26,6 +26,7 @@ from pipelines.publishing.expiry import (
 )
 from pipelines.publishing.publish import LATEST, RUNS, archive_old_runs, publish_run, run_outputs
 from pipelines.publishing.records import Manifest
+from pipelines.publishing.registry_archive import archive_registry_copies
 from pipelines.publishing.signing import private_key, public_key_pem, sign_file
 from pipelines.publishing.warehouse import build_warehouse, install_warehouse, warehouse_contents
 from pipelines.registries.store import snapshot_lineage
@@ -132,6 +133,15 @@ def publish(
         ]
     )
     key = private_key(config.signing, data_dir=scrubline.root) if config.signing else None
+    archived = (
+        archive_registry_copies(
+            ((file["file"], file["sha256"]) for files in versions.get_column("files") for file in files),
+            data_dir=scrubline.root,
+            max_bytes=config.registry_archive.max_bytes,
+        )
+        if config.registry_archive.enabled
+        else None
+    )
     # Before publishing, so that the new warehouse's number_history reads the runs archived now.
     pruned = _apply_retention(scrubline, config.retention, run_id=context.run.run_id, now=started_at)
     published = publish_run(
@@ -165,6 +175,7 @@ def publish(
             unusable=unusable_report(unusable_suppression_entries),
             crm=config.crm,
             calling_rules=config.calling_time.rules,
+            archived=archived,
             run_id=context.run.run_id,
             run_started_at=started_at,
         ),

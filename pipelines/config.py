@@ -21,6 +21,7 @@ EBR_PURCHASE_MONTHS = 18
 EBR_INQUIRY_MONTHS = 3
 OPT_OUT_HONOUR_YEARS = 5
 MAX_LIST_AGE_DAYS = 10
+REGISTRY_ARCHIVE_MAX_BYTES = 200_000_000
 # With no `sellers:` every campaign belongs to this one seller.
 DEFAULT_SELLER = "default"
 DATA_DIR_VARIABLE = "SCRUBLINE_DATA_DIR"
@@ -330,6 +331,15 @@ class Retention(_Section):
     run_days: int | None = Field(default=None, ge=1)
 
 
+class RegistryArchive(_Section):
+    """Each registry copy a run scrubs against, kept once under `registry_archive/<sha256>` (docs/audit.md), so
+    a certificate's list can be produced years later."""
+
+    enabled: bool = True
+    # A copy larger than this is not archived (a full national list is gigabytes); its certificate says so.
+    max_bytes: int = Field(default=REGISTRY_ARCHIVE_MAX_BYTES, gt=0)
+
+
 DiallerProfile = Literal["generic", "vicidial", "five9", "genesys"]
 
 
@@ -381,6 +391,7 @@ class ScrublineConfig(_Section):
     inbox: InboxSettings = InboxSettings()
     retention: Retention = Retention()
     dialler_files: DiallerFiles = DiallerFiles()
+    registry_archive: RegistryArchive = RegistryArchive()
 
     _region = field_validator("default_region")(_check_region)
 

@@ -19,7 +19,15 @@ import polars as pl
 from pipelines.calling.rules import CallingRule
 from pipelines.config import CrmSource, Registry, RetiredRegistry
 from pipelines.inputs.records import file_sha256
-from pipelines.publishing.records import Certificate, CertifiedRegistry, CheckResult, Rules, Signature
+from pipelines.publishing.records import (
+    ArchivedCopy,
+    Certificate,
+    CertifiedFile,
+    CertifiedRegistry,
+    CheckResult,
+    Rules,
+    Signature,
+)
 from pipelines.publishing.signing import ALGORITHM, signature_path, verify_file
 
 CERTIFICATE_VERSION = 1
@@ -43,6 +51,7 @@ def scrub_certificates(
     crm: CrmSource,
     sellers: Mapping[str, str],
     calling_rules: Mapping[str, CallingRule],
+    archived: Mapping[str, ArchivedCopy] | None = None,
     run_id: str,
     run_started_at: datetime,
 ) -> dict[str, Certificate]:
@@ -53,7 +62,8 @@ def scrub_certificates(
     (`expiry.campaigns_valid_through`) each campaign's `valid_through`; `public_key` the PEM key whose private
     half signs the certificate (None: the run is not signed, and the certificate says so); `checks` every blocking
     check the run evaluated (asset, check, passed); `scrubbed` the scrubbed rows, whose suppressed ones are
-    counted by reason and by source; `sellers` each campaign's seller.
+    counted by reason and by source; `sellers` each campaign's seller; `archived` each registry file's archived
+    copy by SHA-256 (`registry_archive.archive_registry_copies`; none when the archive is off).
     """
     breakdown = suppression_breakdown(scrubbed)
     valid_through = dict(validity.select("campaign", "valid_through").iter_rows())
@@ -66,7 +76,10 @@ def scrub_certificates(
             name=registry.name,
             format=registry.format,
             version=by_name[registry.name]["version"],
-            files=by_name[registry.name]["files"],
+            files=[
+                CertifiedFile(**file, archived=(archived or {}).get(file["sha256"]))
+                for file in by_name[registry.name]["files"]
+            ],
             count_numbers=by_name[registry.name]["count_numbers"],
             count_unit="blocks" if registry.format == "wildcard" else "numbers",
             downloaded_on=registry.downloaded_on,
@@ -148,7 +161,14 @@ def verify_certificate(path: Path, *, public_key: bytes | None) -> list[tuple[st
         for registry in certificate.registries
         for file in registry.files
     ]
-    return [_signature_check(path, certificate, public_key), *(_checksum(*check) for check in listed + registry_files)]
+    archived_copies = [
+        (f"registry {registry.name} archived copy {file.archived.path}", data_dir / file.archived.path, file.sha256)
+        for registry in certificate.registries
+        for file in registry.files
+        if file.archived is not None and file.archived.path is not None
+    ]
+    checks = listed + registry_files + archived_copies
+    return [_signature_check(path, certificate, public_key), *(_checksum(*check) for check in checks)]
 
 
 def _signature_check(path: Path, certificate: Certificate, public_key: bytes | None) -> tuple[str, str, str]:
@@ -215,7 +235,7 @@ def certificate_text(certificate: Certificate) -> str:
             f"  {registry.name} ({registry.format}): {registry.count_numbers} numbers, {age}, "
             f"max_shrink {registry.max_shrink:.1%}"
         )
-        lines.extend(f"    {file.file} sha256 {file.sha256}" for file in registry.files)
+        lines.extend(f"    {file.file} sha256 {file.sha256}{_archived(file.archived)}" for file in registry.files)
     lines.extend(
         f"Retired: {entry['name']} on {entry['retired_on']} ({entry['reason']})"
         for entry in certificate.retired_registries
@@ -231,6 +251,12 @@ def certificate_text(certificate: Certificate) -> str:
         f"{', '.join(rules.calling_time)}"
     )
     return "".join(f"{line}\n" for line in lines)
+
+
+def _archived(copy: ArchivedCopy | None) -> str:
+    if copy is None:
+        return ""
+    return f", archived as {copy.path}" if copy.path else f", not archived: {copy.reason}"
 
 
 def _window(months: int | None) -> str:
