@@ -29,11 +29,14 @@ from pipelines.publishing.layout import ARCHIVE, LATEST, MANIFEST, NUMBER_OUTCOM
 from pipelines.publishing.parquet_files import write_parquet
 from pipelines.publishing.records import Certificate, ListedFile, Manifest, Validity
 from pipelines.publishing.warehouse import build_warehouse, install_warehouse
+from pipelines.validation.data_docs import DATA_DOCS
 
 CERTIFICATE_SUFFIX = ".certificate"
 VALIDITY_SUFFIX = ".validity.json"
 CHECKSUM_SUFFIX = ".sha256"
-_ARCHIVED = ("manifest.json*", "history/*", f"clean/*{CERTIFICATE_SUFFIX}.*", f"clean/*{VALIDITY_SUFFIX}*")
+_ARCHIVED = (
+    "manifest.json*", "history/*", "data_docs/*", f"clean/*{CERTIFICATE_SUFFIX}.*", f"clean/*{VALIDITY_SUFFIX}*",
+)  # fmt: skip
 # Runs being written, outside `runs/` so that no glob over complete runs can see one.
 STAGING = ".staging"
 # Manifest key: when the run was created (real time, not its `as_of` clock); links move only to later runs.
@@ -106,13 +109,15 @@ def publish_run(
     manifest: Manifest,
     certificates: Mapping[str, Certificate] | None = None,
     lists: Mapping[str, Sequence[str]] | None = None,
+    data_docs: Path | None = None,
     sign: Callable[[Path], Path] | None = None,
 ) -> PublishedRun:
     """Write `outputs`, each campaign's scrub certificate and `manifest.json` to a new run directory, build the
     warehouse over it, then point `<run date>` and `latest` at it where the run they point at was created
     before `run_created_at`, and swap the warehouse in with `latest`. `certificates` are by campaign, completed
     here with their list's checksums; `lists` name each campaign's list files (`dialler_files.list_files`; default
-    its Parquet and generic CSV), each of which gets a `<file>.sha256` beside it; `sign`
+    its Parquet and generic CSV), each of which gets a `<file>.sha256` beside it; `data_docs`, the run's Great
+    Expectations site, is copied in as `data_docs/`; `sign`
     (`signing.sign_file` with the key), when given, signs each certificate's JSON and the manifest. A failure
     before the links move removes the run directory.
     """
@@ -125,6 +130,7 @@ def publish_run(
         manifest=manifest.model_copy(update={CREATED_AT: run_created_at}),
         certificates=certificates,
         lists=lists,
+        data_docs=data_docs,
         sign=sign,
     )
     try:
@@ -191,6 +197,7 @@ def _commit_run_dir(
     manifest: Manifest,
     certificates: Mapping[str, Certificate],
     lists: Mapping[str, Sequence[str]],
+    data_docs: Path | None,
     sign: Callable[[Path], Path] | None,
 ) -> Path:
     """Write the run in its staging folder (signed when `sign` is given) and rename it into `runs/` whole."""
@@ -204,6 +211,8 @@ def _commit_run_dir(
         files = {
             path: ListedFile(rows=frame.height, sha256=file_sha256(staging / path)) for path, frame in outputs.items()
         }
+        if data_docs is not None and data_docs.is_dir():
+            shutil.copytree(data_docs, staging / DATA_DOCS)
         for path in (path for paths in lists.values() for path in paths):
             _write_checksum(staging / path, files[path].sha256)
         written = [
