@@ -118,9 +118,13 @@ def published_metadata(done: PublishedNight, *, ages: pl.DataFrame) -> dict[str,
         "links_moved": done.published.links_moved,
         **done.pruned,
         "outputs": {path: frame.height for path, frame in done.outputs.items()},
-        **table_metadata(pl.concat(lists)),
+        **(table_metadata(pl.concat(lists)) if lists else {}),
         **per_campaign,
-        **{f"age_days/{registry}": age for registry, age in ages.select("registry", "age_days").iter_rows()},
+        **{
+            f"age_days/{registry}": age
+            for registry, age in ages.select("registry", "age_days").iter_rows()
+            if age is not None
+        },
     }
 
 

@@ -17,14 +17,17 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidationInfo, model_validator
 
+# Validation context of a record read back from a published run.
+_PUBLISHED = "published"
 # An instant written as Python's isoformat (`+00:00`), as every published record has written it.
 Instant = Annotated[datetime, PlainSerializer(lambda value: value.isoformat(), return_type=str)]
 
 
 class Record(BaseModel):
-    """A published JSON record: unknown keys are errors, so a misspelt field never goes unseen."""
+    """A published JSON record. Building one, an unknown key is an error, so a misspelt field never goes unseen;
+    reading one a run published (`read`), keys an older release wrote and this one no longer knows are skipped."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True, validate_by_alias=True)
 
@@ -33,7 +36,15 @@ class Record(BaseModel):
 
     @classmethod
     def read(cls, path: Path) -> Self:
-        return cls.model_validate_json(path.read_bytes())
+        return cls.model_validate_json(path.read_bytes(), context={_PUBLISHED: True})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _skip_retired_keys(cls, data: object, info: ValidationInfo) -> object:
+        if not (info.context or {}).get(_PUBLISHED) or not isinstance(data, dict):
+            return data
+        known = {*cls.model_fields, *(field.alias for field in cls.model_fields.values() if field.alias)}
+        return {key: value for key, value in data.items() if key in known}
 
 
 class ListedFile(Record):
@@ -143,15 +154,16 @@ class CertifiedRegistry(Record):
     files: list[CertifiedFile]
     count_numbers: int
     count_unit: Literal["numbers", "blocks"] = "numbers"
-    downloaded_on: date | None
+    downloaded_on: date | None = None
     age_days: int | None = None
     age_from: date | None = None
     age_evidence: str | None = None
-    max_age_days: int | None
+    max_age_days: int | None = None
     max_shrink: float
     max_invalid_share: float | None = None
-    jurisdiction: list[str] | None
-    is_ebr_exemptible: bool
+    jurisdiction: list[str] | None = None
+    # Null in certificates published before it was recorded.
+    is_ebr_exemptible: bool | None = None
 
 
 class Rules(Record):
@@ -161,7 +173,8 @@ class Rules(Record):
     ebr_purchase_months: int | None
     ebr_inquiry_months: int | None
     crm_do_not_call_column: str | None
-    opt_out_honour_years: int
+    # Null in certificates published before it was recorded.
+    opt_out_honour_years: int | None = None
     calling_day: date | None = None
     calling_time: dict[str, Any] = {}
 
