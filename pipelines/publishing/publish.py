@@ -34,6 +34,7 @@ from pipelines.validation.data_docs import DATA_DOCS
 CERTIFICATE_SUFFIX = ".certificate"
 VALIDITY_SUFFIX = ".validity.json"
 CHECKSUM_SUFFIX = ".sha256"
+# What is left of a run past `retention.run_days`: manifest, certificates, number outcomes and Data Docs.
 _ARCHIVED = (
     "manifest.json*", "history/*", "data_docs/*", f"clean/*{CERTIFICATE_SUFFIX}.*", f"clean/*{VALIDITY_SUFFIX}*",
 )  # fmt: skip
