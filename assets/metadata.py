@@ -1,11 +1,28 @@
-"""Metadata the Dagster UI shows for a frame: row count, rates and a masked preview."""
+"""Metadata the Dagster UI shows for a frame: row count, column schema, rates and a masked preview."""
 
 import dagster as dg
 import polars as pl
 
 from pipelines.phones.masking import masked_e164
+from pipelines.publishing.descriptions import column_description
 
 PREVIEW_ROWS = 5
+# Rates are shown to four decimal places (0.1234 = 12.34%): enough to read, and still numbers the UI plots.
+RATE_DECIMALS = 4
+
+
+def table_metadata(frame: pl.DataFrame) -> dict[str, object]:
+    """Row count and column schema (`dagster/row_count`, `dagster/column_schema`), each column described in the
+    same words as the warehouse's comments (`pipelines.publishing.descriptions`)."""
+    return {
+        "dagster/row_count": frame.height,
+        "dagster/column_schema": dg.TableSchema(
+            columns=[
+                dg.TableColumn(name, str(dtype), description=column_description(name))
+                for name, dtype in frame.schema.items()
+            ]
+        ),
+    }
 
 
 def frame_metadata(frame: pl.DataFrame, *, preview_columns: list[str]) -> dict[str, object]:
@@ -25,8 +42,8 @@ def frame_metadata(frame: pl.DataFrame, *, preview_columns: list[str]) -> dict[s
 
 
 def rate(count: int, total: int) -> float:
-    """A share as a float, so the UI plots it across runs; zero for an empty total."""
-    return count / total if total else 0.0
+    """A share as a float rounded for reading, so the UI plots it across runs; zero for an empty total."""
+    return round(count / total, RATE_DECIMALS) if total else 0.0
 
 
 def _plain(row: dict[str, object]) -> dict[str, str | int | float | bool | None]:

@@ -2,51 +2,24 @@
 
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from functools import partial
 
 import dagster as dg
 import polars as pl
 
 from assets.ingest import ages_on
+from assets.metadata import rate, table_metadata
 from assets.resources import ScrublineData
 from assets.run_clock import clock_source, run_created, run_started
-from pipelines.config import Retention
-from pipelines.operations.run_folders import WORK, prune_run_folders
-from pipelines.publishing.certificate import scrub_certificates
 from pipelines.publishing.expiry import (
-    campaigns_valid_through,
     expired_marker,
     list_status,
-    list_valid_through,
-    registries_valid_through,
     withdraw_expired_dated_links,
     withdraw_if_expired,
 )
-from pipelines.publishing.history import number_outcomes
-from pipelines.publishing.publish import (
-    LATEST,
-    RUNS,
-    archive_old_runs,
-    build_warehouse,
-    install_warehouse,
-    publish_run,
-    run_outputs,
-    warehouse_contents,
-)
-from pipelines.publishing.signing import private_key, public_key_pem, sign_file
-from pipelines.registries.store import snapshot_lineage
-from pipelines.registries.unusable_entries import unusable_report
-from pipelines.registries.versions import (
-    LEDGER,
-    MANIFEST_KEY,
-    keep_ledger,
-    ledger_with,
-    registry_ledger,
-    registry_versions,
-)
-from pipelines.suppression.invariants import reconciliation
-from pipelines.suppression.sellers import campaign_sellers
+from pipelines.publishing.night import Night, NightFrames, PublishedNight, publish_night
+from pipelines.publishing.publish import LATEST, PublishedRun
+from pipelines.publishing.warehouse import build_warehouse, install_warehouse, warehouse_contents
+from pipelines.suppression.scrub import OUTCOMES
 
 # The frames the run folder is made of: the function's parameters of the same names.
 _PUBLISHED_FRAMES = [
@@ -98,91 +71,67 @@ def publish(
     dialled_numbers: pl.DataFrame,
     call_limit_breaches: pl.DataFrame,
 ) -> Iterator[dg.MaterializeResult]:
-    """Publish the run whole (see `pipelines.publishing.publish`), then remove its intermediates."""
-    config = scrubline.config
+    """Publish the run whole (`pipelines.publishing.night`), then remove its intermediates."""
     started_at = run_started(context)
-    created_at = run_created(context)
-    call_analytics = {
-        "cli_days": cli_days,
-        "cli_health": cli_health,
-        "pool_capacity": pool_capacity,
-        "dialled_numbers": dialled_numbers,
-        "call_limit_breaches": call_limit_breaches,
-    }
-    outputs = run_outputs(
-        scrubbed_leads,
-        number_analytics=number_analytics,
-        contacts=normalised_crm_contacts,
-        suppression_list=suppression_list,
-        number_outcomes=number_outcomes(
-            scrubbed_leads, run_id=context.run.run_id, run_started_at=started_at, run_created_at=created_at
-        ),
-        analytics={
-            "calling_windows": calling_windows,
-            **(call_analytics if config.calls.is_configured else {}),
-        },
+    frames = NightFrames(
+        scrubbed_leads=scrubbed_leads, dialler_leads=dialler_leads, number_analytics=number_analytics,
+        contacts=normalised_crm_contacts, suppression_list=suppression_list,
+        established_relationships=established_relationships, unusable_entries=unusable_suppression_entries,
+        registry_entries=normalised_registry_entries, registry_snapshots=registry_snapshots,
+        calling_windows=calling_windows,
+        call_analytics={"cli_days": cli_days, "cli_health": cli_health, "pool_capacity": pool_capacity,
+                        "dialled_numbers": dialled_numbers, "call_limit_breaches": call_limit_breaches},
+    )  # fmt: skip
+    night = Night(
+        context.run.run_id, started_at, run_created(context), clock_source(context), evaluated_checks(context)
     )
     ages = ages_on(scrubline, today=started_at.date())
-    inputs_until = [
-        registries_valid_through(ages),
-        list_valid_through(started_at.date(), max_list_age_days=config.max_list_age_days),
-    ]
-    validity = campaigns_valid_through(
-        scrubbed_leads, established_relationships, registries_until=min(until for until in inputs_until if until)
-    )
-    counts = reconciliation(dialler_leads, scrubbed_leads)
-    versions = registry_versions(normalised_registry_entries, registry_snapshots)
-    ledger = registry_ledger(scrubline.published / RUNS, kept=scrubline.root / LEDGER)
-    outputs[LEDGER] = ledger_with(ledger, versions, run_id=context.run.run_id, run_started_at=started_at)
-    lineage = pl.concat(
-        [
-            *(
-                frame.select("source_file", "source_sha256")
-                for frame in (scrubbed_leads, normalised_crm_contacts, normalised_registry_entries)
-            ),
-            snapshot_lineage(registry_snapshots),
-        ]
-    )
-    key = private_key(config.signing, data_dir=scrubline.root) if config.signing else None
-    # Before publishing, so that the new warehouse's number_history reads the runs archived now.
-    pruned = _apply_retention(scrubline, config.retention, run_id=context.run.run_id, now=started_at)
-    published = publish_run(
-        outputs,
-        published_dir=scrubline.published,
-        warehouse=scrubline.warehouse,
-        run_id=context.run.run_id,
-        run_date=started_at.date(),
-        run_created_at=created_at,
-        manifest={
-            "run_id": context.run.run_id,
-            "run_started_at": started_at.isoformat(),
-            "valid_through": validity.get_column("valid_through").min(),
-            "clock": clock_source(context),
-            "published_at": datetime.now(UTC).isoformat(),
-            "inputs": dict(lineage.unique().sort("source_file").iter_rows()),
-            "reconciliation": counts.to_dicts(),
-            MANIFEST_KEY: versions.to_dicts(),
+    done = publish_night(
+        frames, night=night, config=scrubline.config, ages=ages, data_dir=scrubline.root,
+        published_dir=scrubline.published, warehouse=scrubline.warehouse,
+    )  # fmt: skip
+    _warn(context, done.published)
+    shutil.rmtree(scrubline.work(context.run.run_id))
+    yield dg.MaterializeResult(asset_key="published_run", metadata=published_metadata(done, ages=ages))
+    yield dg.MaterializeResult(
+        asset_key="warehouse",
+        metadata={
+            "path": dg.MetadataValue.path(str(scrubline.warehouse)),
+            "views": warehouse_contents(scrubline.warehouse),
+            "analyst_work_kept": str(done.published.analyst_work_kept or "none"),
         },
-        certificates=scrub_certificates(
-            counts,
-            versions,
-            registries=config.registries,
-            retired=config.retired_registries,
-            ages=ages,
-            validity=validity,
-            public_key=public_key_pem(key) if key else None,
-            checks=evaluated_checks(context),
-            scrubbed=scrubbed_leads,
-            sellers=campaign_sellers(config, dialler_leads.get_column("campaign")),
-            unusable=unusable_report(unusable_suppression_entries),
-            crm=config.crm,
-            calling_rules=config.calling_time.rules,
-            run_id=context.run.run_id,
-            run_started_at=started_at,
-        ),
-        sign=partial(sign_file, key=key) if key else None,
     )
-    keep_ledger(outputs[LEDGER], scrubline.root / LEDGER)
+
+
+def published_metadata(done: PublishedNight, *, ages: pl.DataFrame) -> dict[str, object]:
+    """Where the run went; per campaign each outcome's count and rate, and each dated registry's age in days, as
+    numbers the UI plots across runs; the clean lists' rows and column schema."""
+    per_campaign = {
+        f"{measure}_{outcome}/{row['campaign']}": value
+        for row in done.reconciliation.to_dicts()
+        for outcome in OUTCOMES
+        for measure, value in (
+            ("count", row[f"count_{outcome}"]),
+            ("rate", rate(row[f"count_{outcome}"], row["count_rows_in"])),
+        )
+    }
+    lists = [frame for path, frame in done.outputs.items() if path.startswith("clean/") and path.endswith(".parquet")]
+    return {
+        "run_dir": dg.MetadataValue.path(str(done.published.run_dir)),
+        "links_moved": done.published.links_moved,
+        **done.pruned,
+        "outputs": {path: frame.height for path, frame in done.outputs.items()},
+        **(table_metadata(pl.concat(lists)) if lists else {}),
+        **per_campaign,
+        **{
+            f"age_days/{registry}": age
+            for registry, age in ages.select("registry", "age_days").iter_rows()
+            if age is not None
+        },
+    }
+
+
+def _warn(context: dg.AssetExecutionContext, published: PublishedRun) -> None:
     if LATEST not in published.links_moved:
         context.log.warning(f"latest stays on a run created after this one; this run is kept as {published.run_dir}")
     if published.analyst_work_kept is not None:
@@ -190,44 +139,6 @@ def publish(
             f"someone had written to the warehouse; their copy is kept as {published.analyst_work_kept} "
             f"({_ANALYST_WORK})"
         )
-    shutil.rmtree(scrubline.work(context.run.run_id))
-    yield dg.MaterializeResult(
-        asset_key="published_run",
-        metadata={
-            "run_dir": dg.MetadataValue.path(str(published.run_dir)),
-            "links_moved": published.links_moved,
-            **pruned,
-            "outputs": {path: frame.height for path, frame in outputs.items()},
-        },
-    )
-    yield dg.MaterializeResult(
-        asset_key="warehouse",
-        metadata={
-            "path": dg.MetadataValue.path(str(scrubline.warehouse)),
-            "views": warehouse_contents(scrubline.warehouse),
-            "analyst_work_kept": dg.MetadataValue.path(str(published.analyst_work_kept))
-            if published.analyst_work_kept
-            else "none",
-        },
-    )
-
-
-def _apply_retention(scrubline: ScrublineData, retention: Retention, *, run_id: str, now: datetime) -> dict:
-    """Prune what `retention` no longer keeps, on the run's clock; what was pruned, for the run's metadata."""
-    pruned = {
-        "pruned_work_dirs": prune_run_folders(
-            scrubline.root / WORK, keep=run_id, written_before=now - timedelta(days=retention.failed_work_days)
-        ),
-        "pruned_quarantine": prune_run_folders(
-            scrubline.quarantine, keep=run_id, written_before=now - timedelta(days=retention.quarantine_days)
-        ),
-    }
-    archived = (
-        archive_old_runs(scrubline.published, started_before=now - timedelta(days=retention.run_days))
-        if retention.run_days is not None
-        else []
-    )
-    return {**{key: [folder.name for folder in folders] for key, folders in pruned.items()}, "archived_runs": archived}
 
 
 # A list may not outlive what it was scrubbed against: checked at the start of every run and every hour.

@@ -7,6 +7,7 @@ import dagster as dg
 import polars as pl
 from pydantic import PrivateAttr
 
+from assets.metadata import table_metadata
 from pipelines.config import ScrublineConfig, load_config
 from pipelines.operations.run_folders import work_dir
 from pipelines.operations.run_lock import hold_data_dir
@@ -91,6 +92,7 @@ class RunWorkspace(dg.ConfigurableIOManager):
         partial = path.with_name(f".{path.name}.partial")
         write_parquet(obj, partial)
         partial.replace(path)
+        context.add_output_metadata(table_metadata(obj))
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
         # A re-execution from failure reads the steps it does not repeat from the run that made them.

@@ -21,6 +21,7 @@ from pipelines.operations.preflight import check_inputs
 from pipelines.operations.run_lock import DataDirectoryBusyError, hold_data_dir
 from pipelines.publishing.publish import LATEST, MANIFEST
 from pipelines.publishing.signing import private_key
+from pipelines.records import Manifest
 from pipelines.suppression.scrub import OUTCOMES
 
 # Exit code of `scrubline run` when another run holds the data directory (0 published, 1 failed, 2 config error).
@@ -141,8 +142,9 @@ def _print_summary(data_dir: Path, *, run_id: str) -> None:
         print(f"run {run_id} published {data_dir / 'published/runs' / run_id}; latest stays on {latest.name}")
     else:
         print(f"run {run_id} published {latest}")
-    counts = pl.DataFrame(pl.read_json(data_dir / "published/runs" / run_id / MANIFEST)["reconciliation"].explode())
-    table = counts.unnest("reconciliation").select(
+    manifest = Manifest.read(data_dir / "published/runs" / run_id / MANIFEST)
+    counts = pl.DataFrame([row.model_dump() for row in manifest.reconciliation])
+    table = counts.select(
         "campaign", pl.col("count_rows_in").alias("rows in"), *(_with_rate(outcome) for outcome in OUTCOMES)
     )
     with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, tbl_rows=-1, tbl_width_chars=120):

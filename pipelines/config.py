@@ -21,6 +21,7 @@ EBR_PURCHASE_MONTHS = 18
 EBR_INQUIRY_MONTHS = 3
 OPT_OUT_HONOUR_YEARS = 5
 MAX_LIST_AGE_DAYS = 10
+REGISTRY_ARCHIVE_MAX_BYTES = 200_000_000
 # With no `sellers:` every campaign belongs to this one seller.
 DEFAULT_SELLER = "default"
 DATA_DIR_VARIABLE = "SCRUBLINE_DATA_DIR"
@@ -330,6 +331,45 @@ class Retention(_Section):
     run_days: int | None = Field(default=None, ge=1)
 
 
+class RegistryArchive(_Section):
+    """Each registry copy a run scrubs against, kept once under `registry_archive/<sha256>` (docs/audit.md), so
+    a certificate's list can be produced years later."""
+
+    enabled: bool = True
+    # A copy larger than this is not archived (a full national list is gigabytes); its certificate says so.
+    max_bytes: int = Field(default=REGISTRY_ARCHIVE_MAX_BYTES, gt=0)
+
+
+DiallerProfile = Literal["generic", "vicidial", "five9", "genesys"]
+
+
+class DiallerFiles(_Section):
+    """The files each campaign's clean list is published as, by profile (docs/outputs.md#dialler-files):
+    `default` for every campaign, `campaigns` to choose per campaign (the dialler file's stem)."""
+
+    default: list[DiallerProfile] = ["generic"]
+    campaigns: dict[str, list[DiallerProfile]] = {}
+
+    @field_validator("default")
+    @classmethod
+    def _some_profile(cls, profiles: list[str]) -> list[str]:
+        if not profiles:
+            raise ValueError("name at least one profile: generic, vicidial, five9 or genesys")
+        return profiles
+
+    @field_validator("campaigns")
+    @classmethod
+    def _some_profile_each(cls, campaigns: dict[str, list[str]]) -> dict[str, list[str]]:
+        for campaign, profiles in campaigns.items():
+            if not profiles:
+                raise ValueError(f"campaign '{campaign}': name at least one profile")
+        return campaigns
+
+    def profiles_for(self, campaign: str) -> list[str]:
+        """The profiles a campaign's list is published in, each once, in the order configured."""
+        return list(dict.fromkeys(self.campaigns.get(campaign, self.default)))
+
+
 class ScrublineConfig(_Section):
     """The whole of `scrubline.yaml`, with paths resolved against the data directory."""
 
@@ -350,6 +390,8 @@ class ScrublineConfig(_Section):
     calling_time: CallingTime = CallingTime()
     inbox: InboxSettings = InboxSettings()
     retention: Retention = Retention()
+    dialler_files: DiallerFiles = DiallerFiles()
+    registry_archive: RegistryArchive = RegistryArchive()
 
     _region = field_validator("default_region")(_check_region)
 

@@ -14,7 +14,6 @@ with the same SHA-256, that the latest published run read.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import NamedTuple
 from pydantic import BaseModel, ConfigDict
 
 from pipelines.inputs.records import file_sha256, lineage_path
+from pipelines.records import Manifest
 
 IGNORED_SUFFIXES = (".part", ".tmp", ".crdownload")
 READY_MARKER = "_READY"
@@ -95,7 +95,7 @@ def first_cursor(inbox_dir: Path, *, data_dir: Path, published_inputs: Mapping[s
 
 def published_inputs(manifest: Path) -> dict[str, str]:
     """The files a published run read and their SHA-256 (its manifest's `inputs`); none without a manifest."""
-    return json.loads(manifest.read_text())["inputs"] if manifest.is_file() else {}
+    return Manifest.read(manifest).inputs if manifest.is_file() else {}
 
 
 def decide(

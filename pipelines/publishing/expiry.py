@@ -22,6 +22,8 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.records import Manifest
+
 EXPIRED = "EXPIRED"
 _DATED_LINK = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"  # `published/<run date>`, as publish names it
 _INSTANT = pl.Datetime("us", "UTC")
@@ -71,11 +73,10 @@ def withdraw_if_expired(published_dir: Path, *, now: datetime) -> dict[str, obje
     recorded = _expired_manifest(latest, now=now)
     if recorded is None:
         return None
-    valid_through = recorded["valid_through"]
     withdrawal = {
-        "run_id": recorded["run_id"],
+        "run_id": recorded.run_id,
         "run_dir": str(latest.resolve().relative_to(published_dir.resolve())),
-        "valid_through": valid_through,
+        "valid_through": recorded.valid_through.isoformat(),
         "withdrawn_at": now.astimezone(UTC).isoformat(),
         "reason": "the list is past its valid_through: a registry copy it was scrubbed against is older than the "
         "law allows, or a business relationship it relied on has ended; publish a new run",
@@ -102,24 +103,22 @@ def withdraw_expired_dated_links(published_dir: Path, *, now: datetime) -> list[
     return withdrawn
 
 
-def _expired_manifest(run_link: Path, *, now: datetime) -> dict[str, object] | None:
+def _expired_manifest(run_link: Path, *, now: datetime) -> Manifest | None:
     """The manifest of the run `run_link` points at, when that run is past its `valid_through` at `now`."""
     manifest = run_link / "manifest.json"
     if not manifest.is_file():
         return None
-    recorded = json.loads(manifest.read_text(encoding="utf-8"))
-    valid_through = recorded.get("valid_through")
-    return None if valid_through is None or now < datetime.fromisoformat(valid_through) else recorded
+    recorded = Manifest.read(manifest)
+    return None if recorded.valid_through is None or now < recorded.valid_through else recorded
 
 
 def list_status(run_dir: Path, withdrawal: dict[str, object] | None = None) -> pl.DataFrame:
     """The warehouse's `list_status`: the run it shows, its `valid_through`, and `current` or `expired`."""
-    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    valid_through = manifest.get("valid_through")
+    manifest = Manifest.read(run_dir / "manifest.json")
     return pl.DataFrame(
         {
-            "run_id": [manifest["run_id"]],
-            "valid_through": [None if valid_through is None else datetime.fromisoformat(valid_through)],
+            "run_id": [manifest.run_id],
+            "valid_through": [manifest.valid_through],
             "status": ["current" if withdrawal is None else "expired"],
             "withdrawn_at": [None if withdrawal is None else datetime.fromisoformat(str(withdrawal["withdrawn_at"]))],
         },

@@ -1,4 +1,4 @@
-"""Publishing a run's outputs atomically, and the DuckDB warehouse over them.
+"""Publishing a run's outputs atomically; the warehouse over them is built by `warehouse`.
 
 A run is written to `published/.staging/<run id>/`, outside `runs/`, so nothing that reads
 `runs/*/` (the warehouse's `number_history`) ever sees a half-written run. It is renamed to
@@ -11,73 +11,41 @@ links move leaves nothing in `runs/`.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import NamedTuple
 
-import duckdb
 import polars as pl
 
 from pipelines.calling.deferral import TIMING_COLUMNS
 from pipelines.inputs.records import file_sha256
 from pipelines.parquet_files import write_parquet
 from pipelines.publishing.certificate import certificate_text
+from pipelines.publishing.dialler_files import GENERIC, dialler_files, list_files
 from pipelines.publishing.expiry import EXPIRED, list_status
+from pipelines.publishing.layout import ARCHIVE, LATEST, MANIFEST, NUMBER_OUTCOMES, RUNS, analytics_path
+from pipelines.publishing.warehouse import build_warehouse, install_warehouse
+from pipelines.records import Certificate, ListedFile, Manifest, Validity
+from pipelines.validation.data_docs import DATA_DOCS
 
-LATEST = "latest"
-MANIFEST = "manifest.json"
 CERTIFICATE_SUFFIX = ".certificate"
 VALIDITY_SUFFIX = ".validity.json"
-RUNS = "runs"
-# What is left of a run past `retention.run_days`: its manifest, certificates and number outcomes.
-ARCHIVE = "archive"
-_ARCHIVED = ("manifest.json*", "history/*", f"clean/*{CERTIFICATE_SUFFIX}.*", f"clean/*{VALIDITY_SUFFIX}*")
+CHECKSUM_SUFFIX = ".sha256"
+# What is left of a run past `retention.run_days`: manifest, certificates, number outcomes and Data Docs.
+_ARCHIVED = (
+    "manifest.json*", "history/*", "data_docs/*", f"clean/*{CERTIFICATE_SUFFIX}.*", f"clean/*{VALIDITY_SUFFIX}*",
+)  # fmt: skip
 # Runs being written, outside `runs/` so that no glob over complete runs can see one.
 STAGING = ".staging"
 # Manifest key: when the run was created (real time, not its `as_of` clock); links move only to later runs.
 CREATED_AT = "run_created_at"
-# Warehouse view name → glob of the published Parquet it reads, relative to a run directory.
-WAREHOUSE_VIEWS = {
-    "clean_call_lists": "clean/*.parquet",
-    "suppressed": "suppressed/*.parquet",
-    "invalid": "invalid/*.parquet",
-    "deferred": "deferred/*.parquet",
-    "number_analytics": "analytics/numbers.parquet",
-    "contacts": "crm/contacts.parquet",
-    "suppression_list": "suppression/suppression_list.parquet",
-}
-# Each run's outcome per (campaign, number); the warehouse's `number_history` reads it across every run.
-NUMBER_OUTCOMES = "history/number_outcomes.parquet"
-_NUMBER_HISTORY = """
-create view number_history as
-with outcomes as (
-    select *
-    from read_parquet({source}, union_by_name = true)
-)
-
-select *
-from outcomes
--- The run its date link points at: the one created last (runs from before run_created_at count as older).
-qualify row_number() over (
-    partition by run_date, campaign, phone_e164 order by run_created_at desc nulls last, run_started_at desc
-) = 1
-"""
-_CONTENTS = """
-select view_name from duckdb_views() where not internal and database_name = current_database()
-union all
-select table_name from duckdb_tables() where database_name = current_database()
-"""
-# The warehouse's one table: the published list's validity (see `pipelines.publishing.expiry`).
-LIST_STATUS = "list_status"
 _FORMULA_START = r"^[=+\-@\t\r]"
-# Analytics a run publishes as `analytics/<name>.parquet` and the warehouse shows as views of the same
-# name when the run has them: calling windows always, the rest only with a call log, none in older runs.
-ANALYTICS_VIEWS = (
-    "calling_windows", "cli_days", "cli_health", "pool_capacity", "dialled_numbers", "call_limit_breaches",
+# What a quarantined record publishes: its lineage and reason, not its raw text (kept under quarantine/).
+_QUARANTINED_COLUMNS = (
+    "campaign", "seller", "lead_id", "source_file", "source_row", "source_sha256", "outcome", "reason",
 )  # fmt: skip
 
 
@@ -89,8 +57,10 @@ def run_outputs(
     suppression_list: pl.DataFrame,
     number_outcomes: pl.DataFrame,
     analytics: Mapping[str, pl.DataFrame] | None = None,
+    profiles: Callable[[str], Sequence[str]] = lambda campaign: [GENERIC],
 ) -> dict[str, pl.DataFrame]:
-    """Every file a run publishes, by path relative to the run directory; `analytics` by name (ANALYTICS_VIEWS)."""
+    """Every file a run publishes, by path relative to the run directory; `analytics` by name (ANALYTICS_VIEWS);
+    each campaign's clean list as Parquet and as a dialler file in each of its `profiles` (`dialler_files`)."""
     outputs: dict[str, pl.DataFrame] = {}
     for (campaign,), leads in scrubbed.sort("campaign").group_by("campaign", maintain_order=True):
         clean = leads.filter(pl.col("outcome") == "clean").select(
@@ -98,7 +68,7 @@ def run_outputs(
             "exemption_reason", *TIMING_COLUMNS,
         )  # fmt: skip
         outputs[f"clean/{campaign}.parquet"] = clean
-        outputs[f"clean/{campaign}.csv"] = clean
+        outputs.update(dialler_files(clean, campaign=campaign, profiles=profiles(campaign)))
         outputs[f"suppressed/{campaign}.parquet"] = leads.filter(pl.col("outcome") == "suppressed").drop(
             "quarantine_reason", "raw_record", *TIMING_COLUMNS
         )
@@ -109,12 +79,15 @@ def run_outputs(
         outputs[f"deferred/{campaign}.parquet"] = leads.filter(pl.col("outcome") == "deferred").drop(
             "quarantine_reason", "raw_record", "suppression_sources"
         )
+        outputs[f"quarantined/{campaign}.parquet"] = leads.filter(pl.col("outcome") == "quarantined").select(
+            _QUARANTINED_COLUMNS
+        )
     outputs["analytics/numbers.parquet"] = number_analytics
     outputs["crm/contacts.parquet"] = contacts
     outputs["suppression/suppression_list.parquet"] = suppression_list
     outputs[NUMBER_OUTCOMES] = number_outcomes
     for name, frame in (analytics or {}).items():
-        outputs[_analytics_path(name)] = frame
+        outputs[analytics_path(name)] = frame
     return outputs
 
 
@@ -134,22 +107,31 @@ def publish_run(
     run_id: str,
     run_date: date,
     run_created_at: datetime,
-    manifest: Mapping[str, object],
-    certificates: Mapping[str, Mapping[str, object]] | None = None,
+    manifest: Manifest,
+    certificates: Mapping[str, Certificate] | None = None,
+    lists: Mapping[str, Sequence[str]] | None = None,
+    data_docs: Path | None = None,
     sign: Callable[[Path], Path] | None = None,
 ) -> PublishedRun:
     """Write `outputs`, each campaign's scrub certificate and `manifest.json` to a new run directory, build the
     warehouse over it, then point `<run date>` and `latest` at it where the run they point at was created
     before `run_created_at`, and swap the warehouse in with `latest`. `certificates` are by campaign, completed
-    here with their list's checksums; `sign` (`signing.sign_file` with the key), when given, signs each
-    certificate's JSON and the manifest. A failure before the links move removes the run directory.
+    here with their list's checksums; `lists` name each campaign's list files (`dialler_files.list_files`; default
+    its Parquet and generic CSV), each of which gets a `<file>.sha256` beside it; `data_docs`, the run's Great
+    Expectations site, is copied in as `data_docs/`; `sign`
+    (`signing.sign_file` with the key), when given, signs each certificate's JSON and the manifest. A failure
+    before the links move removes the run directory.
     """
+    certificates = certificates or {}
+    lists = {campaign: (lists or {}).get(campaign, list_files(campaign, [GENERIC])) for campaign in certificates}
     run_dir = _commit_run_dir(
         outputs,
         published_dir=published_dir,
         run_id=run_id,
-        manifest={**manifest, CREATED_AT: run_created_at.isoformat()},
-        certificates=certificates or {},
+        manifest=manifest.model_copy(update={CREATED_AT: run_created_at}),
+        certificates=certificates,
+        lists=lists,
+        data_docs=data_docs,
         sign=sign,
     )
     try:
@@ -192,7 +174,9 @@ def archive_old_runs(published_dir: Path, *, started_before: datetime) -> list[s
     old = [
         run
         for run in sorted((published_dir / RUNS).glob("*"))
-        if (run / MANIFEST).is_file() and run.resolve() != latest and _started_at(run / MANIFEST) < started_before
+        if (run / MANIFEST).is_file()
+        and run.resolve() != latest
+        and Manifest.read(run / MANIFEST).started_at < started_before
     ]
     for run in old:
         for path in (path for pattern in _ARCHIVED for path in run.glob(pattern)):
@@ -206,71 +190,15 @@ def archive_old_runs(published_dir: Path, *, started_before: datetime) -> list[s
     return [run.name for run in old]
 
 
-def _started_at(manifest: Path) -> datetime:
-    """A run's instant; runs published before manifests recorded it give when they were published."""
-    recorded = json.loads(manifest.read_text())
-    return datetime.fromisoformat(recorded.get("run_started_at") or recorded["published_at"])
-
-
-def build_warehouse(warehouse_path: Path, *, run_dir: Path, status: pl.DataFrame) -> Path:
-    """Build a fresh DuckDB file beside `warehouse_path` of views over a published run, `number_history` over
-    every run that has number outcomes, and the table `list_status` (`status`: the run, its `valid_through`,
-    whether it is current or withdrawn as expired); returns the new file, for `install_warehouse`."""
-    building = warehouse_path.with_name(f".{warehouse_path.name}.building")
-    building.unlink(missing_ok=True)
-    present = {name: _analytics_path(name) for name in ANALYTICS_VIEWS if (run_dir / _analytics_path(name)).is_file()}
-    connection = duckdb.connect(str(building))
-    try:
-        for view, pattern in {**WAREHOUSE_VIEWS, **present}.items():
-            source = _literal(run_dir.resolve() / pattern)
-            connection.execute(f"create view {view} as select * from read_parquet({source})")
-        connection.register("status", status.to_arrow())
-        connection.execute(f"create table {LIST_STATUS} as select * from status")
-        published_dir = run_dir.resolve().parent.parent
-        outcomes = [
-            folder / "*" / NUMBER_OUTCOMES
-            for folder in (published_dir / RUNS, published_dir / ARCHIVE)
-            if any(folder.glob(f"*/{NUMBER_OUTCOMES}"))
-        ]
-        if outcomes:
-            sources = "[" + ", ".join(_literal(glob) for glob in outcomes) + "]"
-            connection.execute(_NUMBER_HISTORY.format(source=sources))
-    finally:
-        connection.close()
-    return building
-
-
-def install_warehouse(building: Path, warehouse_path: Path, *, replaced_by: str) -> Path | None:
-    """Swap the built warehouse in. Readers holding the old file keep their handle; new readers open the new one.
-
-    The warehouse is the pipeline's and is rebuilt every run. If someone wrote into the old one (tables or views
-    of their own, a write-ahead log, or a write session still open), it is moved aside with its log to
-    `warehouse.analyst-<replaced_by>.duckdb` rather than replaced, and that path is returned, so nothing is lost
-    silently and no stale log is left beside the new file.
-    """
-    kept = None
-    if warehouse_path.exists() and _holds_analyst_work(warehouse_path):
-        kept = warehouse_path.with_name(f"{warehouse_path.stem}.analyst-{replaced_by}{warehouse_path.suffix}")
-        os.replace(warehouse_path, kept)
-        if _wal(warehouse_path).exists():
-            os.replace(_wal(warehouse_path), _wal(kept))
-    os.replace(building, warehouse_path)
-    return kept
-
-
-def warehouse_contents(warehouse_path: Path) -> list[str]:
-    """The views and tables of a warehouse file, by name."""
-    with duckdb.connect(str(warehouse_path), read_only=True) as connection:
-        return [name for (name,) in connection.execute(_CONTENTS).fetchall()]
-
-
 def _commit_run_dir(
     outputs: Mapping[str, pl.DataFrame],
     *,
     published_dir: Path,
     run_id: str,
-    manifest: Mapping[str, object],
-    certificates: Mapping[str, Mapping[str, object]],
+    manifest: Manifest,
+    certificates: Mapping[str, Certificate],
+    lists: Mapping[str, Sequence[str]],
+    data_docs: Path | None,
     sign: Callable[[Path], Path] | None,
 ) -> Path:
     """Write the run in its staging folder (signed when `sign` is given) and rename it into `runs/` whole."""
@@ -281,16 +209,21 @@ def _commit_run_dir(
         staging.mkdir(parents=True)
         for relative_path, frame in outputs.items():
             _write(frame, staging / relative_path)
-        files = {path: {"rows": frame.height, "sha256": file_sha256(staging / path)} for path, frame in outputs.items()}
+        files = {
+            path: ListedFile(rows=frame.height, sha256=file_sha256(staging / path)) for path, frame in outputs.items()
+        }
+        if data_docs is not None and data_docs.is_dir():
+            shutil.copytree(data_docs, staging / DATA_DOCS)
+        for path in (path for paths in lists.values() for path in paths):
+            _write_checksum(staging / path, files[path].sha256)
         written = [
             path
             for campaign, certificate in certificates.items()
-            for path in _write_certificate(certificate, staging, campaign=campaign, files=files)
+            for path in _write_certificate(certificate, staging, campaign=campaign, files=files, listed=lists[campaign])
         ]
         certified = {path: file_sha256(staging / path) for path in written}
-        (staging / MANIFEST).write_text(
-            json.dumps({**manifest, "outputs": files, "certificates": certified}, indent=2, default=_iso)
-        )
+        completed = manifest.model_copy(update={"outputs": files, "certificates": certified})
+        (staging / MANIFEST).write_text(completed.to_json())
         if sign is not None:
             for path in [*(path for path in written if path.endswith(f"{CERTIFICATE_SUFFIX}.json")), MANIFEST]:
                 sign(staging / path)
@@ -304,67 +237,47 @@ def _point_if_newer(link: Path, *, run_dir: Path, created_at: datetime) -> bool:
     """Point `link` at `run_dir` unless it points at a run created at or after `created_at`; whether it moved."""
     current = link / MANIFEST
     if current.is_file():
-        recorded = json.loads(current.read_text()).get(CREATED_AT)
-        if recorded is not None and datetime.fromisoformat(recorded) >= created_at:
+        recorded = Manifest.read(current).run_created_at
+        if recorded is not None and recorded >= created_at:
             return False
     _point(link, at=run_dir.relative_to(link.parent))
     return True
 
 
-def _holds_analyst_work(warehouse_path: Path) -> bool:
-    """Whether anyone but the pipeline has written to, or is writing to, a warehouse file."""
-    if _wal(warehouse_path).exists():
-        return True
-    try:
-        contents = set(warehouse_contents(warehouse_path))
-    except duckdb.IOException:  # a write session holds the file's lock
-        return True
-    return not contents <= {*WAREHOUSE_VIEWS, *ANALYTICS_VIEWS, "number_history", LIST_STATUS}
-
-
-def _wal(database: Path) -> Path:
-    return database.with_name(f"{database.name}.wal")
+def _write_checksum(path: Path, sha256: str) -> None:
+    """`<file>.sha256` beside a list, in the format `sha256sum --check` reads (run in the file's folder)."""
+    path.with_name(f"{path.name}{CHECKSUM_SUFFIX}").write_text(f"{sha256}  {path.name}\n")
 
 
 def _write_certificate(
-    certificate: Mapping[str, object], staging: Path, *, campaign: str, files: Mapping[str, Mapping[str, object]]
+    certificate: Certificate,
+    staging: Path,
+    *,
+    campaign: str,
+    files: Mapping[str, ListedFile],
+    listed: Sequence[str],
 ) -> list[str]:
-    """Write `clean/<campaign>.certificate.json` and `.txt`, naming the clean list's files and SHA-256, and the
-    list's companion `clean/<campaign>.validity.json`: what a dialler needs to know when to stop using it."""
-    listed = {path: files[path] for path in (f"clean/{campaign}.parquet", f"clean/{campaign}.csv")}
-    serialised = json.dumps({**certificate, "list": listed}, indent=2, default=_iso)
+    """Write `clean/<campaign>.certificate.json` and `.txt`, naming the list's files (`listed`) and SHA-256, and
+    the list's companion `clean/<campaign>.validity.json`: what a dialler needs to know when to stop using it."""
+    listed = {path: files[path] for path in listed}
+    certified = certificate.model_copy(update={"listed": listed})
     paths = [
         f"clean/{campaign}{CERTIFICATE_SUFFIX}.json",
         f"clean/{campaign}{CERTIFICATE_SUFFIX}.txt",
         f"clean/{campaign}{VALIDITY_SUFFIX}",
     ]
-    companion = {
-        "run_id": certificate["run_id"],
-        "campaign": campaign,
-        "valid_through": certificate["valid_through"],
-        "list": listed,
-        "certificate": paths[0],
-    }
-    (staging / paths[0]).write_text(serialised)
-    (staging / paths[1]).write_text(certificate_text(json.loads(serialised)))
-    (staging / paths[2]).write_text(json.dumps(companion, indent=2, default=_iso))
+    companion = Validity(
+        run_id=certified.run_id,
+        campaign=campaign,
+        valid_through=certified.valid_through,
+        counts=certified.counts,
+        listed=listed,
+        certificate=paths[0],
+    )
+    (staging / paths[0]).write_text(certified.to_json())
+    (staging / paths[1]).write_text(certificate_text(certified))
+    (staging / paths[2]).write_text(companion.to_json())
     return paths
-
-
-def _iso(value: object) -> str:
-    """Instants as ISO 8601 with `T` and zone, as every reader of the companion file expects."""
-    return value.isoformat() if isinstance(value, datetime) else str(value)
-
-
-def _literal(path: Path) -> str:
-    """A path of ours as an SQL string literal: DDL cannot take bound parameters."""
-    return "'" + str(path).replace("'", "''") + "'"
-
-
-def _analytics_path(name: str) -> str:
-    if name not in ANALYTICS_VIEWS:
-        raise ValueError(f"'{name}' is not one of the published analytics: {', '.join(ANALYTICS_VIEWS)}")
-    return f"analytics/{name}.parquet"
 
 
 def _write(frame: pl.DataFrame, path: Path) -> None:

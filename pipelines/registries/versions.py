@@ -14,7 +14,6 @@ which names one version and so cannot outlive the next download.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -22,8 +21,8 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.config import Registry, RetiredRegistry
+from pipelines.records import Manifest
 
-MANIFEST_KEY = "registries"
 # Within a published run, and kept at the same path under the data directory: every registry version any
 # published run accepted, up to and including the newest.
 LEDGER = "registries/ledger.parquet"
@@ -162,13 +161,12 @@ def missing_problems(missing: Sequence[str], ledger: pl.DataFrame) -> list[str]:
 
 def _manifest_rows(path: Path) -> pl.DataFrame:
     """A manifest's registry versions as ledger rows (runs published before the ledger existed)."""
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    started = manifest.get("run_started_at") or manifest["published_at"]
+    manifest = Manifest.read(path)
     return pl.DataFrame(
         [
-            {"run_id": manifest["run_id"], "run_started_at": datetime.fromisoformat(started),
-             "registry": row["registry"], "version": row["version"], "count_numbers": row["count_numbers"]}
-            for row in manifest.get(MANIFEST_KEY, [])
+            {"run_id": manifest.run_id, "run_started_at": manifest.started_at, "registry": row.registry,
+             "version": row.version, "count_numbers": row.count_numbers}
+            for row in manifest.registries
         ],
         schema=LEDGER_SCHEMA,
     )  # fmt: skip

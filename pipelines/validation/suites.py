@@ -9,13 +9,16 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
 import great_expectations as gx
 import polars as pl
+from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
 from great_expectations.data_context.types.base import ProgressBarsConfig
+
+from pipelines.validation.data_docs import masked_result
 
 # The suites ship as package data of `expectations`, so a non-editable install finds them too.
 EXPECTATIONS_DIR = Path(str(files("expectations")))
@@ -23,12 +26,14 @@ EXPECTATIONS_DIR = Path(str(files("expectations")))
 
 @dataclass(frozen=True)
 class ValidationReport:
-    """What a suite saw: overall success and, for each failed expectation, how many rows broke it."""
+    """What a suite saw: overall success and, for each failed expectation, how many rows broke it; `result` is GX's
+    own validation result with the values it saw masked (`data_docs.masked_result`), for Data Docs."""
 
     suite: str
     success: bool
     count_rows: int
     failures: tuple[str, ...]
+    result: ExpectationSuiteValidationResult | None = field(default=None, compare=False, repr=False)
 
 
 def validate_frame(
@@ -46,7 +51,13 @@ def validate_frame(
         for outcome in result.results
         if not outcome.success
     )
-    return ValidationReport(suite=suite_name, success=result.success, count_rows=frame.height, failures=failures)
+    return ValidationReport(
+        suite=suite_name,
+        success=result.success,
+        count_rows=frame.height,
+        failures=failures,
+        result=masked_result(result),
+    )
 
 
 def _zone_free(frame: pl.DataFrame) -> pl.DataFrame:

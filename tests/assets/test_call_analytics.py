@@ -8,10 +8,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import polars as pl
 import pytest
 
+from pipelines.publishing.warehouse import open_warehouse
 from tests.assets.test_nightly_scrub import run_nightly
 from tests.handmade import CALLS_YAML, INBOX, RUN_DATE, SCRUBLINE_YAML, write_data_dir
 
@@ -60,7 +60,7 @@ def test_call_analytics_are_published_and_in_the_warehouse(calls_run: tuple[Path
     assert pl.read_parquet(published / "analytics/dialled_numbers.parquet").select(
         "dialled_e164", "suppression_status"
     ).rows() == [("+12015550123", "callable"), ("+12125550142", "suppressed")]
-    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as connection:
+    with open_warehouse(data_dir / "warehouse.duckdb") as connection:
         statuses = connection.execute(
             "select health_status, count(*) from cli_health group by all order by 1"
         ).fetchall()
@@ -101,7 +101,7 @@ def test_without_a_call_log_only_calling_windows_are_published(data_dir: Path) -
     assert run_nightly(data_dir).success
     analytics = sorted(path.name for path in (data_dir / "published/latest/analytics").iterdir())
     assert analytics == ["calling_windows.parquet", "numbers.parquet"]
-    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as connection:
+    with open_warehouse(data_dir / "warehouse.duckdb") as connection:
         views = {
             name for (name,) in connection.execute("select view_name from duckdb_views() where not internal").fetchall()
         }

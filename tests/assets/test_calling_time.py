@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import polars as pl
 import pytest
 
+from pipelines.publishing.warehouse import open_warehouse
 from tests.assets.test_nightly_scrub import run_nightly
 from tests.handmade import CALLS_YAML, INBOX, SCRUBLINE_YAML, write_data_dir
 
@@ -102,7 +102,7 @@ def test_the_reconciliation_counts_five_outcomes_and_the_certificate_the_deferre
     )
     (scrubbed,) = result.asset_materializations_for_node("scrubbed_leads")
     assert scrubbed.metadata["count_deferred"].value == 5
-    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as analyst:
+    with open_warehouse(data_dir / "warehouse.duckdb") as analyst:
         assert analyst.execute("select count(*) from deferred").fetchone() == (5,)
 
 
@@ -111,11 +111,11 @@ def test_a_dialler_reading_only_the_csv_gets_each_rows_window_and_when_it_may_ca
 ) -> None:
     data_dir, _ = calling_run
     assert (data_dir / "published/latest/clean/autumn.csv").read_text() == (
-        "campaign,lead_id,phone_e164,phone_type,phone_region,source_file,source_row,exemption_reason,"
+        "campaign,lead_id,phone_e164,phone_type,phone_region,exemption_reason,"
         "window_start_utc,window_end_utc,not_before_utc\n"
-        "autumn,A1,+13055550101,fixed_line_or_mobile,US,inbox/dialler/autumn.csv,1,,"
+        "autumn,A1,+13055550101,fixed_line_or_mobile,US,,"
         "2026-11-27T13:00:00Z,2026-11-28T01:00:00Z,2026-11-27T14:00:00Z\n"
-        "autumn,A5,+12015550123,fixed_line_or_mobile,US,inbox/dialler/autumn.csv,5,,"
+        "autumn,A5,+12015550123,fixed_line_or_mobile,US,,"
         "2026-11-27T13:00:00Z,2026-11-28T02:00:00Z,\n"
     )
 

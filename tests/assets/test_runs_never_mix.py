@@ -13,7 +13,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import polars as pl
 import pytest
 
@@ -23,6 +22,7 @@ from assets.definitions import build_definitions
 from assets.run_clock import AS_OF_TAG
 from assets.run_command import EXIT_BUSY
 from pipelines.operations.run_lock import hold_data_dir
+from pipelines.publishing.warehouse import open_warehouse
 from tests.assets.test_nightly_scrub import run_nightly
 from tests.handmade import INBOX, RUN_AS_OF, RUN_TAGS, SCRUBLINE_YAML, write_data_dir
 
@@ -88,7 +88,7 @@ def test_retention_archives_old_runs_and_prunes_old_quarantine_but_history_keeps
     assert sorted(path.name for path in (data_dir / "published/runs").iterdir()) == sorted([latest.run_id, new.run_id])
     assert sorted(path.name for path in (data_dir / "quarantine").iterdir()) == sorted([latest.run_id, new.run_id])
     assert (data_dir / "published/archive" / old.run_id / "clean/spring.certificate.json").is_file()
-    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as analyst:
+    with open_warehouse(data_dir / "warehouse.duckdb") as analyst:
         runs = analyst.execute("select distinct run_id from number_history order by run_id").fetchall()
     assert sorted(runs) == sorted([(old.run_id,), (latest.run_id,), (new.run_id,)])
 
@@ -206,6 +206,6 @@ def test_a_run_killed_at_any_stage_leaves_latest_on_a_complete_run_and_the_next_
     assert json.loads((data_dir / "published/latest/manifest.json").read_text())["run_id"] == result.run_id
     assert not truncated.exists()
     assert not list(data_dir.glob(".warehouse.duckdb.building"))
-    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as analyst:
+    with open_warehouse(data_dir / "warehouse.duckdb") as analyst:
         on_the_run_date = "select distinct run_id from number_history where run_date = ?"
         assert analyst.execute(on_the_run_date, [RUN_AS_OF.date()]).fetchall() == [(result.run_id,)]

@@ -201,6 +201,9 @@ def test_campaigns_belong_to_their_configured_seller_or_to_one_default_seller(tm
         ("retired_registries:\n  - {name: dnc, retired_on: 2026-11-01, reason: renamed, replaced_by: litigator}\n",
          "replaced_by names no configured registry: litigator"),
         ("max_list_age_days: 11\n", "max_list_age_days: Input should be less than or equal to 10"),
+        ("dialler_files:\n  default: [avaya]\n", "dialler_files.default.0: Input should be 'generic', 'vicidial'"),
+        ("dialler_files:\n  default: []\n", "dialler_files.default: name at least one profile"),
+        ("dialler_files:\n  campaigns: {spring: []}\n", "campaign 'spring': name at least one profile"),
     ],
 )  # fmt: skip
 def test_sellers_and_retired_registries_are_checked(tmp_path: Path, addition: str, message: str) -> None:

@@ -10,6 +10,7 @@ import polars as pl
 from pipelines.calling.rules import CallingRule, CallingWindow
 from pipelines.config import CrmSource, Registry, RetiredRegistry
 from pipelines.publishing.certificate import certificate_text, scrub_certificates
+from pipelines.records import Certificate, ListedFile
 from pipelines.registries.freshness import registry_ages
 
 STARTED_AT = datetime(2026, 11, 27, 2, tzinfo=UTC)
@@ -58,7 +59,7 @@ SCRUBBED = pl.DataFrame(
 AGES = registry_ages(REGISTRIES, today=STARTED_AT.date(), newest_change_lists={})
 
 
-def certificates() -> dict[str, dict]:
+def certificates() -> dict[str, Certificate]:
     return scrub_certificates(
         COUNTS,
         VERSIONS,
@@ -82,31 +83,31 @@ def test_a_certificate_records_each_registry_s_version_and_age_at_scrub_time_and
     (campaign,) = certificates()
     certificate = certificates()["spring"]
     assert campaign == "spring"
-    assert certificate["counts"] == {"count_rows_in": 9, "count_clean": 2, "count_suppressed": 3, "count_invalid": 2,
+    assert certificate.counts == {"count_rows_in": 9, "count_clean": 2, "count_suppressed": 3, "count_invalid": 2,
                                      "count_quarantined": 1, "count_deferred": 1, "count_rows_out": 9}  # fmt: skip
     assert [
-        (r["name"], r["version"], r["count_numbers"], r["downloaded_on"], r["age_days"], r["age_from"],
-         r["age_evidence"], r["max_age_days"], r["max_shrink"], r["is_ebr_exemptible"])
-        for r in certificate["registries"]
+        (r.name, r.version, r.count_numbers, r.downloaded_on, r.age_days, r.age_from, r.age_evidence, r.max_age_days,
+         r.max_shrink, r.is_ebr_exemptible)
+        for r in certificate.registries
     ] == [
         ("us_dnc", "v-dnc", 340, date(2026, 11, 20), 7, date(2026, 11, 20), "downloaded_on", 31, 0.05, True),
         ("optouts", "v-optouts", 12, None, None, None, None, None, 0.1, False),
     ]  # fmt: skip
-    assert certificate["valid_through"] == datetime(2026, 12, 21, tzinfo=UTC)
-    assert {name: certificate["software"][name] for name in ("phonenumbers", "polars", "duckdb")} == {
+    assert certificate.valid_through == datetime(2026, 12, 21, tzinfo=UTC)
+    assert {name: certificate.software[name] for name in ("phonenumbers", "polars", "duckdb")} == {
         "phonenumbers": phonenumbers.__version__, "polars": pl.__version__, "duckdb": duckdb.__version__,
     }  # fmt: skip
-    assert certificate["unusable_entries"] == UNUSABLE
-    assert (certificate["seller"], certificate["checks"]) == ("acme", CHECKS)
-    assert certificate["suppressed"] == {
+    assert certificate.unusable_entries == UNUSABLE
+    assert (certificate.seller, [check.model_dump() for check in certificate.checks]) == ("acme", CHECKS)
+    assert certificate.suppressed.model_dump() == {
         "by_reason": {"duplicate_in_campaign": 1, "optouts": 1, "optouts,us_dnc": 1},
         "by_source": {"optouts": 2, "us_dnc": 1},
     }
-    assert [r["count_unit"] for r in certificate["registries"]] == ["numbers", "numbers"]
-    assert certificate["retired_registries"] == [
-        {"name": "old_optouts", "retired_on": date(2026, 11, 1), "reason": "merged into optouts", "replaced_by": None}
+    assert [r.count_unit for r in certificate.registries] == ["numbers", "numbers"]
+    assert certificate.retired_registries == [
+        {"name": "old_optouts", "retired_on": "2026-11-01", "reason": "merged into optouts", "replaced_by": None}
     ]
-    assert certificate["rules"] == {
+    assert certificate.rules.model_dump() == {
         "ebr_purchase_months": 18,
         "ebr_inquiry_months": None,
         "crm_do_not_call_column": None,
@@ -122,17 +123,18 @@ def test_a_certificate_records_each_registry_s_version_and_age_at_scrub_time_and
 
 
 def test_the_text_summary_names_the_list_its_counts_every_registry_file_and_the_rules() -> None:
-    commit = certificates()["spring"]["software"]["scrubline_commit"]
-    certificate = {**certificates()["spring"], "list": {"clean/spring.parquet": {"rows": 2, "sha256": "abc"}}}
+    commit = certificates()["spring"].software["scrubline_commit"]
+    listed = {"clean/spring.parquet": ListedFile(rows=2, sha256="abc")}
+    certificate = certificates()["spring"].model_copy(update={"listed": listed})
     assert certificate_text(certificate) == (
         "Scrub certificate: campaign spring, run r1\n"
-        "Scrubbed at 2026-11-27 02:00:00+00:00\n"
+        "Scrubbed at 2026-11-27T02:00:00+00:00\n"
         "Not signed: scrubline.yaml names no signing key\n"
         f"Software: scrubline {version('scrubline')}, phonenumbers {phonenumbers.__version__}, "
         f"polars {pl.__version__}, duckdb {duckdb.__version__}, "
         f"great-expectations {version('great-expectations')}, dagster {version('dagster')}"
         f"{', scrubline_commit ' + commit if commit else ''}\n"
-        "Valid through 2026-12-21 00:00:00+00:00\n"
+        "Valid through 2026-12-21T00:00:00+00:00\n"
         "List clean/spring.parquet: 2 rows, sha256 abc\n"
         "Rows: 9 read, 2 clean, 3 suppressed, 2 invalid, 1 quarantined, 1 deferred\n"
         "Registries:\n"

@@ -18,6 +18,7 @@ from pipelines.publishing.expiry import (
     withdraw_expired_dated_links,
     withdraw_if_expired,
 )
+from pipelines.records import Manifest
 from pipelines.registries.freshness import registry_ages
 
 TODAY = date(2026, 11, 27)
@@ -75,7 +76,9 @@ def test_a_campaign_dialled_under_a_relationship_is_usable_only_through_its_last
 def published(tmp_path: Path, valid_through: str | None) -> Path:
     run_dir = tmp_path / "runs" / "r1"
     run_dir.mkdir(parents=True)
-    (run_dir / "manifest.json").write_text(json.dumps({"run_id": "r1", "valid_through": valid_through}))
+    until = None if valid_through is None else datetime.fromisoformat(valid_through)
+    manifest = Manifest(run_id="r1", valid_through=until, published_at=datetime(2026, 11, 27, 2, tzinfo=UTC))
+    (run_dir / "manifest.json").write_text(manifest.to_json())
     (tmp_path / "latest").symlink_to(Path("runs") / "r1")
     return tmp_path
 
@@ -111,12 +114,13 @@ def test_the_list_status_says_current_or_expired_since_when(tmp_path: Path) -> N
 
 
 def test_a_date_link_is_withdrawn_once_its_run_expires_and_the_run_stays_for_audit(tmp_path: Path) -> None:
-    for run_id, run_date, valid_through in [("r1", "2026-11-26", "2026-12-06T00:00:00+00:00"),
-                                            ("r2", "2026-11-27", "2026-12-07T00:00:00+00:00"),
+    for run_id, run_date, valid_through in [("r1", "2026-11-26", datetime(2026, 12, 6, tzinfo=UTC)),
+                                            ("r2", "2026-11-27", datetime(2026, 12, 7, tzinfo=UTC)),
                                             ("r3", "2026-11-28", None)]:  # fmt: skip
         run_dir = tmp_path / "runs" / run_id
         run_dir.mkdir(parents=True)
-        (run_dir / "manifest.json").write_text(json.dumps({"run_id": run_id, "valid_through": valid_through}))
+        manifest = Manifest(run_id=run_id, valid_through=valid_through, published_at=datetime(2026, 11, 28, tzinfo=UTC))
+        (run_dir / "manifest.json").write_text(manifest.to_json())
         (tmp_path / run_date).symlink_to(Path("runs") / run_id)
 
     assert withdraw_expired_dated_links(tmp_path, now=datetime(2026, 12, 6, 23, 59, tzinfo=UTC)) == ["2026-11-26"]

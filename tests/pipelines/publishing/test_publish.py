@@ -21,14 +21,36 @@ from pipelines.publishing.publish import (
     publish_run,
     write_quarantine,
 )
+from pipelines.publishing.warehouse import open_warehouse
+from pipelines.records import Manifest
 
-# One file behind each warehouse view, so the warehouse builds over the run.
+
+def clean(*phones: str) -> pl.DataFrame:
+    """A clean list of `phones`, with the columns the warehouse's `outcomes` reads."""
+    return pl.DataFrame(
+        {"campaign": "a", "lead_id": "L1", "phone_e164": list(phones), "source_file": "a", "source_row": 1,
+         "exemption_reason": None},
+        schema={"campaign": pl.String, "lead_id": pl.String, "phone_e164": pl.String, "source_file": pl.String,
+                "source_row": pl.Int64, "exemption_reason": pl.String},
+    )  # fmt: skip
+
+
+# One file behind each warehouse view, with the columns the views over them read, so the warehouse builds.
+ROW = {"campaign": ["a"], "lead_id": ["L1"], "phone_e164": ["+12015550123"], "source_file": ["a"], "source_row": [1]}
+SOURCES = pl.List(pl.Struct({"source_name": pl.String, "source_file": pl.String, "downloaded_on": pl.Date,
+                             "block_prefix": pl.String, "requested_at": pl.Datetime("us", "UTC")}))  # fmt: skip
 GOOD = {
-    "clean/a.parquet": pl.DataFrame({"phone_e164": ["+12015550123"]}),
+    "clean/a.parquet": clean("+12015550123"),
     "clean/a.csv": pl.DataFrame({"phone_e164": ["+12015550123"]}),
-    "suppressed/a.parquet": pl.DataFrame({"x": [1]}),
-    "invalid/a.parquet": pl.DataFrame({"x": [1]}),
-    "deferred/a.parquet": pl.DataFrame({"x": [1]}),
+    "suppressed/a.parquet": pl.DataFrame(
+        {**ROW, "outcome": ["suppressed"], "reason": ["x"], "exemption_reason": [None], "suppression_sources": [None]},
+        schema_overrides={"exemption_reason": pl.String, "suppression_sources": SOURCES},
+    ),
+    "invalid/a.parquet": pl.DataFrame({**ROW, "outcome": ["invalid"], "reason": ["empty"]}),
+    "deferred/a.parquet": pl.DataFrame(
+        {**ROW, "outcome": ["deferred"], "reason": ["x"], "exemption_reason": [None]},
+        schema_overrides={"exemption_reason": pl.String},
+    ),
     "analytics/numbers.parquet": pl.DataFrame({"x": [1]}),
     "crm/contacts.parquet": pl.DataFrame({"x": [1]}),
     "suppression/suppression_list.parquet": pl.DataFrame({"x": [1]}),
@@ -51,11 +73,12 @@ def publish(
         run_id=run_id,
         run_date=run_date,
         run_created_at=CREATED + timedelta(minutes=created_after_minutes),
-        manifest={
-            "run_id": run_id,
-            "run_started_at": datetime.combine(run_date, time(2), tzinfo=UTC).isoformat(),
-            "valid_through": "2026-12-19T00:00:00+00:00",
-        },
+        manifest=Manifest(
+            run_id=run_id,
+            run_started_at=datetime.combine(run_date, time(2), tzinfo=UTC),
+            valid_through=datetime(2026, 12, 19, tzinfo=UTC),
+            published_at=CREATED,
+        ),
     )
 
 
@@ -64,7 +87,7 @@ def latest(tmp_path: Path) -> str:
 
 
 def count_clean(warehouse: Path) -> int:
-    with duckdb.connect(str(warehouse), read_only=True) as reader:
+    with open_warehouse(warehouse) as reader:
         return reader.execute("select count(*) from clean_call_lists").fetchone()[0]
 
 
@@ -111,7 +134,7 @@ def test_a_later_run_on_the_same_date_moves_the_date_link(tmp_path: Path) -> Non
 
 def test_a_run_that_started_earlier_but_finished_later_moves_no_link(tmp_path: Path) -> None:
     publish(tmp_path, "later", created_after_minutes=1)
-    earlier = publish(tmp_path, "earlier", outputs={**GOOD, "clean/a.parquet": pl.DataFrame({"phone_e164": []})})
+    earlier = publish(tmp_path, "earlier", outputs={**GOOD, "clean/a.parquet": clean()})
     assert earlier == PublishedRun(tmp_path / "published/runs/earlier", [], None)
     assert latest(tmp_path) == "later"
     assert (tmp_path / "published/2026-11-27").resolve().name == "later"
@@ -141,7 +164,7 @@ def test_a_dead_runs_staging_folder_is_never_read_and_is_cleared(tmp_path: Path)
     (tmp_path / ".warehouse.duckdb.building").write_bytes(b"half")
 
     publish(tmp_path, "r2", outputs={**GOOD, NUMBER_OUTCOMES: outcome("r2", 1)}, created_after_minutes=1)
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as reader:
+    with open_warehouse(tmp_path / "warehouse.duckdb") as reader:
         assert reader.execute("select run_id from number_history").fetchall() == [("r2",)]
 
     cleared = clear_unfinished_publishing(tmp_path / "published", warehouse=tmp_path / "warehouse.duckdb")
@@ -151,12 +174,12 @@ def test_a_dead_runs_staging_folder_is_never_read_and_is_cleared(tmp_path: Path)
 
 def test_the_warehouse_is_swapped_in_while_a_reader_holds_the_old_one(tmp_path: Path) -> None:
     publish(tmp_path, "r1")
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as analyst:
-        publish(tmp_path, "r2", outputs={**GOOD, "clean/a.parquet": pl.DataFrame({"phone_e164": ["+1", "+2"]})},
+    with open_warehouse(tmp_path / "warehouse.duckdb") as analyst:
+        publish(tmp_path, "r2", outputs={**GOOD, "clean/a.parquet": clean("+1", "+2")},
                 created_after_minutes=1)  # fmt: skip
         assert analyst.execute("select count(*) from clean_call_lists").fetchone() == (1,)
     assert count_clean(tmp_path / "warehouse.duckdb") == 2
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as analyst:
+    with open_warehouse(tmp_path / "warehouse.duckdb") as analyst:
         assert analyst.execute("select run_id, status from list_status").fetchall() == [("r2", "current")]
 
 
@@ -229,6 +252,7 @@ def test_an_analyst_database_attaching_the_warehouse_read_only_keeps_its_tables_
     warehouse = tmp_path / "warehouse.duckdb"
     own = f"""
 connection = duckdb.connect({str(tmp_path / "analyst.duckdb")!r})
+connection.execute("set file_search_path = '{tmp_path}'")  # the warehouse's folder: its views read from there
 connection.execute("attach '{warehouse}' as warehouse (read_only)")
 connection.execute("create table mine as select count(*) as clean from warehouse.clean_call_lists")
 print("ready", flush=True)
@@ -239,7 +263,7 @@ connection.execute("insert into mine select count(*) from warehouse.clean_call_l
 print(connection.execute("select clean from mine").fetchall(), flush=True)
 """
     with analyst(own) as session:
-        two = {**GOOD, "clean/a.parquet": pl.DataFrame({"phone_e164": ["+1", "+2"]})}
+        two = {**GOOD, "clean/a.parquet": clean("+1", "+2")}
         assert publish(tmp_path, "r2", outputs=two, created_after_minutes=1).analyst_work_kept is None
         session.stdin.write("go on\n")
         session.stdin.flush()
@@ -248,7 +272,7 @@ print(connection.execute("select clean from mine").fetchall(), flush=True)
 
 def test_csv_cells_a_spreadsheet_would_execute_are_neutralised_and_phone_numbers_kept(tmp_path: Path) -> None:
     lead_ids = ['=HYPERLINK("http://x.example","click")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\rx", "L7"]
-    leads = pl.DataFrame({"lead_id": lead_ids, "phone_e164": ["+12015550123"] * len(lead_ids)})
+    leads = clean(*["+12015550123"] * len(lead_ids)).with_columns(lead_id=pl.Series(lead_ids))
     published = publish(tmp_path, "r1", outputs={**GOOD, "clean/a.csv": leads, "clean/a.parquet": leads})
     written = pl.read_csv(published.run_dir / "clean/a.csv", infer_schema=False)
     assert written.get_column("lead_id").to_list() == [f"'{lead_id}" for lead_id in lead_ids[:-1]] + ["L7"]
@@ -277,7 +301,7 @@ def test_a_run_past_its_retention_keeps_only_its_manifest_certificates_and_outco
     assert not (tmp_path / "published/2026-10-01").is_symlink()
     assert latest(tmp_path) == "kept"
     publish_on("next", date(2026, 11, 2), 2)
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as analyst:
+    with open_warehouse(tmp_path / "warehouse.duckdb") as analyst:
         history = analyst.execute("select run_id from number_history order by run_created_at").fetchall()
     assert history == [("old",), ("kept",), ("next",)]
 
