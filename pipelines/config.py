@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -444,6 +445,17 @@ class ScrublineConfig(_Section):
                 "misspelt successor would drop the retired registry's shrink baseline"
             )
         return self
+
+    def check_dialler_file_campaigns(self, campaigns: Iterable[str]) -> None:
+        """Every campaign `dialler_files.campaigns` names is one of tonight's dialler files or listed under
+        `sellers`: a misspelt name would quietly give that campaign the default profiles."""
+        listed = {campaign for seller_campaigns in (self.sellers or {}).values() for campaign in seller_campaigns}
+        unknown = sorted(set(self.dialler_files.campaigns) - set(campaigns) - listed)
+        if unknown:
+            raise ConfigError(
+                f"scrubline.yaml: dialler_files.campaigns names {', '.join(unknown)}, which is no dialler file's "
+                "campaign (its file name without extension) and no campaign under sellers: correct the name"
+            )
 
     def seller_of(self, campaign: str) -> str | None:
         """The seller a campaign belongs to; None when `sellers` lists it nowhere."""

@@ -2,8 +2,8 @@
 
 What is wrong here is a configuration error, reported once with exit code 2 by `scrubline run`, rather
 than a run that fails half-way: a glob that matches no file, a change list without a date in its name,
-a dialler campaign that `sellers:` does not list. The run itself checks the same again (a UI run has no
-preflight), so nothing depends on this having run.
+a dialler campaign that `sellers:` does not list, a `dialler_files` campaign that is no campaign. The run
+itself checks the same again (a UI run has no preflight), so nothing depends on this having run.
 """
 
 from __future__ import annotations
@@ -27,4 +27,6 @@ def check_inputs(config: ScrublineConfig, *, data_dir: Path) -> None:
     for key, source in (("calls.records.path", config.calls.records), ("calls.estate.path", config.calls.estate)):
         if source is not None:
             resolve_files(data_dir, source.path, key=key)
-    campaign_sellers(config, pl.Series([path.stem for path in dialler_files], dtype=pl.String))
+    campaigns = [path.stem for path in dialler_files]
+    campaign_sellers(config, pl.Series(campaigns, dtype=pl.String))
+    config.check_dialler_file_campaigns(campaigns)

@@ -85,6 +85,7 @@ def publish_night(
 ) -> PublishedNight:
     """Publish the night whole. `ages` (`freshness.registry_ages`) are each dated registry's age on the run's
     date; `data_dir` holds the ledger, the archive of registry copies and the run folders retention prunes."""
+    config.check_dialler_file_campaigns(frames.dialler_leads.get_column("campaign").unique().to_list())
     outputs = run_outputs(
         frames.scrubbed_leads,
         number_analytics=frames.number_analytics,

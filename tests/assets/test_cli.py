@@ -61,8 +61,11 @@ def test_run_fails_with_the_reason_and_nonzero_exit(data_dir: Path, capsys: pyte
          "registries[litigators].path 'inbox/registries/litigator/*.txt' matches no file"),
         (("registries:\n", "sellers:\n  acme: [spring]\nregistries:\n"),
          "sellers lists no seller for campaign(s) winback"),
+        (("registries:\n", "dialler_files:\n  campaigns: {sprnig: [vicidial]}\nregistries:\n"),
+         "dialler_files.campaigns names sprnig, which is no dialler file's campaign"),
     ],
-    ids=["key_twice", "loosened_legal_maximum", "glob_matching_nothing", "campaign_without_seller"],
+    ids=["key_twice", "loosened_legal_maximum", "glob_matching_nothing", "campaign_without_seller",
+         "misspelt_dialler_files_campaign"],
 )  # fmt: skip
 def test_a_configuration_error_exits_2_before_any_run_once_without_a_traceback(
     data_dir: Path, capsys: pytest.CaptureFixture[str], change: tuple[str, str], message: str

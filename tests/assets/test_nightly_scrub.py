@@ -579,3 +579,14 @@ def test_a_run_clock_injected_on_a_real_instance_fails_at_once(data_dir: Path) -
     messages = [event.step_failure_data.error.cause.message for event in result.all_events if event.is_step_failure]
     assert any("run tag scrubline/as_of is for tests only" in message for message in messages)
     assert not (data_dir / "published/latest").exists()
+
+
+def test_a_run_started_from_the_ui_refuses_a_dialler_files_campaign_that_is_no_campaign(tmp_path: Path) -> None:
+    config = SCRUBLINE_YAML + "dialler_files:\n  campaigns: {sprnig: [vicidial]}\n"
+    data_dir = write_data_dir(tmp_path / "data", config=config)
+    result = run_nightly(data_dir)
+    assert not result.success
+    step, message = step_failure(result)
+    assert step == "publish"
+    assert "dialler_files.campaigns names sprnig" in message
+    assert not (data_dir / "published/latest").exists()
