@@ -11,14 +11,18 @@ import uvicorn
 
 from pipelines.serving.app import create_app
 from pipelines.serving.settings import ServeSettings
+from pipelines.serving.state import Clock, utc_now
 
 
-def serve(data_dir: Path, *, host: str | None = None, port: int | None = None, log_level: str = "info") -> int:
-    """Serve `data_dir` until interrupted; host and port default to `serve:` in its `scrubline.yaml`."""
+def serve(
+    data_dir: Path, *, host: str | None = None, port: int | None = None, log_level: str = "info", now: Clock = utc_now
+) -> int:
+    """Serve `data_dir` until interrupted; host and port default to `serve:` in its `scrubline.yaml`. `now` is
+    the service's clock: the real one, except in tests."""
     logging.basicConfig(
         level=log_level.upper(), stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
-    app = create_app(data_dir)
+    app = create_app(data_dir, now=now)
     settings: ServeSettings = app.state.scrubline.settings
     uvicorn.run(
         app,
