@@ -13,7 +13,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,12 +24,15 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from pipelines.phones.e164 import normalise_phones
-from pipelines.serving.decisions import decide
+from pipelines.serving.decisions import ANY_CAMPAIGN, decide
+from pipelines.serving.fast import decide_one
 from pipelines.serving.settings import ApiKey, Scope, key_for
 from pipelines.serving.state import Answerable, Clock, ServiceState, utc_now
 
 MAX_CHECK = 10_000
 MAX_NORMALIZE = 100_000
+# Batches up to this size take the single-number path (lookups); larger ones the engine's frames, cheaper per number.
+MAX_FAST_BATCH = 200
 # An opt-out dated later than this after the service's clock is a client's clock error, not a request.
 _CLOCK_SKEW = timedelta(minutes=5)
 _TOKEN = r"^[A-Za-z0-9._:@/+-]{1,200}$"
@@ -258,14 +261,21 @@ def _check(
             422, detail=_problem([field, "campaign"], "required: opt-outs bind by seller, and sellers are configured")
         )
     now = state.now()
-    decided = decide(answerable.prepared, values, region=region, campaign=campaign, now=now)
+    if len(values) <= MAX_FAST_BATCH and answerable.index is not None:
+        seller = str(run.campaigns[campaign] if campaign is not None else run.config.seller_of(ANY_CAMPAIGN))
+        results = [
+            _rendered(decide_one(answerable.prepared, answerable.index, value, region=region, seller=seller, now=now))
+            for value in values
+        ]
+    else:
+        results = _results(decide(answerable.prepared, values, region=region, campaign=campaign, now=now))
     return {
         "run_id": run.run_id,
         "valid_through": _iso(run.valid_through),
         "checked_at": _iso(now),
         "campaign": campaign,
         "region": region,
-        "results": _results(decided),
+        "results": results,
     }, 200
 
 
@@ -279,6 +289,32 @@ def _results(decided: pl.DataFrame) -> list[dict[str, Any]]:
         window_start_utc="window_start_utc", window_end_utc="window_end_utc", not_before_utc="not_before_utc",
     )  # fmt: skip
     return json.loads(rows.write_json())
+
+
+_WINDOW_COLUMNS = ("window_start_utc", "window_end_utc", "not_before_utc")
+
+
+def _rendered(row: dict[str, Any]) -> dict[str, Any]:
+    """A single-number-path decision in the same JSON shape as `_results` gives the engine's."""
+    return {
+        "input": row["phone_raw"], "phone_e164": row["phone_e164"], "is_valid": row["phone_valid"],
+        "phone_type": row["phone_type"], "phone_region": row["phone_region"], "phone_reason": row["phone_reason"],
+        "callable": row["outcome"] == "clean", "outcome": row["outcome"], "reason": row["reason"],
+        "sources": _plain(row["suppression_sources"]), "exemptions": _plain(row["exemptions"]),
+        "exemption_reason": row["exemption_reason"],
+        **{name: None if row[name] is None else row[name].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+           for name in _WINDOW_COLUMNS},
+    }  # fmt: skip
+
+
+def _plain(sources: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """Dates and instants inside sources as polars writes them: ISO dates, ISO instants with offset."""
+    if sources is None:
+        return None
+    return [
+        {key: value.isoformat() if isinstance(value, date | datetime) else value for key, value in source.items()}
+        for source in sources
+    ]
 
 
 def _closed(answerable: Answerable, values: list[str]) -> dict[str, Any]:

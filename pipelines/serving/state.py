@@ -14,6 +14,7 @@ from pathlib import Path
 from pipelines.config import ScrublineConfig, load_config
 from pipelines.errors import ScrublineError
 from pipelines.serving.decisions import Prepared, prepare
+from pipelines.serving.fast import FastIndex, build_index
 from pipelines.serving.journal import OptOutJournal
 from pipelines.serving.published import ServedRun, UnavailableError, latest_run_dir, load_served_run
 from pipelines.serving.settings import ServeSettings
@@ -34,6 +35,7 @@ class Answerable:
     prepared: Prepared | None
     run: ServedRun | None
     reason: str | None
+    index: FastIndex | None = None
 
 
 class ServiceState:
@@ -47,7 +49,7 @@ class ServiceState:
         self._run: ServedRun | None = None
         self._run_dir: Path | None = None
         self._unavailable: str | None = "not loaded yet"
-        self._prepared: Prepared | None = None
+        self._prepared: tuple[Prepared, FastIndex] | None = None
         self._load_lock = threading.Lock()
         self._prepare_lock = threading.Lock()
         self._journal_size = -1
@@ -93,13 +95,14 @@ class ServiceState:
         self._catch_up_journal()
         key = (run.run_id, now.astimezone(UTC).date(), self.journal.version)
         prepared = self._prepared
-        if prepared is None or prepared.day_key != key:
+        if prepared is None or prepared[0].day_key != key:
             with self._prepare_lock:
                 prepared = self._prepared
-                if prepared is None or prepared.day_key != key:
-                    prepared = prepare(run, self.journal.registry_entries(), now=now, journal_version=key[2])
+                if prepared is None or prepared[0].day_key != key:
+                    made = prepare(run, self.journal.registry_entries(), now=now, journal_version=key[2])
+                    prepared = (made, build_index(made))
                     self._prepared = prepared
-        return Answerable(prepared, run, None)
+        return Answerable(prepared[0], run, None, prepared[1])
 
     @property
     def run(self) -> ServedRun | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from pipelines.serving.app import MAX_CHECK, create_app
+from pipelines.serving.app import MAX_CHECK, MAX_FAST_BATCH, create_app
 from tests.handmade import RUN_AS_OF
 from tests.pipelines.serving.served import ENV_KEY_VARIABLE, auth, fresh_copy, published_handmade
 
@@ -58,6 +58,17 @@ def test_a_batch_answers_in_order_and_a_repeat_as_the_number_itself(data_dir: Pa
         ("2015550123", "clean"), ("212-555-0142", "suppressed"), ("+1 201 555 0123", "clean")
     ]  # fmt: skip
     assert results[1]["reason"] == "crm_do_not_call,litigators"
+
+
+def test_small_and_large_batches_answer_alike(data_dir: Path) -> None:
+    numbers = ["2015550123", "212-555-0142", "201-555-0199", "020 7946 0018", "garbage", "+1 800 555 0100"]
+    large = numbers * (MAX_FAST_BATCH // len(numbers) + 1)
+    with client(data_dir) as api:
+        by_lookups = api.post(
+            "/v1/numbers:check", json={"numbers": numbers, "campaign": "spring"}, headers=auth("check")
+        )
+        by_engine = api.post("/v1/numbers:check", json={"numbers": large, "campaign": "spring"}, headers=auth("check"))
+    assert by_engine.json()["results"][: len(numbers)] == by_lookups.json()["results"]
 
 
 @pytest.mark.parametrize(
