@@ -63,7 +63,13 @@ def serve(arguments: argparse.Namespace) -> int:
     """Serve checks, normalisation, opt-outs and lists over HTTP (see `pipelines.serving`)."""
     from pipelines.serving.server import serve as run_server
 
-    return run_server(Path(arguments.data_dir), host=arguments.host, port=arguments.port, log_level=arguments.log_level)
+    return run_server(
+        Path(arguments.data_dir),
+        host=arguments.host,
+        port=arguments.port,
+        workers=arguments.workers,
+        log_level=arguments.log_level,
+    )
 
 
 def hash_key(arguments: argparse.Namespace) -> int:
@@ -117,6 +123,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve_parser.add_argument("--host", help="default: serve.host in scrubline.yaml, else 127.0.0.1")
     serve_parser.add_argument("--port", type=int, help="default: serve.port in scrubline.yaml, else 8787")
+    serve_parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes (default 1; one per core to use them all)"
+    )
     serve_parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve_parser.set_defaults(handler=serve)
     hash_parser = commands.add_parser("hash-key", help="print the SHA-256 of an API key given on standard input")

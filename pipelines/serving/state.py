@@ -104,6 +104,11 @@ class ServiceState:
                     self._prepared = prepared
         return Answerable(prepared[0], run, None, prepared[1])
 
+    @staticmethod
+    def settings_of(data_dir: Path) -> ServeSettings:
+        """The `serve:` settings of a data directory (no keys when its configuration cannot be read)."""
+        return _settings(data_dir)
+
     @property
     def run(self) -> ServedRun | None:
         return self._run
