@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 
 from pipelines.config import Registry, ScrublineConfig, load_config, matching_files
 from pipelines.errors import ScrublineError
@@ -211,12 +212,27 @@ def _mapped_numbers(data_dir: Path, snapshot: str, sha256: str) -> np.ndarray:
         parquet = data_dir / snapshot
         if not parquet.is_file() or file_sha256(parquet) != sha256:
             raise UnavailableError(f"snapshot {snapshot} is missing or changed since its run published")
-        numbers = pl.read_parquet(parquet, columns=["e164_int"]).get_column("e164_int").to_numpy()
-        if numbers.size > 1 and not bool(np.all(numbers[1:] >= numbers[:-1])):
-            numbers = np.sort(numbers)
         array.parent.mkdir(parents=True, exist_ok=True)
         partial = array.with_name(f".{array.name}.{os.getpid()}.partial.npy")
-        np.save(partial, numbers.astype(np.int64, copy=False))
+        _write_array(parquet, partial)
         os.replace(partial, array)
-        del numbers
     return np.load(array, mmap_mode="r")
+
+
+def _write_array(parquet: Path, path: Path) -> None:
+    """The snapshot's `e164_int` column as a sorted `.npy` file, written one row group at a time into the mapped
+    file, so memory stays near one row group however large the registry (250 million numbers: 2 GB on disk)."""
+    source = pq.ParquetFile(parquet)
+    numbers = np.lib.format.open_memmap(path, mode="w+", dtype=np.int64, shape=(source.metadata.num_rows,))
+    position, previous, is_sorted = 0, None, True
+    for group in range(source.num_row_groups):
+        chunk = source.read_row_group(group, columns=["e164_int"]).column(0).to_numpy().astype(np.int64, copy=False)
+        if chunk.size:
+            is_sorted &= bool(np.all(chunk[1:] >= chunk[:-1])) and (previous is None or int(chunk[0]) >= previous)
+            previous = int(chunk[-1])
+        numbers[position : position + chunk.size] = chunk
+        position += chunk.size
+    if not is_sorted:
+        numbers.sort()
+    numbers.flush()
+    del numbers
