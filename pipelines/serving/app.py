@@ -153,14 +153,20 @@ def create_app(data_dir: Path, *, now: Clock = utc_now, reload_seconds: float = 
     ) -> JSONResponse:
         """The decision for one number as the dialler sees it."""
         answer, status = _check(state, [value], region=region, campaign=campaign, field="query")
-        (result,) = answer.pop("results")
+        results = answer.pop("results")
+        (result,) = json.loads(results) if isinstance(results, str) else results
         return JSONResponse({**answer, **result}, status_code=status)
 
     @app.post("/v1/numbers:check", tags=["check"], dependencies=[Depends(require("check"))])
-    def check_numbers(request: CheckRequest) -> JSONResponse:
+    def check_numbers(request: CheckRequest) -> Response:
         """The decision for up to 10,000 numbers, in order."""
         answer, status = _check(state, request.numbers, region=request.region, campaign=request.campaign, field="body")
-        return JSONResponse(answer, status_code=status)
+        results = answer.pop("results")
+        if not isinstance(results, str):
+            return JSONResponse({**answer, "results": results}, status_code=status)
+        # The engine path's results are JSON text already (polars writes it): spliced in, not parsed and re-written.
+        body = json.dumps(answer, separators=(",", ":"))[:-1] + ',"results":' + results + "}"
+        return Response(body, status_code=status, media_type="application/json")
 
     @app.post("/v1/numbers:normalize", tags=["normalize"], dependencies=[Depends(require("normalize"))])
     def normalize_numbers(request: NormalizeRequest) -> JSONResponse:
@@ -268,7 +274,7 @@ def _check(
             for value in values
         ]
     else:
-        results = _results(decide(answerable.prepared, values, region=region, campaign=campaign, now=now))
+        results = _results_json(decide(answerable.prepared, values, region=region, campaign=campaign, now=now))
     return {
         "run_id": run.run_id,
         "valid_through": _iso(run.valid_through),
@@ -279,7 +285,8 @@ def _check(
     }, 200
 
 
-def _results(decided: pl.DataFrame) -> list[dict[str, Any]]:
+def _results_json(decided: pl.DataFrame) -> str:
+    """The engine path's decisions as a JSON array, in the shape `_rendered` gives the single-number path's."""
     instants = [name for name, dtype in decided.schema.items() if isinstance(dtype, pl.Datetime)]
     rows = decided.with_columns(pl.col(instants).dt.strftime("%Y-%m-%dT%H:%M:%SZ")).select(
         input="phone_raw", phone_e164="phone_e164", is_valid="phone_valid", phone_type="phone_type",
@@ -288,14 +295,14 @@ def _results(decided: pl.DataFrame) -> list[dict[str, Any]]:
         sources="suppression_sources", exemptions="exemptions", exemption_reason="exemption_reason",
         window_start_utc="window_start_utc", window_end_utc="window_end_utc", not_before_utc="not_before_utc",
     )  # fmt: skip
-    return json.loads(rows.write_json())
+    return rows.write_json()
 
 
 _WINDOW_COLUMNS = ("window_start_utc", "window_end_utc", "not_before_utc")
 
 
 def _rendered(row: dict[str, Any]) -> dict[str, Any]:
-    """A single-number-path decision in the same JSON shape as `_results` gives the engine's."""
+    """A single-number-path decision in the same JSON shape as `_results_json` gives the engine's."""
     return {
         "input": row["phone_raw"], "phone_e164": row["phone_e164"], "is_valid": row["phone_valid"],
         "phone_type": row["phone_type"], "phone_region": row["phone_region"], "phone_reason": row["phone_reason"],
