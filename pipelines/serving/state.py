@@ -79,6 +79,15 @@ class ServiceState:
             log.info("serving run %s (valid through %s)", run.run_id, run.valid_through)
             return True
 
+    def is_prepared(self) -> bool:
+        """Whether `answerable` would answer at once: nothing to load or prepare (or nothing to answer from)."""
+        run, prepared = self._run, self._prepared
+        if run is None:
+            return True
+        self._catch_up_journal()
+        key = (run.run_id, self.now().astimezone(UTC).date(), self.journal.version)
+        return prepared is not None and prepared[0].day_key == key
+
     def answerable(self) -> Answerable:
         """The prepared decisions of the current run for the clock's day, or the reason to fail closed."""
         run, reason = self._run, self._unavailable
