@@ -1,4 +1,4 @@
-"""`scrubline`: run the nightly job in-process, normalise one file, or verify a published certificate.
+"""`scrubline`: run the nightly job in-process, normalise one file, verify a published certificate, or serve.
 
 Each command imports what it needs when it runs: `normalize` and `verify` never import Dagster, so it starts in
 the time polars and phonenumbers take to import.
@@ -59,6 +59,31 @@ def verify(arguments: argparse.Namespace) -> int:
     return 1 if mismatches else 0
 
 
+def serve(arguments: argparse.Namespace) -> int:
+    """Serve checks, normalisation, opt-outs and lists over HTTP (see `pipelines.serving`)."""
+    from pipelines.serving.server import serve as run_server
+
+    return run_server(
+        Path(arguments.data_dir),
+        host=arguments.host,
+        port=arguments.port,
+        workers=arguments.workers,
+        log_level=arguments.log_level,
+    )
+
+
+def hash_key(arguments: argparse.Namespace) -> int:
+    """Print the SHA-256 of an API key read from standard input, for `serve.keys[].sha256`."""
+    from pipelines.serving.settings import key_digest
+
+    key = sys.stdin.readline().strip()
+    if not key:
+        print("scrubline: give the key on standard input", file=sys.stderr)
+        return 2
+    print(key_digest(key))
+    return 0
+
+
 def _show_progress(done: int, total: int) -> None:
     end = "\n" if done == total else ""
     print(f"\rnormalised {done:,} of {total:,} rows ({done / total:.0%})", end=end, file=sys.stderr, flush=True)
@@ -92,4 +117,17 @@ def _parser() -> argparse.ArgumentParser:
     verify_parser.add_argument("certificate", help="a clean/<campaign>.certificate.json of a published run")
     verify_parser.add_argument("--public-key", help="the PEM public key the runs are signed with")
     verify_parser.set_defaults(handler=verify)
+    serve_parser = commands.add_parser("serve", help="serve live checks, normalisation, opt-outs and lists over HTTP")
+    serve_parser.add_argument(
+        "--data-dir", default=data_dir_from_environment(), help="default: $SCRUBLINE_DATA_DIR or ./data"
+    )
+    serve_parser.add_argument("--host", help="default: serve.host in scrubline.yaml, else 127.0.0.1")
+    serve_parser.add_argument("--port", type=int, help="default: serve.port in scrubline.yaml, else 8787")
+    serve_parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes (default 1; one per core to use them all)"
+    )
+    serve_parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve_parser.set_defaults(handler=serve)
+    hash_parser = commands.add_parser("hash-key", help="print the SHA-256 of an API key given on standard input")
+    hash_parser.set_defaults(handler=hash_key)
     return parser

@@ -6,7 +6,13 @@
 import subprocess
 import sys
 
-BENCHMARKS = ("benchmarks.normalise", "benchmarks.call_analytics", "benchmarks.registry", "benchmarks.nightly")
+BENCHMARKS = (
+    "benchmarks.normalise",
+    "benchmarks.call_analytics",
+    "benchmarks.registry",
+    "benchmarks.nightly",
+    "benchmarks.serve",
+)
 
 for module in BENCHMARKS:
     print(f"== {module}", flush=True)

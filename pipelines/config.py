@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pipelines.calling.rules import CallingTime
 from pipelines.errors import ConfigError
 from pipelines.registries.formats import NATIONAL_FORMATS
+from pipelines.serving.journal_file import JOURNAL_PATH, LIVE_OPT_OUTS, journal_has_entries
+from pipelines.serving.settings import ServeSettings
 
 CONFIG_FILE_NAME = "scrubline.yaml"
 EBR_PURCHASE_MONTHS = 18
@@ -393,6 +395,8 @@ class ScrublineConfig(_Section):
     retention: Retention = Retention()
     dialler_files: DiallerFiles = DiallerFiles()
     registry_archive: RegistryArchive = RegistryArchive()
+    # `scrubline serve`: where it listens and the API keys it accepts (see docs/service.md).
+    serve: ServeSettings = ServeSettings()
 
     _region = field_validator("default_region")(_check_region)
 
@@ -487,10 +491,33 @@ def load_config(data_dir: Path) -> ScrublineConfig:
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: not valid YAML: {error}") from error
     try:
-        return ScrublineConfig.model_validate(raw)
+        config = ScrublineConfig.model_validate(raw)
     except ValidationError as error:
         problems = "; ".join(_describe(problem, raw) for problem in error.errors())
         raise ConfigError(f"{path}: {problems}") from error
+    return with_live_opt_outs(config, data_dir=data_dir)
+
+
+def with_live_opt_outs(config: ScrublineConfig, *, data_dir: Path) -> ScrublineConfig:
+    """`config` plus the opt-outs `scrubline serve` took since (`opt-outs/journal.csv`), as the internal registry
+    `live_opt_outs`, once the journal holds one: dated, scoped to a seller or a campaign (blank: every seller)."""
+    if not journal_has_entries(data_dir):
+        return config
+    if any(registry.name == LIVE_OPT_OUTS for registry in config.registries):
+        raise ConfigError(
+            f"{data_dir / CONFIG_FILE_NAME}: registries[{LIVE_OPT_OUTS}]: the name is reserved for the opt-outs "
+            f"scrubline serve records ({JOURNAL_PATH}); rename this registry"
+        )
+    live = Registry(
+        name=LIVE_OPT_OUTS,
+        format="plain",
+        path=JOURNAL_PATH,
+        phone_column="phone",
+        requested_at_column="requested_at",
+        seller_column="seller",
+        region=config.default_region,
+    )
+    return config.model_copy(update={"registries": [*config.registries, live]})
 
 
 class _DuplicateKey(yaml.YAMLError):

@@ -73,7 +73,7 @@ def with_time_zones(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     )
     representatives = numbers.group_by(keys).agg(pl.col(e164).first())
     lookup = pl.DataFrame(
-        [(*key, _time_zones(number, region=key[2])) for *key, number in representatives.iter_rows()],
+        [(*key, time_zones(number, region=key[2])) for *key, number in representatives.iter_rows()],
         schema={**numbers.select(keys).schema, zones: pl.List(pl.String)},
         orient="row",
     )
@@ -111,7 +111,7 @@ def with_call_limit(frame: pl.DataFrame, column: str, *, rules: Mapping[str, Cal
     jurisdictions = f"{column}_jurisdictions"
     keys = frame.select(pl.col(jurisdictions).unique().drop_nulls()).to_series().to_list()
     limits = pl.DataFrame(
-        [(key, _lowest_limit(key, rules)) for key in keys],
+        [(key, lowest_limit(key, rules)) for key in keys],
         schema={jurisdictions: pl.List(pl.String), "max_calls_per_24h": pl.Int64},
         orient="row",
     )
@@ -155,7 +155,7 @@ def calling_windows(frame: pl.DataFrame, column: str, *, day: date, rules: Mappi
     zones, jurisdictions = f"{column}_time_zones", f"{column}_jurisdictions"
     keys = frame.select(zones, jurisdictions).unique()
     windows = pl.DataFrame(
-        [(*key, *_window_utc(*key, day, rules)) for key in keys.iter_rows()],
+        [(*key, *window_utc(*key, day, rules)) for key in keys.iter_rows()],
         schema={**keys.schema, **WINDOW_SCHEMA},
         orient="row",
     )
@@ -194,7 +194,7 @@ def _daily_windows(
     days = pl.concat(utc_days.with_columns(pl.col("day") + timedelta(days=offset)) for offset in (-1, 0, 1)).unique()
     windows = pl.DataFrame(
         [
-            (key, *_window_utc(number_zones, number_rules, day, rules))
+            (key, *window_utc(number_zones, number_rules, day, rules))
             for number_zones, number_rules, key, day in days.iter_rows()
         ],
         schema={_KEY: pl.String, **WINDOW_SCHEMA},
@@ -213,7 +213,7 @@ def _time_zone_prefix(e164: pl.Expr) -> pl.Expr:
     return prefix
 
 
-def _time_zones(e164: str, *, region: str | None) -> list[str]:
+def time_zones(e164: str, *, region: str | None) -> list[str]:
     """phonenumbers' zones for the number; its country's when phonenumbers knows only its country code's, or none."""
     number = phonenumbers.parse(e164)
     answer = time_zones_for_number(number)
@@ -241,7 +241,7 @@ def _local_hours(jurisdictions: Sequence[str], day: date, rules: Mapping[str, Ca
     return max(window.start for window in windows), min(window.end for window in windows)
 
 
-def _window_utc(
+def window_utc(
     zones: Sequence[str] | None, jurisdictions: Sequence[str] | None, day: date, rules: Mapping[str, CallingRule]
 ) -> tuple[datetime | None, datetime | None]:
     """The UTC interval in which `day`'s legal local hours hold in every zone; (None, None) when there is none."""
@@ -272,6 +272,6 @@ def _named_in(region: str, description: str) -> str | None:
     return match.group(1) if match and match.group(1) in names.values() else None
 
 
-def _lowest_limit(jurisdictions: list[str], rules: Mapping[str, CallingRule]) -> int | None:
+def lowest_limit(jurisdictions: list[str], rules: Mapping[str, CallingRule]) -> int | None:
     limits = [rules[name].max_calls_per_24h for name in jurisdictions if rules[name].max_calls_per_24h is not None]
     return min(limits, default=None)

@@ -45,21 +45,21 @@ _RESULT_SCHEMA = {
     "reason": pl.String,
     "extension": pl.String,
 }
-_EXCEL_SCIENTIFIC = r"^[0-9](?:\.[0-9]+)?[eE]\+[0-9]+$"
+EXCEL_SCIENTIFIC = r"^[0-9](?:\.[0-9]+)?[eE]\+[0-9]+$"
 # A whole value that is a float with nothing after the point but zeros: a number a spreadsheet stored as a float.
-_WHOLE_FLOAT = r"^[+\-]?[0-9]+\.0+$"
+WHOLE_FLOAT = r"^[+\-]?[0-9]+\.0+$"
 # A plain number, then optionally an extension phonenumbers reads the same way (1-9 digits after
 # `x` or `ext`, or RFC 3966's `;ext=`), ending in a digit so no other extension rule can apply.
 _PLAIN_NUMBER = (
     r"^(?P<number>\+?[0-9 ().\-/]*[0-9])(?:(?:;ext=|[ \t,]*(?i:ext|x)[:.]?[ \t,\-]*)(?P<extension>[0-9]{1,9}))?$"
 )
 # Whitespace, quotes and Excel's leading apostrophe, in any mix, around a value.
-_SURROUNDING = " \t\r\n\u00a0\"'"
+SURROUNDING = " \t\r\n\u00a0\"'"
 # The common plain number: punctuated digits and nothing else, so the number is the whole value.
 _PUNCTUATED_DIGITS = r"^\+?[0-9 ().\-/]*[0-9]$"
 # The characters besides digits that a plain number may hold: removed in one pass, not by a regex.
 _PLAIN_PUNCTUATION = {character: "" for character in " ().-/+"}
-_NANPA_REGIONS = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
+NANPA_REGIONS = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
 _SUPPORTED_REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 _LONGEST_PLAIN_VALUE = 64
 _RFC3966_PREFIX = "tel:"
@@ -101,9 +101,9 @@ def e164_as_int(phone_e164: pl.Expr) -> pl.Expr:
 
 def cleaned_phone(raw: pl.Expr, region: pl.Expr) -> pl.Expr:
     """The raw value after the pre-cleaning rules; null when nothing is left."""
-    stripped = raw.str.strip_chars(_SURROUNDING)
-    cleaned = pl.when(stripped.str.contains(_WHOLE_FLOAT)).then(stripped.str.replace(r"\.0+$", "")).otherwise(stripped)
-    european = region.is_in(_NANPA_REGIONS) & cleaned.str.starts_with("00")
+    stripped = raw.str.strip_chars(SURROUNDING)
+    cleaned = pl.when(stripped.str.contains(WHOLE_FLOAT)).then(stripped.str.replace(r"\.0+$", "")).otherwise(stripped)
+    european = region.is_in(NANPA_REGIONS) & cleaned.str.starts_with("00")
     international = pl.when(european).then(pl.concat_str(pl.lit("+"), cleaned.str.slice(2))).otherwise(cleaned)
     return pl.when(cleaned.str.len_bytes() > 0).then(international)
 
@@ -214,7 +214,7 @@ def _unparsable_reason(cleaned: pl.Expr) -> pl.Expr:
     return (
         pl.when(cleaned.is_null())
         .then(pl.lit("empty"))
-        .when(cleaned.str.contains(_EXCEL_SCIENTIFIC))
+        .when(cleaned.str.contains(EXCEL_SCIENTIFIC))
         .then(pl.lit("excel_mangled"))
     )
 

@@ -7,7 +7,7 @@ import re
 import phonenumbers
 import polars as pl
 
-_COUNTRY_CODES = {str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE}
+CALLING_CODES = {str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE}
 # A written number: digits with the separators people write between them; seven digits or more is masked.
 _WRITTEN_NUMBER = re.compile(r"\+?\(?\d[\d ().-]*\d")
 _MASKED_DIGITS = 7
@@ -33,7 +33,7 @@ def country_code_length(digits: pl.Expr) -> pl.Expr:
     """
     code_length = pl.lit(None, pl.Int64)
     for length in (3, 2, 1):
-        codes = sorted(code for code in _COUNTRY_CODES if len(code) == length)
+        codes = sorted(code for code in CALLING_CODES if len(code) == length)
         code_length = pl.when(digits.str.slice(0, length).is_in(codes)).then(length).otherwise(code_length)
     return code_length
 

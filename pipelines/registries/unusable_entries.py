@@ -88,7 +88,7 @@ def unusable_crm_flags(crm: pl.DataFrame, *, source: CrmSource, name: str) -> pl
 def digit_matches(unusable: pl.DataFrame, known_numbers: pl.DataFrame, scopes: pl.DataFrame) -> pl.DataFrame:
     """The known numbers each unusable entry covers by the digit rule, within its registry's jurisdiction, as
     suppression rows; CRM flags, in no registry, cover everywhere."""
-    readings = unusable.with_columns(_digits=_entry_readings(pl.col("phone_raw"))).explode("_digits")
+    readings = unusable.with_columns(_digits=entry_readings(pl.col("phone_raw"))).explode("_digits")
     numbers = known_numbers.select(
         "phone_e164", "phone_region", _digits=_number_readings(pl.col("phone_e164"))
     ).explode("_digits")
@@ -112,7 +112,7 @@ def digit_matches(unusable: pl.DataFrame, known_numbers: pl.DataFrame, scopes: p
     )
 
 
-def _entry_readings(raw: pl.Expr) -> pl.Expr:
+def entry_readings(raw: pl.Expr) -> pl.Expr:
     """The digit rule's readings of a written entry: its digits (and its look-alike letters as digits), as
     written and without any region's international or national prefix."""
     written = [
