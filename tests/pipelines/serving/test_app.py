@@ -10,19 +10,9 @@ from fastapi.testclient import TestClient
 
 from pipelines.serving.app import MAX_CHECK, MAX_FAST_BATCH, create_app
 from tests.handmade import RUN_AS_OF
-from tests.pipelines.serving.served import ENV_KEY_VARIABLE, auth, fresh_copy, published_handmade
+from tests.pipelines.serving.served import ENV_KEY_VARIABLE, auth
 
 VALID_THROUGH = RUN_AS_OF.replace(hour=0) + timedelta(days=11)  # the run's date + max_list_age_days, next midnight
-
-
-@pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return published_handmade(tmp_path_factory.mktemp("app"))
-
-
-@pytest.fixture
-def data_dir(published: Path, tmp_path: Path) -> Path:
-    return fresh_copy(published, tmp_path)
 
 
 def client(data_dir: Path, *, at=RUN_AS_OF) -> TestClient:

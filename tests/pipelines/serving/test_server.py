@@ -12,21 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
-import pytest
 
 from tests.assets.test_nightly_scrub import run_nightly
-from tests.pipelines.serving.served import auth, fresh_copy, published_handmade
+from tests.pipelines.serving.served import auth
 from tests.pipelines.serving.server_process import free_port, start
-
-
-@pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return published_handmade(tmp_path_factory.mktemp("server"))
-
-
-@pytest.fixture
-def data_dir(published: Path, tmp_path: Path) -> Path:
-    return fresh_copy(published, tmp_path)
 
 
 def call(port: int, method: str, path: str, body: dict | None = None, key: str = "all") -> tuple[int, dict]:
