@@ -8,7 +8,7 @@ import pipelines.analytics.dialled_numbers
 import pipelines.analytics.numbers
 import pipelines.calling.deferral
 from assets.metadata import frame_metadata, rate
-from assets.resources import ScrublineData
+from assets.resources import ScrublineData, reads_columns
 from assets.run_clock import run_started
 from pipelines.analytics.cli_health import HEALTH_STATUSES
 from pipelines.analytics.dialled_numbers import SUPPRESSION_STATUSES
@@ -20,7 +20,7 @@ from pipelines.suppression.suppression_list import binding_suppressions
 WORST_CLIS = 5
 
 
-@dg.asset(kinds={"duckdb", "polars"})
+@dg.asset(kinds={"duckdb", "polars"}, op_tags=reads_columns(scrubbed_leads=["campaign", "phone_e164", "phone_valid"]))
 def number_analytics(
     scrubline: ScrublineData,
     normalised_crm_contacts: pl.DataFrame,
@@ -164,7 +164,13 @@ def call_limit_breaches(scrubline: ScrublineData, normalised_call_records: pl.Da
     )
 
 
-@dg.asset(kinds={"polars"})
+@dg.asset(
+    kinds={"polars"},
+    op_tags=reads_columns(
+        scrubbed_leads=["campaign", "lead_id", "outcome", "phone_e164", "phone_valid", "phone_type", "phone_region"],
+        normalised_call_records=["dialled_e164", "started_at", "is_attempt"],
+    ),
+)
 def calling_windows(
     context: dg.AssetExecutionContext,
     scrubline: ScrublineData,

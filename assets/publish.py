@@ -8,7 +8,7 @@ import polars as pl
 
 from assets.ingest import ages_on
 from assets.metadata import rate, table_metadata
-from assets.resources import ScrublineData
+from assets.resources import ScrublineData, reads_columns
 from assets.run_clock import clock_source, run_created, run_started
 from pipelines.publishing.expiry import (
     expired_marker,
@@ -51,6 +51,8 @@ _ANALYST_WORK = "work in your own database that ATTACHes the warehouse read-only
             ),
         ),
     ],
+    # Of the dialler's records, publishing counts rows per campaign and no more.
+    op_tags=reads_columns(dialler_leads=["campaign"]),
 )
 def publish(
     context: dg.AssetExecutionContext,

@@ -1,5 +1,6 @@
 """Resources: the data directory, and the IO manager that keeps each run's frames as Parquet in its own folder."""
 
+from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from pipelines.parquet_files import write_parquet
 from pipelines.publishing.publish import clear_unfinished_publishing
 
 PUBLISHED = "published"
+# Op tag prefix: `<prefix>.<asset key>` names the columns a step reads of that upstream frame (`reads_columns`).
+COLUMNS_TAG = "scrubline/columns"
 WAREHOUSE = "warehouse.duckdb"
 
 
@@ -95,11 +98,24 @@ class RunWorkspace(dg.ConfigurableIOManager):
         context.add_output_metadata(table_metadata(obj))
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
+        """The frame, or only the columns its step's tags name (`reads_columns`)."""
+        columns = context.op_def.tags.get(f"{COLUMNS_TAG}.{context.asset_key.to_user_string()}")
         # A re-execution from failure reads the steps it does not repeat from the run that made them.
-        return pl.read_parquet(self._path(context.upstream_output.run_id, context.asset_key))
+        return pl.read_parquet(
+            self._path(context.upstream_output.run_id, context.asset_key),
+            columns=columns.split(",") if columns else None,
+        )
 
     def _path(self, run_id: str, key: dg.AssetKey) -> Path:
         return work_dir(Path(self.data_dir).resolve(), run_id) / f"{'/'.join(key.path)}.parquet"
+
+
+def reads_columns(**columns_by_input: Sequence[str]) -> dict[str, str]:
+    """Op tags that make `RunWorkspace` read only these columns of each named upstream frame's Parquet.
+
+    A tag rather than `dg.AssetIn(metadata=...)`: Dagster refuses input metadata on an asset that is also a
+    dependency of the step's specs, as a check's own asset and `publish`'s frames are."""
+    return {f"{COLUMNS_TAG}.{name}": ",".join(columns) for name, columns in columns_by_input.items()}
 
 
 def _log_wait(context: dg.InitResourceContext, busy: str) -> None:

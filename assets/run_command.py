@@ -47,11 +47,8 @@ def run(arguments: argparse.Namespace) -> int:
     run_id = str(uuid.uuid4())
     try:
         with hold_data_dir(data_dir, run_id=run_id, wait=arguments.wait, on_wait=_say_waiting):
-            result = job.execute_in_process(
-                run_config={"loggers": logger_config},
-                instance=instance,
-                raise_on_error=False,
-                run_id=run_id,
+            result = execute_without_capture(
+                job, run_config={"loggers": logger_config}, instance=instance, run_id=run_id
             )
     except DataDirectoryBusyError as busy:
         print(f"scrubline: {busy}", file=sys.stderr)
@@ -62,6 +59,31 @@ def run(arguments: argparse.Namespace) -> int:
         return 1
     _print_summary(data_dir, run_id=result.run_id)
     return 0
+
+
+def execute_without_capture(
+    job: dg.JobDefinition, *, run_config: Mapping[str, object], instance: dg.DagsterInstance, run_id: str
+) -> dg.ExecuteInProcessResult:
+    """`job.execute_in_process(..., raise_on_error=False)` without its output capture.
+
+    `execute_in_process` keeps every step's returned value in memory until the run ends, for
+    `result.output_for_node`; the nightly job's frames live in the IO manager's Parquet, so holding them
+    all as well made the process grow step by step to its peak in `publish` (4.4 GB at 1M leads).
+    """
+    from dagster._core.definitions.job_base import InMemoryJob
+    from dagster._core.execution.execute_in_process import core_execute_in_process, merge_run_tags
+
+    return core_execute_in_process(
+        job=InMemoryJob(job_def=job.as_ephemeral_job(resource_defs={}, input_values={})),
+        run_config=run_config,
+        instance=instance,
+        output_capturing_enabled=False,
+        raise_on_error=False,
+        run_tags=merge_run_tags(
+            job_def=job, partition_key=None, tags=None, asset_selection=None, instance=instance, run_config=run_config
+        ),
+        run_id=run_id,
+    )
 
 
 def _say_waiting(busy: str) -> None:

@@ -6,7 +6,7 @@ import polars as pl
 import pipelines.suppression.relationships
 from assets.checks import expectation_result
 from assets.metadata import frame_metadata, rate
-from assets.resources import ScrublineData
+from assets.resources import ScrublineData, reads_columns
 from assets.run_clock import run_started
 from pipelines.calling.deferral import DEFERRED_REASONS, TIMING_COLUMNS, defer_uncallable, number_windows
 from pipelines.config import ScrublineConfig
@@ -207,6 +207,14 @@ def scrubbed_leads(
     )
 
 
+# What `invariants.clean_rows_flagged` reads: the scrubbed leads' keys, seller, number and outcome; the suppression
+# list's number, seller scope and exemption.
+_READS_FLAGGED = reads_columns(
+    scrubbed_leads=["campaign", "seller", "lead_id", "phone_e164", "outcome"],
+    suppression_list=["phone_e164", "seller_scope", "exemption"],
+)
+
+
 @dg.asset_check(asset=scrubbed_leads, blocking=True)
 def scrubbed_leads_expectations(scrubbed_leads: pl.DataFrame) -> dg.AssetCheckResult:
     """One row per source record, a known outcome, a reason for every outcome but clean, a known deferral reason."""
@@ -215,21 +223,33 @@ def scrubbed_leads_expectations(scrubbed_leads: pl.DataFrame) -> dg.AssetCheckRe
 
 
 @dg.asset_check(
-    asset=scrubbed_leads, blocking=True, additional_ins={"suppression_list": dg.AssetIn("suppression_list")}
+    asset=scrubbed_leads,
+    blocking=True,
+    additional_ins={"suppression_list": dg.AssetIn("suppression_list")},
+    op_tags=_READS_FLAGGED,
 )
 def clean_call_lists_expectations(scrubbed_leads: pl.DataFrame, suppression_list: pl.DataFrame) -> dg.AssetCheckResult:
     """Clean rows: E.164 shape, ids present, one row per (campaign, number), none on the suppression list."""
     return expectation_result(validate_frame(clean_rows_flagged(scrubbed_leads, suppression_list), "clean_call_lists"))
 
 
-@dg.asset_check(asset=scrubbed_leads, blocking=True)
+@dg.asset_check(
+    asset=scrubbed_leads,
+    blocking=True,
+    op_tags=reads_columns(scrubbed_leads=["campaign", "lead_id", "outcome", *TIMING_COLUMNS]),
+)
 def clean_rows_have_windows(scrubbed_leads: pl.DataFrame) -> dg.AssetCheckResult:
     """Clean rows: each with the list day's calling window, ending after it starts and after `not_before_utc`."""
     clean = scrubbed_leads.filter(pl.col("outcome") == "clean").select("campaign", "lead_id", *TIMING_COLUMNS)
     return expectation_result(validate_frame(clean, "clean_call_windows"))
 
 
-@dg.asset_check(asset=scrubbed_leads, blocking=True, additional_ins={"dialler_leads": dg.AssetIn("dialler_leads")})
+@dg.asset_check(
+    asset=scrubbed_leads,
+    blocking=True,
+    additional_ins={"dialler_leads": dg.AssetIn("dialler_leads")},
+    op_tags=reads_columns(scrubbed_leads=["campaign", "outcome"], dialler_leads=["campaign"]),
+)
 def rows_reconcile(scrubbed_leads: pl.DataFrame, dialler_leads: pl.DataFrame) -> dg.AssetCheckResult:
     """Per campaign, records read = clean + suppressed + invalid + quarantined + deferred."""
     counts = reconciliation(dialler_leads, scrubbed_leads)
@@ -242,7 +262,10 @@ def rows_reconcile(scrubbed_leads: pl.DataFrame, dialler_leads: pl.DataFrame) ->
 
 
 @dg.asset_check(
-    asset=scrubbed_leads, blocking=True, additional_ins={"suppression_list": dg.AssetIn("suppression_list")}
+    asset=scrubbed_leads,
+    blocking=True,
+    additional_ins={"suppression_list": dg.AssetIn("suppression_list")},
+    op_tags=_READS_FLAGGED,
 )
 def no_clean_number_is_suppressed(scrubbed_leads: pl.DataFrame, suppression_list: pl.DataFrame) -> dg.AssetCheckResult:
     """The invariant Scrubline exists for, checked in DuckDB: no clean number is on the suppression list."""

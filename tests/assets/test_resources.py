@@ -2,10 +2,12 @@
 
 from pathlib import Path
 
+import dagster as dg
 import polars as pl
 import pytest
 
 import assets.ingest
+from assets.resources import RunWorkspace, reads_columns
 from tests.assets.test_nightly_scrub import run_nightly
 from tests.handmade import SCRUBLINE_YAML, write_data_dir
 
@@ -29,3 +31,30 @@ def test_a_configuration_edited_mid_run_does_not_reach_the_run(tmp_path: Path, m
     suppressed = pl.read_parquet(data_dir / "published" / "latest" / "suppressed" / "spring.parquet")
     sources = suppressed.filter(pl.col("lead_id") == "L3").get_column("suppression_sources").item()
     assert [source["source_name"] for source in sources] == ["internal_optouts"]
+
+
+def test_a_step_reads_only_the_columns_its_tags_name_and_other_steps_the_whole_frame(tmp_path: Path) -> None:
+    seen: dict[str, list[str]] = {}
+
+    @dg.asset
+    def leads() -> pl.DataFrame:
+        return pl.DataFrame({"campaign": ["spring"], "lead_id": ["1"], "raw_record": ["1,555"]})
+
+    @dg.asset(op_tags=reads_columns(leads=["campaign"]))
+    def campaigns(leads: pl.DataFrame) -> pl.DataFrame:
+        seen["campaigns"] = leads.columns
+        return leads
+
+    @dg.asset
+    def whole(leads: pl.DataFrame) -> pl.DataFrame:
+        seen["whole"] = leads.columns
+        return leads
+
+    result = dg.materialize(
+        [leads, campaigns, whole],
+        resources={"io_manager": RunWorkspace(data_dir=str(tmp_path))},
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+
+    assert result.success
+    assert seen == {"campaigns": ["campaign"], "whole": ["campaign", "lead_id", "raw_record"]}
