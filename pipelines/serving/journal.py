@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 import polars as pl
 
+from pipelines.errors import InputFileError
 from pipelines.registries.entries import REGISTRY_ENTRY_SCHEMA
 from pipelines.serving.journal_file import JOURNAL_PATH, LIVE_OPT_OUTS
 
@@ -137,19 +138,32 @@ class OptOutJournal:
         if self._read_to == 0:
             rows = rows[1:]
         for row in rows:
-            entry = OptOut(
-                phone_e164=row[0],
-                requested_at=datetime.fromisoformat(row[1]),
-                seller=row[2] or None,
-                source=row[3],
-                client_key=row[4],
-                recorded_at=datetime.fromisoformat(row[5]),
-                source_row=len(self._entries) + 1,
-            )
+            entry = self._entry(row, source_row=len(self._entries) + 1)
             self._entries.append(entry)
             self._by_key.setdefault(entry.client_key, entry)
         self._read_to += len(complete)
         self.version += 1
+
+    def _entry(self, row: list[str], *, source_row: int) -> OptOut:
+        """One journal line as an opt-out; a line the service did not write (edited by hand) is an error naming it:
+        the service must not answer while it cannot know every opt-out."""
+        try:
+            phone, requested_at, seller, source, client_key, recorded_at = row
+            return OptOut(
+                phone_e164=phone,
+                requested_at=datetime.fromisoformat(requested_at),
+                seller=seller or None,
+                source=source,
+                client_key=client_key,
+                recorded_at=datetime.fromisoformat(recorded_at),
+                source_row=source_row,
+            )
+        except ValueError as error:
+            raise InputFileError(
+                f"{self.relative_path} row {source_row} (line {source_row + 1}) cannot be read ({error}): the "
+                f"journal holds {', '.join(JOURNAL_COLUMNS)}, as the service writes them; restore the line from "
+                "a backup or correct it, and leave the journal to the service"
+            ) from None
 
 
 class _Flocked:
