@@ -11,3 +11,5 @@ NIGHTLY_SCRUB_JOB = "nightly_scrub"
 DEFAULT_SCHEDULE = "0 2 * * *"
 WITHDRAW_EXPIRED_LISTS_JOB = "withdraw_expired_lists"
 HOURLY = "0 * * * *"
+# The concurrency pool of the stored registries' ingest: one at a time (docs/kubernetes.md).
+REGISTRY_INGEST_POOL = "registry_ingest"

@@ -4,6 +4,7 @@ import dagster as dg
 
 from assets import analytics, ingest, normalise, publish, suppress
 from assets.constants import ANALYTICS, INGEST, NORMALISE, PUBLISH, SUPPRESS
+from assets.executors import executor_from_environment
 from assets.jobs import nightly_scrub, withdraw_expired_lists
 from assets.resources import RunWorkspace, ScrublineData
 from assets.schedules import nightly_scrub_schedule, withdraw_expired_lists_schedule
@@ -14,8 +15,8 @@ from pipelines.config import data_dir_from_environment
 _STAGES = {INGEST: ingest, NORMALISE: normalise, SUPPRESS: suppress, ANALYTICS: analytics, PUBLISH: publish}
 
 
-def build_definitions(data_dir: str) -> dg.Definitions:
-    """Definitions reading and writing the data directory `data_dir`."""
+def build_definitions(data_dir: str, executor: dg.ExecutorDefinition = dg.in_process_executor) -> dg.Definitions:
+    """Definitions reading and writing the data directory `data_dir`, their jobs run by `executor`."""
     return dg.Definitions(
         assets=[
             asset
@@ -26,6 +27,7 @@ def build_definitions(data_dir: str) -> dg.Definitions:
         jobs=[nightly_scrub, withdraw_expired_lists],
         schedules=[nightly_scrub_schedule, withdraw_expired_lists_schedule],
         sensors=[inbox_sensor],
+        executor=executor,
         resources={
             "scrubline": ScrublineData(data_dir=data_dir),
             "io_manager": RunWorkspace(data_dir=data_dir),
@@ -33,4 +35,4 @@ def build_definitions(data_dir: str) -> dg.Definitions:
     )
 
 
-defs = build_definitions(data_dir_from_environment())
+defs = build_definitions(data_dir_from_environment(), executor_from_environment())

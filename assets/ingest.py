@@ -6,6 +6,7 @@ import dagster as dg
 import polars as pl
 
 import pipelines.registries.store
+from assets.constants import REGISTRY_INGEST_POOL
 from assets.metadata import PREVIEW_ROWS, frame_metadata, rate
 from assets.resources import ScrublineData
 from assets.run_clock import run_started
@@ -87,7 +88,8 @@ def registry_entries(context: dg.AssetExecutionContext, scrubline: ScrublineData
 
 
 # After registry_entries, so a stale registry (its blocking freshness check) stops the run before a long ingest.
-@dg.asset(kinds={"polars", "parquet"}, deps=["registry_entries"])
+# In a pool: where runs execute side by side (a cluster), one stores a new download while the others wait for it.
+@dg.asset(kinds={"polars", "parquet"}, deps=["registry_entries"], pool=REGISTRY_INGEST_POOL)
 def registry_snapshots(scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
     """One row per stored (US national) registry: its sorted E.164-integer snapshot, made only for new downloads."""
     snapshots = pipelines.registries.store.registry_snapshots(scrubline.config.registries, data_dir=scrubline.root)

@@ -1,8 +1,7 @@
-"""The nightly scrub job: every stage's asset group, checks included, in one process.
+"""The jobs: the nightly scrub (every stage's asset group, checks included) and the hourly list withdrawal.
 
-In-process because the steps are short and pass frames through files: on a small machine a process
-per step (Dagster's default) costs far more than the work, and one process holds the data
-directory's lock for the whole run. See docs/operations.md to change it on a bigger machine.
+They run on the code location's executor (`assets/executors.py`): in-process unless the location runs on
+Kubernetes.
 """
 
 import dagster as dg
@@ -13,12 +12,10 @@ nightly_scrub = dg.define_asset_job(
     NIGHTLY_SCRUB_JOB,
     selection=dg.AssetSelection.groups(*STAGES),
     description="Ingest, normalise, suppress, analyse and publish the data directory's inbox.",
-    executor_def=dg.in_process_executor,
 )
 
 withdraw_expired_lists = dg.define_asset_job(
     WITHDRAW_EXPIRED_LISTS_JOB,
     selection=dg.AssetSelection.assets("list_expiry"),
     description="Withdraw the latest published list once it is past its valid_through.",
-    executor_def=dg.in_process_executor,
 )

@@ -35,7 +35,8 @@ _ANALYST_WORK = "work in your own database that ATTACHes the warehouse read-only
         dg.AssetSpec(
             "published_run",
             kinds={"parquet"},
-            deps=_PUBLISHED_FRAMES,
+            # After list_expiry too, so no executor runs the two side by side: both move `latest`.
+            deps=[*_PUBLISHED_FRAMES, "list_expiry"],
             description=(
                 "The run's folder under `published/`: clean lists and their certificates, suppressed, invalid, "
                 "outcomes; `latest` and the run date point at it once everything, warehouse included, is built."

@@ -70,8 +70,9 @@ class RunWorkspace(dg.ConfigurableIOManager):
 
     Every step needs the IO manager, so every run of the job, however it was started, takes the lock when
     it starts (waiting for a run that holds it) and then clears what dead runs left half-published. With the
-    in-process executor the lock is held once for the whole run; a multiprocess executor would take it step
-    by step, which is why the job pins the in-process executor (see docs/operations.md).
+    in-process executor the lock is held once for the whole run; another executor takes it step by step (steps
+    of one run share it), which is why one machine runs in-process and a cluster queues one run at a time
+    (docs/operations.md, docs/kubernetes.md).
     """
 
     data_dir: str
