@@ -13,6 +13,7 @@ from pipelines.registries.entries import normalise_registries
 from pipelines.registries.unusable_entries import (
     cut_download_problems,
     cut_downloads,
+    stored_unusable_shares,
     unusable_share_problems,
     unusable_shares,
 )
@@ -100,13 +101,23 @@ def no_registry_is_missing(scrubline: ScrublineData) -> dg.AssetCheckResult:
 
 
 # A registry most of whose entries are no numbers is a broken download, whatever its count (fail closed).
-@dg.asset_check(asset=normalised_registry_entries, blocking=True)
+@dg.asset_check(
+    asset=normalised_registry_entries,
+    blocking=True,
+    additional_ins={"registry_snapshots": dg.AssetIn("registry_snapshots")},
+)
 def registries_are_readable_numbers(
-    scrubline: ScrublineData, normalised_registry_entries: pl.DataFrame
+    scrubline: ScrublineData, normalised_registry_entries: pl.DataFrame, registry_snapshots: pl.DataFrame
 ) -> dg.AssetCheckResult:
-    """No registry holds more than its `max_invalid_share` of entries that are not valid numbers, nor a file cut
-    short (its last line unterminated and no number)."""
-    shares = unusable_shares(normalised_registry_entries, scrubline.config.registries)
+    """No registry holds more than its `max_invalid_share` of entries that are not valid numbers (a stored one:
+    in any of its downloads), nor a file cut short (its last line unterminated and no number)."""
+    registries = scrubline.config.registries
+    shares = pl.concat(
+        [
+            unusable_shares(normalised_registry_entries, registries),
+            stored_unusable_shares(registry_snapshots, registries),
+        ]
+    )
     cut = cut_downloads(normalised_registry_entries)
     problems = cut_download_problems(cut) + unusable_share_problems(shares)
     return dg.AssetCheckResult(

@@ -4,9 +4,10 @@ A snapshot lives under the data directory at `registries/<registry>/<version>-<b
 (one column `e164_int`, unique and ascending, delta-encoded then zstd: `+12015550123` is
 12015550123; E.164 has at most 15 digits and never a leading 0, so `"+" + str(n)` gives the number
 back). Beside it, a `.json`
-record says how it was made: files with their SHA-256, count, jurisdiction and the Parquet's own
-SHA-256. The record is written last, so a snapshot without one is incomplete and is made again; a
-snapshot whose Parquet no longer has the recorded SHA-256 is made again too.
+record says how it was made: files with their SHA-256, count, jurisdiction, the Parquet's own
+SHA-256, and what each download in it read (its distinct numbers, and the unusable ones left out).
+The record is written last, so a snapshot without one is incomplete and is made again; a snapshot
+whose Parquet no longer has the recorded SHA-256 is made again too.
 
 A full list's version is `version_of` its files' checksums; each change list applied, in the order
 of the ISO date in its name, makes `changed_version(parent, its checksum)`. A version names exactly
@@ -39,13 +40,13 @@ from pipelines.duck import query_frames
 from pipelines.errors import ConfigError, RegistryError
 from pipelines.inputs.records import file_sha256, lineage_path
 from pipelines.phones.e164 import e164_as_int
-from pipelines.registries.us_ingest import apply_us_changes, ingest_us_download
+from pipelines.registries.us_ingest import Ingested, apply_us_changes, ingest_us_download
 from pipelines.registries.versions import changed_version, version_of
 
 REGISTRIES_DIR = "registries"
 SNAPSHOT_SUFFIX = ".parquet"
 # Bump when the way a snapshot is made changes, so no snapshot made the old way is reused.
-SNAPSHOT_FORMAT = 2
+SNAPSHOT_FORMAT = 3
 _CHANGE_DATE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 RECORD_SUFFIX = ".json"
 SNAPSHOTS_SCHEMA = {
@@ -56,6 +57,7 @@ SNAPSHOTS_SCHEMA = {
     "snapshot": pl.String,
     "snapshot_sha256": pl.String,
     "downloaded_on": pl.Date,
+    "readings": pl.List(pl.Struct({"change_list": pl.String, "count_read": pl.Int64, "count_unusable": pl.Int64})),
 }
 LISTED_SCHEMA = {
     "phone_e164": pl.String,
@@ -87,6 +89,16 @@ class RecordedFile(BaseModel):
     sha256: str
 
 
+class DownloadReading(BaseModel):
+    """What the ingest read of one download: the full list (`change_list` None) or a change list's additions."""
+
+    model_config = ConfigDict(frozen=True)
+
+    change_list: str | None
+    count_read: int
+    count_unusable: int
+
+
 class SnapshotRecord(BaseModel):
     """How a snapshot was made, kept beside it as `<version>-<build>.json`: written last, read back to reuse it."""
 
@@ -99,6 +111,9 @@ class SnapshotRecord(BaseModel):
     jurisdiction: list[str]
     snapshot: str
     snapshot_sha256: str
+    # The full list's, then each change list's, in the order applied: a snapshot made from one change list
+    # still answers for every download it holds.
+    readings: list[DownloadReading]
 
 
 def registry_snapshots(registries: Sequence[Registry], *, data_dir: Path) -> pl.DataFrame:
@@ -134,14 +149,22 @@ def stored_registry(registry: Registry, *, data_dir: Path) -> SnapshotRecord:
         for version, files, change in chain[index + 1 :]:
             path = place(version=version)
             if change is None:
-                count = ingest_us_download(full, snapshot=path, regions=regions)
+                ingested = ingest_us_download(full, snapshot=path, regions=regions)
+                readings = [_reading(ingested, change_list=None)]
             else:
-                count = apply_us_changes(data_dir / record.snapshot, change, snapshot=path, regions=regions)
+                ingested = apply_us_changes(data_dir / record.snapshot, change, snapshot=path, regions=regions)
+                readings = [*record.readings, _reading(ingested, change_list=files[-1].file)]
             record = _recorded(path, data_dir=data_dir, registry=registry.name, version=version, files=files,
-                               regions=regions, count_numbers=count)  # fmt: skip
+                               regions=regions, count_numbers=ingested.count_numbers, readings=readings)  # fmt: skip
     except RegistryError as error:
         raise RegistryError(f"registry '{registry.name}': {error}") from error
     return record
+
+
+def _reading(ingested: Ingested, *, change_list: str | None) -> DownloadReading:
+    return DownloadReading(
+        change_list=change_list, count_read=ingested.count_read, count_unusable=ingested.count_unusable
+    )
 
 
 def _newest_intact(chain: list[_Version], place: Callable[..., Path]) -> tuple[int, SnapshotRecord | None]:
@@ -306,6 +329,7 @@ def _recorded(
     files: list[RecordedFile],
     regions: list[str],
     count_numbers: int,
+    readings: list[DownloadReading],
 ) -> SnapshotRecord:
     """Write a newly made snapshot's record beside it, atomically and last, and return it."""
     record = SnapshotRecord(
@@ -316,6 +340,7 @@ def _recorded(
         jurisdiction=regions,
         snapshot=path.relative_to(data_dir).as_posix(),
         snapshot_sha256=file_sha256(path),
+        readings=readings,
     )
     record_path = path.with_suffix(RECORD_SUFFIX)
     staging = staging_path(record_path)

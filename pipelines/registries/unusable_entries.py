@@ -139,6 +139,30 @@ def _number_readings(phone_e164: pl.Expr) -> pl.Expr:
 
 def unusable_shares(registry_entries: pl.DataFrame, registries: Sequence[Registry]) -> pl.DataFrame:
     """One row per registry read row by row: its entries, the unusable ones, their share and its limit."""
+    counts = registry_entries.group_by("registry").agg(
+        download=pl.lit(None, pl.String),
+        count_entries=pl.len().cast(pl.Int64),
+        count_unusable=_is_unusable_entry().sum().cast(pl.Int64),
+    )
+    return _within_limits(counts, registries)
+
+
+def stored_unusable_shares(snapshots: pl.DataFrame, registries: Sequence[Registry]) -> pl.DataFrame:
+    """One row per download of each stored registry (`registry_snapshots`): its full list, then each change
+    list's additions, with its distinct numbers, the unusable ones its snapshot leaves out, and their share."""
+    readings = snapshots.select("registry", pl.col("readings").explode().struct.unnest())
+    counts = readings.filter(pl.col("count_read").is_not_null()).select(
+        "registry",
+        download=pl.coalesce(pl.lit("change list ") + pl.col("change_list"), pl.lit("full list")),
+        count_entries="count_read",
+        count_unusable="count_unusable",
+    )
+    return _within_limits(counts, registries)
+
+
+def _within_limits(counts: pl.DataFrame, registries: Sequence[Registry]) -> pl.DataFrame:
+    """`counts` with each registry's `max_invalid_share`, the unusable share (0 of nothing read) and whether it is
+    within the limit."""
     limits = pl.DataFrame(
         {
             "registry": [registry.name for registry in registries],
@@ -146,13 +170,12 @@ def unusable_shares(registry_entries: pl.DataFrame, registries: Sequence[Registr
         },
         schema={"registry": pl.String, "max_invalid_share": pl.Float64},
     )
+    share = pl.when(pl.col("count_entries") > 0).then(pl.col("count_unusable") / pl.col("count_entries"))
     return (
-        registry_entries.group_by("registry")
-        .agg(count_entries=pl.len().cast(pl.Int64), count_unusable=_is_unusable_entry().sum().cast(pl.Int64))
-        .join(limits, on="registry")
-        .with_columns(unusable_share=pl.col("count_unusable") / pl.col("count_entries"))
+        counts.join(limits, on="registry")
+        .with_columns(unusable_share=share.otherwise(0.0))
         .with_columns(is_within_limit=pl.col("unusable_share") <= pl.col("max_invalid_share"))
-        .sort("registry")
+        .sort("registry", "download", nulls_last=False)
     )
 
 
@@ -178,11 +201,12 @@ def cut_download_problems(cut: pl.DataFrame) -> list[str]:
 def unusable_share_problems(shares: pl.DataFrame) -> list[str]:
     """One sentence per registry over its limit: a mostly unreadable registry is a broken download."""
     return [
-        f"registry '{name}' has {count_unusable} of {count_entries} entries ({share:.1%}) that are not valid "
-        f"numbers, more than its max_invalid_share {limit:.1%}; the download is likely broken: download it again, "
-        "or correct the entries listed in the suppression_list metadata"
-        for name, count_entries, count_unusable, share, limit in shares.filter(~pl.col("is_within_limit"))
-        .select("registry", "count_entries", "count_unusable", "unusable_share", "max_invalid_share")
+        f"registry '{name}'{f' ({download})' if download else ''} has {count_unusable} of {count_entries} "
+        f"{'entries' if download is None else 'distinct numbers'} ({share:.1%}) that are not valid numbers, more "
+        f"than its max_invalid_share {limit:.1%}; the download is likely broken: download it again"
+        + (", or correct the entries listed in the suppression_list metadata" if download is None else "")
+        for name, download, count_entries, count_unusable, share, limit in shares.filter(~pl.col("is_within_limit"))
+        .select("registry", "download", "count_entries", "count_unusable", "unusable_share", "max_invalid_share")
         .iter_rows()
     ]
 

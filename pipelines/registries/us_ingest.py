@@ -8,6 +8,10 @@ only on its first `decisive_width("1")` digits (7), the engine's own rule, so th
 representative per such prefix present; the rare number starting 0 or 1 goes through it whole and
 is kept only if the engine reads it as +1 and those ten digits.
 
+A number the engine does not keep is left out of the snapshot but counted: the ingest returns how many
+distinct numbers the download held and how many of them were unusable, so a mostly unusable download
+fails the run's `max_invalid_share` check like a registry read row by row.
+
 The snapshot is written one leading digit at a time, each part sorted and de-duplicated, so no sort
 spans the whole list and memory stays near the list's own 8 bytes a line.
 
@@ -25,6 +29,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 import pyarrow as pa
@@ -62,26 +67,37 @@ _LEADING_UNIT = 10 ** (US_NATIONAL_DIGITS - 1)  # national // _LEADING_UNIT is i
 _SNAPSHOT_SCHEMA = pa.schema([("e164_int", pa.int64())])
 
 
-def ingest_us_download(files: Sequence[Path], *, snapshot: Path, regions: Sequence[str]) -> int:
-    """Write the sorted snapshot of a full-list download's valid numbers in `regions`; return how many it holds."""
+class Ingested(NamedTuple):
+    """What one download made: the snapshot's numbers, and the download's own distinct numbers (a change list's
+    additions) with how many of them are unusable, no valid number in the jurisdiction, and left out."""
+
+    count_numbers: int
+    count_read: int
+    count_unusable: int
+
+
+def ingest_us_download(files: Sequence[Path], *, snapshot: Path, regions: Sequence[str]) -> Ingested:
+    """Write the sorted snapshot of a full-list download's valid numbers in `regions`."""
     with _scratch(snapshot) as scratch:
         nationals = read_nationals(flat_texts(files, scratch=scratch))
+        read_per_part: list[int] = []
 
         def part(digit: int) -> pl.Series:
             numbers = _sorted_distinct(nationals.filter(_has_leading_digit(nationals, digit)))
+            read_per_part.append(numbers.len())
             return _E164_OFFSET + valid_nationals(numbers, regions=regions)
 
-        return _write_parts(part, snapshot=snapshot, scratch=scratch)
+        count = _write_parts(part, snapshot=snapshot, scratch=scratch)
+        return Ingested(count, count_read=sum(read_per_part), count_unusable=sum(read_per_part) - count)
 
 
-def apply_us_changes(parent: Path, changes: Path, *, snapshot: Path, regions: Sequence[str]) -> int:
-    """Write the snapshot `parent` becomes under a change list; return how many numbers it holds."""
+def apply_us_changes(parent: Path, changes: Path, *, snapshot: Path, regions: Sequence[str]) -> Ingested:
+    """Write the snapshot `parent` becomes under a change list; what was read is its additions."""
     with _scratch(snapshot) as scratch:
         records = change_records(flat_texts([changes], scratch=scratch))
         deleted = records.filter(pl.col("change") == "D").get_column("national").implode()
-        added = valid_nationals(
-            _sorted_distinct(records.filter(pl.col("change") == "A").get_column("national")), regions=regions
-        )
+        additions = _sorted_distinct(records.filter(pl.col("change") == "A").get_column("national"))
+        added = valid_nationals(additions, regions=regions)
         stored = pl.scan_parquet(parent).select(national=pl.col("e164_int") - _E164_OFFSET)
 
         def part(digit: int) -> pl.Series:
@@ -89,7 +105,8 @@ def apply_us_changes(parent: Path, changes: Path, *, snapshot: Path, regions: Se
             numbers = pl.concat([kept.filter(~kept.is_in(deleted)), added.filter(_has_leading_digit(added, digit))])
             return _E164_OFFSET + _sorted_distinct(numbers)
 
-        return _write_parts(part, snapshot=snapshot, scratch=scratch)
+        count = _write_parts(part, snapshot=snapshot, scratch=scratch)
+        return Ingested(count, count_read=additions.len(), count_unusable=additions.len() - added.len())
 
 
 def read_nationals(texts: Sequence[tuple[str, Path]]) -> pl.Series:

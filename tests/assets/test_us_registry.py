@@ -103,6 +103,21 @@ def test_a_change_list_deleting_more_than_max_shrink_stops_the_run(tmp_path: Pat
     assert evaluation.description.startswith("registry 'us_dnc' has 1 valid numbers, 1 (50.0%) fewer than the 2")
 
 
+def test_a_change_list_adding_mostly_unusable_numbers_stops_every_run_that_holds_it(tmp_path: Path) -> None:
+    """Left out of the snapshot but counted: an unassigned (555) and a Canadian number of three additions."""
+    changes = {"2026-11-21.txt": "555,2345678,A\n416,2345678,A\n718,5550100,A\n"}
+    data_dir = with_us_dnc(tmp_path / "data", CHANGED_ON, changes=changes)
+    for night in ("the night it arrives", "a night reusing its snapshot"):
+        result = run_nightly(data_dir)
+        [evaluation] = failed_evaluations(result)
+        assert evaluation.check_name == "registries_are_readable_numbers", night
+        assert evaluation.description.startswith(
+            "registry 'us_dnc' (change list inbox/registries/us/changes/2026-11-21.txt) has 2 of 3 distinct numbers "
+            "(66.7%) that are not valid numbers, more than its max_invalid_share 1.0%"
+        )
+        assert not (data_dir / "published/latest").exists(), night
+
+
 def test_a_stale_us_registry_stops_the_run_before_its_snapshot_is_made(tmp_path: Path) -> None:
     data_dir = with_us_dnc(tmp_path / "data", today() - timedelta(days=32))
     result = run_nightly(data_dir)

@@ -16,6 +16,7 @@ from pipelines.inputs.records import file_sha256
 from pipelines.registries import store as registry_store
 from pipelines.registries.formats import NATIONAL_FORMATS
 from pipelines.registries.store import (
+    DownloadReading,
     RecordedFile,
     SnapshotRecord,
     build_key,
@@ -59,6 +60,7 @@ def test_a_full_list_is_stored_as_sorted_integers_of_its_jurisdiction_under_its_
     assert numbers(tmp_path, record) == [12015550123, 12125550142]  # 416 is Canadian: not the US registry's
     assert record.count_numbers == 2
     assert record.files == [RecordedFile(file="inbox/dnc/full/list.txt", sha256=file_sha256(full))]
+    assert record.readings == [DownloadReading(change_list=None, count_read=3, count_unusable=1)]
     assert record.snapshot_sha256 == file_sha256(path)
     metadata = pq.ParquetFile(path).metadata
     groups = [metadata.row_group(index) for index in range(metadata.num_row_groups)]
@@ -129,6 +131,12 @@ def test_change_lists_apply_in_file_name_order_each_making_a_version_once(tmp_pa
     ]
     assert numbers(tmp_path, after_first) == [12125550142, 17185550100]
     assert numbers(tmp_path, record) == [12015550123, 12125550142, 17185550100]
+    # A version made from its parent still answers for every download it holds.
+    assert record.readings == [
+        DownloadReading(change_list=None, count_read=3, count_unusable=1),
+        DownloadReading(change_list="inbox/dnc/changes/2026-11-21.txt", count_read=1, count_unusable=0),
+        DownloadReading(change_list="inbox/dnc/changes/2026-11-22.txt", count_read=1, count_unusable=0),
+    ]
     assert (tmp_path / after_first.snapshot).stat().st_mtime_ns == made_at
     assert len(list((tmp_path / "registries" / "us_dnc").glob("*.parquet"))) == 3
 

@@ -8,6 +8,7 @@ from pipelines.registries.unusable_entries import (
     UNUSABLE_SCHEMA,
     digit_matches,
     is_unusable,
+    stored_unusable_shares,
     unusable_crm_flags,
     unusable_registry_entries,
     unusable_report,
@@ -155,6 +156,31 @@ def test_a_registry_over_its_unusable_share_is_named_as_a_broken_download() -> N
         "registry 'uk_only' has 1 of 2 entries (50.0%) that are not valid numbers, more than its max_invalid_share "
         "1.0%; the download is likely broken: download it again, or correct the entries listed in the "
         "suppression_list metadata"
+    ]
+
+
+def test_each_download_of_a_stored_registry_is_judged_on_its_own() -> None:
+    reading = pl.Struct({"change_list": pl.String, "count_read": pl.Int64, "count_unusable": pl.Int64})
+    snapshots = pl.DataFrame(
+        {
+            "registry": ["optouts"],
+            "readings": [[
+                {"change_list": None, "count_read": 1_000, "count_unusable": 10},
+                {"change_list": "deletions.txt", "count_read": 0, "count_unusable": 0},
+                {"change_list": "broken.txt", "count_read": 40, "count_unusable": 20},
+            ]],
+        },
+        schema={"registry": pl.String, "readings": pl.List(reading)},
+    )  # fmt: skip
+    shares = stored_unusable_shares(snapshots, REGISTRIES)
+    assert shares.select("download", "unusable_share", "is_within_limit").rows() == [
+        ("change list broken.txt", 0.5, False),
+        ("change list deletions.txt", 0.0, True),
+        ("full list", 0.01, True),
+    ]
+    assert unusable_share_problems(shares) == [
+        "registry 'optouts' (change list broken.txt) has 20 of 40 distinct numbers (50.0%) that are not valid numbers, "
+        "more than its max_invalid_share 1.0%; the download is likely broken: download it again"
     ]
 
 

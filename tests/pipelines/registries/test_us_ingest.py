@@ -11,7 +11,7 @@ from polars.testing import assert_frame_equal
 from pipelines.config import Registry
 from pipelines.errors import RegistryError
 from pipelines.registries.entries import normalise_registry, read_registry
-from pipelines.registries.us_ingest import apply_us_changes, ingest_us_download
+from pipelines.registries.us_ingest import Ingested, apply_us_changes, ingest_us_download
 
 US_JURISDICTION = ["US", "PR", "VI", "GU", "AS", "MP"]
 EVERY_PLUS_ONE_REGION = ["US", "CA", "PR", "VI", "GU", "AS", "MP", "JM", "BS", "BB", "AG", "DO", "TT"]
@@ -58,10 +58,13 @@ def test_the_fast_ingest_keeps_exactly_the_numbers_the_engine_calls_valid_in_the
     download = tmp_path / "download.txt"
     download.write_bytes(content)
     snapshot = tmp_path / "registries" / "dnc" / "v1.parquet"
-    count = ingest_us_download([download], snapshot=snapshot, regions=regions)
+    ingested = ingest_us_download([download], snapshot=snapshot, regions=regions)
     expected = row_by_row_snapshot(tmp_path / "data", content, regions)
     assert_frame_equal(pl.read_parquet(snapshot), expected)
-    assert count == expected.height
+    distinct_lines = len({int(line.replace(",", "")) for line in sample_lines()})
+    assert ingested == Ingested(
+        expected.height, count_read=distinct_lines, count_unusable=distinct_lines - expected.height
+    )
     assert expected.height > 2_000
     assert sorted(child.name for child in snapshot.parent.iterdir()) == ["v1.parquet"]
 
@@ -103,10 +106,10 @@ def test_every_member_of_several_zipped_area_code_files_is_kept(tmp_path: Path) 
     for area_code, line in (("201", "201,5550123\n"), ("416", "416,2345678\n")):
         with zipfile.ZipFile(tmp_path / f"{area_code}.zip", "w") as archive:
             archive.writestr("list.txt", line)
-    count = ingest_us_download(
+    ingested = ingest_us_download(
         sorted(tmp_path.glob("*.zip")), snapshot=tmp_path / "v1.parquet", regions=EVERY_PLUS_ONE_REGION
     )
-    assert count == 2
+    assert ingested == Ingested(2, count_read=2, count_unusable=0)
     assert pl.read_parquet(tmp_path / "v1.parquet").get_column("e164_int").to_list() == [12015550123, 14162345678]
 
 
@@ -147,9 +150,10 @@ def test_a_change_list_adds_and_deletes_numbers_keeping_only_valid_ones_in_the_j
     # Added: a valid US number, an unassigned one (555 area code), a Canadian one (out of jurisdiction).
     changes.write_text("212,5550142,D\n718,5550100,A\n555,2345678,A\n416,2345678,A\n999,0000000,D\n")
     child = tmp_path / "registries" / "dnc" / "v2.parquet"
-    count = apply_us_changes(parent, changes, snapshot=child, regions=US_JURISDICTION)
+    ingested = apply_us_changes(parent, changes, snapshot=child, regions=US_JURISDICTION)
     assert pl.read_parquet(child).get_column("e164_int").to_list() == [12015550123, 13052012345, 17185550100]
-    assert count == 3
+    # Of its three additions, the unassigned and the Canadian number are unusable in the US jurisdiction.
+    assert ingested == Ingested(3, count_read=3, count_unusable=2)
     assert pl.read_parquet(parent).height == 3
 
 
