@@ -47,6 +47,8 @@ def test_the_nightly_job_runs_each_step_as_a_kubernetes_job(data_dir: Path) -> N
 def test_the_code_location_runs_on_the_executor_its_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(EXECUTOR_VARIABLE, "k8s")
     assert executor_from_environment() is k8s_job_executor
+    monkeypatch.setenv(EXECUTOR_VARIABLE, "multiprocess")
+    assert executor_from_environment() is dg.multiprocess_executor
     monkeypatch.delenv(EXECUTOR_VARIABLE)
     assert executor_from_environment() is dg.in_process_executor
 
@@ -67,8 +69,8 @@ def test_a_misspelt_kubernetes_setting_is_refused(data_dir: Path) -> None:
 
 
 def test_an_unknown_executor_is_refused_naming_the_variable_and_the_choices() -> None:
-    with pytest.raises(ConfigError, match=r"SCRUBLINE_EXECUTOR='multiprocess'.*in_process.*k8s"):
-        executor_named("multiprocess")
+    with pytest.raises(ConfigError, match=r"SCRUBLINE_EXECUTOR='celery'.*in_process.*multiprocess.*k8s"):
+        executor_named("celery")
 
 
 def test_no_step_runs_beside_publish(data_dir: Path) -> None:
