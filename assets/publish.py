@@ -39,7 +39,7 @@ _ANALYST_WORK = "work in your own database that ATTACHes the warehouse read-only
             deps=[*_PUBLISHED_FRAMES, "list_expiry"],
             description=(
                 "The run's folder under `published/`: clean lists and their certificates, suppressed, invalid, "
-                "outcomes; `latest` and the run date point at it once everything, warehouse included, is built."
+                "outcomes; `latest.json` and the run date point at it once everything, warehouse included, is built."
             ),
         ),
         dg.AssetSpec(
@@ -148,8 +148,9 @@ def _warn(context: dg.AssetExecutionContext, published: PublishedRun) -> None:
 # It names the IO manager only so that its run, like every run, holds the data directory (see RunWorkspace).
 @dg.asset(kinds={"duckdb"}, required_resource_keys={"scrubline", "io_manager"})
 def list_expiry(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """Whether `published/latest` is within its `valid_through`; past it, the list is withdrawn (`latest`
-    removed, `published/EXPIRED` written) and the warehouse's `list_status` says so."""
+    """Whether the list `published/latest.json` names is within its `valid_through`; past it, the list is withdrawn
+    (`latest.json` marked `withdrawn`, the local `latest` link removed, `published/EXPIRED` written) and the
+    warehouse's `list_status` says so."""
     scrubline: ScrublineData = context.resources.scrubline
     withdrawal = withdraw_if_expired(scrubline.published, now=run_started(context))
     if withdrawal is not None:

@@ -19,6 +19,7 @@ from assets.definitions import build_definitions
 from pipelines.config import load_config
 from pipelines.operations.preflight import check_inputs
 from pipelines.operations.run_lock import DataDirectoryBusyError, hold_data_dir
+from pipelines.publishing.latest import latest_run_folder
 from pipelines.publishing.publish import LATEST, MANIFEST
 from pipelines.publishing.signing import private_key
 from pipelines.records import Manifest
@@ -158,10 +159,10 @@ def _with_rate(outcome: str) -> pl.Expr:
 
 def _print_summary(data_dir: Path, *, run_id: str) -> None:
     """Per campaign the rows in and each outcome with its rate; where the lists and the warehouse are."""
-    manifest_path = data_dir / "published" / LATEST / MANIFEST
-    latest = manifest_path.resolve().parent
-    if latest.name != run_id:
-        print(f"run {run_id} published {data_dir / 'published/runs' / run_id}; latest stays on {latest.name}")
+    latest = latest_run_folder(data_dir / "published")
+    if latest is None or latest.name != run_id:
+        stays = "withdrawn" if latest is None else latest.name
+        print(f"run {run_id} published {data_dir / 'published/runs' / run_id}; latest stays on {stays}")
     else:
         print(f"run {run_id} published {latest}")
     manifest = Manifest.read(data_dir / "published/runs" / run_id / MANIFEST)

@@ -1,13 +1,15 @@
 """Reacting to the inbox."""
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
 
 from assets.jobs import nightly_scrub
 from assets.resources import ScrublineData
 from pipelines.inputs.inbox import IGNORED_SUFFIXES, READY_MARKER, InboxCursor, decide, first_cursor, published_inputs
-from pipelines.publishing.publish import LATEST, MANIFEST
+from pipelines.publishing.latest import latest_run_folder
+from pipelines.publishing.layout import MANIFEST
 
 
 # New registry or dialler files should be scrubbed now, not at 02:00, but only once they are whole: the
@@ -33,7 +35,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, scrubline: ScrublineData) 
         else first_cursor(
             scrubline.inbox,
             data_dir=scrubline.root,
-            published_inputs=published_inputs(scrubline.published / LATEST / MANIFEST),
+            published_inputs=published_inputs(latest_manifest(scrubline)),
         )
     )
     decision = decide(
@@ -46,3 +48,9 @@ def inbox_sensor(context: dg.SensorEvaluationContext, scrubline: ScrublineData) 
     if decision.run_key is None:
         return dg.SensorResult(skip_reason=decision.reason, cursor=decision.cursor.serialised())
     return dg.SensorResult(run_requests=[dg.RunRequest(run_key=decision.run_key)], cursor=decision.cursor.serialised())
+
+
+def latest_manifest(scrubline: ScrublineData) -> Path | None:
+    """The manifest of the run `latest.json` names, if a list is published and not withdrawn."""
+    run = latest_run_folder(scrubline.published)
+    return None if run is None else run / MANIFEST

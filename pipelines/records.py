@@ -1,4 +1,5 @@
-"""The records that prove a scrub, as typed models: a run's manifest, each list's certificate and its validity file.
+"""The records that prove a scrub, as typed models: a run's manifest, each list's certificate and its validity file,
+and the `latest` pointer to the run readers use.
 
 Each record is built in one place (the manifest by the `published_run` asset and `publish.publish_run`, a
 certificate by `certificate.scrub_certificates`, the validity file by `publish`) and every reader goes through
@@ -36,7 +37,12 @@ class Record(BaseModel):
 
     @classmethod
     def read(cls, path: Path) -> Self:
-        return cls.model_validate_json(path.read_bytes(), context={_PUBLISHED: True})
+        return cls.parse(path.read_bytes())
+
+    @classmethod
+    def parse(cls, data: bytes) -> Self:
+        """The record from the bytes a run published (read from a file or an object)."""
+        return cls.model_validate_json(data, context={_PUBLISHED: True})
 
     @model_validator(mode="before")
     @classmethod
@@ -211,3 +217,26 @@ class Validity(Record):
     counts: dict[str, int | None] | None = None
     listed: dict[str, ListedFile] = Field(alias="list")
     certificate: str
+
+
+class Withdrawal(Record):
+    """Why the run `latest` points at may no longer be dialled: past its `valid_through` since `withdrawn_at`."""
+
+    run_id: str
+    run_dir: str
+    valid_through: Instant | None
+    withdrawn_at: Instant
+    reason: str
+
+
+class Latest(Record):
+    """`published/latest.json`, the pointer to the run readers use: its manifest (relative to `published/`) and
+    that manifest's SHA-256, when the run was created (the pointer moves only to later runs), and `withdrawn` once
+    its list is past its `valid_through`. Swapped whole by compare-and-swap (`publishing.latest`)."""
+
+    run_id: str
+    manifest: str
+    manifest_sha256: str
+    # Null when adopted from a run published before manifests recorded it.
+    run_created_at: Instant | None
+    withdrawn: Withdrawal | None = None

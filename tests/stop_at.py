@@ -3,7 +3,7 @@
 The test that started it waits for the stop and kills it with SIGKILL, so the run dies exactly where a
 kill -9 is most harmful, with no handler or `finally` running. Stages:
 - `scrub`: inside the scrub step, before its output is written;
-- `publish`: half-way through writing `history/number_outcomes.parquet` into the run's staging folder;
+- `publish`: half-way through writing `history/number_outcomes.parquet` into the run's folder, before its manifest;
 - `warehouse`: the run folder complete and the new warehouse built, before any link moves.
 """
 
@@ -11,11 +11,11 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import assets.suppress
 import pipelines.publishing.publish
 from assets.cli import main
+from pipelines.storage import LocalStorage
 
 
 def _stop() -> None:
@@ -31,12 +31,12 @@ def _stopping_after(function: Callable) -> Callable:
     return wrapper
 
 
-def _half_written(write: Callable) -> Callable:
-    def wrapper(frame: object, path: Path) -> None:
-        write(frame, path)
-        if path.as_posix().endswith(pipelines.publishing.publish.NUMBER_OUTCOMES):
-            path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+def _half_written(put: Callable) -> Callable:
+    def wrapper(storage: LocalStorage, path: str, data: bytes) -> None:
+        if path.endswith(pipelines.publishing.publish.NUMBER_OUTCOMES):
+            put(storage, path, data[: len(data) // 2])
             _stop()
+        put(storage, path, data)
 
     return wrapper
 
@@ -46,7 +46,7 @@ if __name__ == "__main__":
     if stage == "scrub":
         assets.suppress.scrub_leads = _stopping_after(assets.suppress.scrub_leads)
     elif stage == "publish":
-        pipelines.publishing.publish._write = _half_written(pipelines.publishing.publish._write)
+        LocalStorage.put = _half_written(LocalStorage.put)
     elif stage == "warehouse":
         pipelines.publishing.publish.build_warehouse = _stopping_after(pipelines.publishing.publish.build_warehouse)
     else:

@@ -93,9 +93,9 @@ def first_cursor(inbox_dir: Path, *, data_dir: Path, published_inputs: Mapping[s
     return InboxCursor()
 
 
-def published_inputs(manifest: Path) -> dict[str, str]:
+def published_inputs(manifest: Path | None) -> dict[str, str]:
     """The files a published run read and their SHA-256 (its manifest's `inputs`); none without a manifest."""
-    return Manifest.read(manifest).inputs if manifest.is_file() else {}
+    return Manifest.read(manifest).inputs if manifest is not None and manifest.is_file() else {}
 
 
 def decide(

@@ -8,23 +8,23 @@
 - the list itself: the day after its run's date plus `max_list_age_days` (10), since opt-outs taken
   after the scrub must be honoured within 10 business days (47 CFR 64.1200(d)(3)).
 
-Once `valid_through` has passed, the list is withdrawn: `published/latest` is removed, so a dialler
-pulling it gets nothing rather than a stale list, and `published/EXPIRED` says which run, why and
-since when. The next run that publishes points `latest` at itself and removes the marker.
+Once `valid_through` has passed, the list is withdrawn: `published/latest.json` gains `withdrawn` (which run, why
+and since when), so a dialler following it gets nothing rather than a stale list; on a local folder the `latest`
+link goes and `published/EXPIRED` says the same. The next run that publishes points `latest.json` at itself.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import polars as pl
 
-from pipelines.records import Manifest
+from pipelines.publishing.latest import read_latest, resolve_latest, withdraw_latest
+from pipelines.publishing.links import show_latest
+from pipelines.records import Manifest, Withdrawal
+from pipelines.storage import LocalStorage
 
-EXPIRED = "EXPIRED"
 _DATED_LINK = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"  # `published/<run date>`, as publish names it
 _INSTANT = pl.Datetime("us", "UTC")
 
@@ -65,28 +65,26 @@ def campaigns_valid_through(
 
 
 def withdraw_if_expired(published_dir: Path, *, now: datetime) -> dict[str, object] | None:
-    """Remove `latest` and write `EXPIRED` when the list it points at is past its `valid_through`.
+    """Mark the run `latest.json` names as withdrawn (and on the local folder remove the `latest` link and write
+    `EXPIRED`) when its list is past its `valid_through`.
 
     Returns the withdrawal (run, `valid_through`, when withdrawn, why), or None when there is nothing to withdraw.
     """
-    latest = published_dir / "latest"
-    recorded = _expired_manifest(latest, now=now)
-    if recorded is None:
+    storage = LocalStorage(published_dir)
+    current, recorded = read_latest(storage), resolve_latest(storage)
+    if current is None or recorded is None or recorded.valid_through is None or now < recorded.valid_through:
         return None
-    withdrawal = {
-        "run_id": recorded.run_id,
-        "run_dir": str(latest.resolve().relative_to(published_dir.resolve())),
-        "valid_through": recorded.valid_through.isoformat(),
-        "withdrawn_at": now.astimezone(UTC).isoformat(),
-        "reason": "the list is past its valid_through: a registry copy it was scrubbed against is older than the "
+    withdrawal = Withdrawal(
+        run_id=recorded.run_id,
+        run_dir=str(Path(current.latest.manifest).parent),
+        valid_through=recorded.valid_through,
+        withdrawn_at=now.astimezone(UTC),
+        reason="the list is past its valid_through: a registry copy it was scrubbed against is older than the "
         "law allows, or a business relationship it relied on has ended; publish a new run",
-    }
-    marker = published_dir / EXPIRED
-    partial = marker.with_name(f".{EXPIRED}.partial")
-    partial.write_text(json.dumps(withdrawal, indent=2))
-    os.replace(partial, marker)
-    latest.unlink()
-    return withdrawal
+    )
+    withdraw_latest(storage, current, withdrawal)
+    show_latest(published_dir, read_latest(storage).latest)
+    return withdrawal.model_dump(mode="json")
 
 
 def withdraw_expired_dated_links(published_dir: Path, *, now: datetime) -> list[str]:
@@ -128,8 +126,9 @@ def list_status(run_dir: Path, withdrawal: dict[str, object] | None = None) -> p
 
 def expired_marker(published_dir: Path) -> dict[str, object] | None:
     """The current withdrawal, if the latest list was withdrawn and nothing newer has been published since."""
-    marker = published_dir / EXPIRED
-    return json.loads(marker.read_text(encoding="utf-8")) if marker.is_file() else None
+    current = read_latest(LocalStorage(published_dir))
+    withdrawn = None if current is None else current.latest.withdrawn
+    return None if withdrawn is None else withdrawn.model_dump(mode="json")
 
 
 def _day_after(day: date | None) -> datetime | None:

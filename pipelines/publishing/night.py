@@ -24,7 +24,7 @@ from pipelines.publishing.history import number_outcomes
 from pipelines.publishing.layout import RUNS
 from pipelines.publishing.publish import PublishedRun, archive_old_runs, publish_run, run_outputs
 from pipelines.publishing.registry_archive import archive_registry_copies
-from pipelines.publishing.signing import private_key, public_key_pem, sign_file
+from pipelines.publishing.signing import private_key, public_key_pem, signature
 from pipelines.records import Manifest
 from pipelines.registries.store import snapshot_lineage
 from pipelines.registries.unusable_entries import unusable_report
@@ -168,7 +168,7 @@ def publish_night(
             for campaign in counts.get_column("campaign")
         },
         data_docs=work_dir(data_dir, night.run_id) / DATA_DOCS,
-        sign=partial(sign_file, key=key) if key else None,
+        sign=partial(signature, key=key) if key else None,
     )
     keep_ledger(outputs[LEDGER], data_dir / LEDGER)
     return PublishedNight(published, outputs, counts, pruned)

@@ -1,19 +1,21 @@
-"""Publishing a run's outputs atomically; the warehouse over them is built by `warehouse`.
+"""Publishing a run's outputs atomically, by the contract of `latest` (no rename); the warehouse over them is built
+by `warehouse`.
 
-A run is written to `published/.staging/<run id>/`, outside `runs/`, so nothing that reads
-`runs/*/` (the warehouse's `number_history`) ever sees a half-written run. It is renamed to
-`published/runs/<run id>/` when complete; the new warehouse is built over it; only then do
-`published/<run date>` and `published/latest` (symlinks) move to it, and only if it started
-later than the run they point at; last the warehouse is swapped in. A dialler reading `latest/`
-sees the previous complete run or the new one, never a half, and a run that fails before the
-links move leaves nothing in `runs/`.
+Every file of the run is written under `published/runs/<run id>/`, its manifest last and create-only; the new
+warehouse is built over it; then `latest.json` is swapped to it by compare-and-swap, only if it names a run
+created earlier, and on a local folder the `latest` symlink follows it; `published/<run date>` (a symlink, local
+folders only) moves by the same rule; last the warehouse is swapped in. `latest.json` is the source of truth: a
+dialler or reader following it sees the previous complete run or the new one, never a half. A run that fails
+before `latest.json` moves leaves nothing any reader follows, and removes its folder.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -21,14 +23,25 @@ from typing import NamedTuple
 import polars as pl
 
 from pipelines.calling.deferral import TIMING_COLUMNS
-from pipelines.inputs.records import file_sha256
 from pipelines.parquet_files import write_parquet
 from pipelines.publishing.certificate import certificate_text
 from pipelines.publishing.dialler_files import GENERIC, dialler_files, list_files
-from pipelines.publishing.expiry import EXPIRED, list_status
+from pipelines.publishing.expiry import list_status
+from pipelines.publishing.latest import (
+    AlreadyPublishedError,
+    adopt_latest,
+    already_published,
+    commit_manifest,
+    point_latest,
+    read_latest,
+    run_path,
+)
 from pipelines.publishing.layout import ARCHIVE, LATEST, MANIFEST, NUMBER_OUTCOMES, RUNS, analytics_path
+from pipelines.publishing.links import EXPIRED, point_link, show_latest
+from pipelines.publishing.signing import SIGNATURE_SUFFIX
 from pipelines.publishing.warehouse import build_warehouse, install_warehouse
-from pipelines.records import Certificate, ListedFile, Manifest, Validity
+from pipelines.records import Certificate, Latest, ListedFile, Manifest, Validity, Withdrawal
+from pipelines.storage import LocalStorage, Storage
 from pipelines.validation.data_docs import DATA_DOCS
 
 CERTIFICATE_SUFFIX = ".certificate"
@@ -38,8 +51,6 @@ CHECKSUM_SUFFIX = ".sha256"
 _ARCHIVED = (
     "manifest.json*", "history/*", "data_docs/*", f"clean/*{CERTIFICATE_SUFFIX}.*", f"clean/*{VALIDITY_SUFFIX}*",
 )  # fmt: skip
-# Runs being written, outside `runs/` so that no glob over complete runs can see one.
-STAGING = ".staging"
 # Manifest key: when the run was created (real time, not its `as_of` clock); links move only to later runs.
 CREATED_AT = "run_created_at"
 _FORMULA_START = r"^[=+\-@\t\r]"
@@ -114,51 +125,63 @@ def publish_run(
     certificates: Mapping[str, Certificate] | None = None,
     lists: Mapping[str, Sequence[str]] | None = None,
     data_docs: Path | None = None,
-    sign: Callable[[Path], Path] | None = None,
+    sign: Callable[[bytes], bytes] | None = None,
 ) -> PublishedRun:
-    """Write `outputs`, each campaign's scrub certificate and `manifest.json` to a new run directory, build the
-    warehouse over it, then point `<run date>` and `latest` at it where the run they point at was created
-    before `run_created_at`, and swap the warehouse in with `latest`. `certificates` are by campaign, completed
-    here with their list's checksums; `lists` name each campaign's list files (`dialler_files.list_files`; default
-    its Parquet and generic CSV), each of which gets a `<file>.sha256` beside it; `data_docs`, the run's Great
-    Expectations site, is copied in as `data_docs/`; `sign`
-    (`signing.sign_file` with the key), when given, signs each certificate's JSON and the manifest. A failure
-    before the links move removes the run directory.
+    """Write `outputs`, each campaign's scrub certificate and, last, `manifest.json` under `runs/<run id>/`, build
+    the warehouse over it, then point `latest.json` (with its `latest` symlink) and `<run date>` at it where the
+    run they name was created before `run_created_at`, and swap the warehouse in with `latest`. `certificates` are
+    by campaign, completed here with their list's checksums; `lists` name each campaign's list files
+    (`dialler_files.list_files`; default its Parquet and generic CSV), each of which gets a `<file>.sha256` beside
+    it; `data_docs`, the run's Great Expectations site, is copied in as `data_docs/`; `sign` (`signing.signature`
+    with the key), when given, signs each certificate's JSON and the manifest. A failure before `latest.json`
+    moves removes the run directory; losing the race for it to another publisher raises `PublishRaceError`.
     """
     certificates = certificates or {}
     lists = {campaign: (lists or {}).get(campaign, list_files(campaign, [GENERIC])) for campaign in certificates}
-    run_dir = _commit_run_dir(
-        outputs,
-        published_dir=published_dir,
-        run_id=run_id,
-        manifest=manifest.model_copy(update={CREATED_AT: run_created_at}),
-        certificates=certificates,
-        lists=lists,
-        data_docs=data_docs,
-        sign=sign,
-    )
+    storage = LocalStorage(published_dir)
+    run_dir = published_dir / RUNS / run_id
     try:
+        manifest_sha256 = write_run(
+            outputs,
+            storage=storage,
+            manifest=manifest.model_copy(update={CREATED_AT: run_created_at}),
+            certificates=certificates,
+            lists=lists,
+            data_docs=data_docs,
+            sign=sign,
+        )
         building = build_warehouse(warehouse, run_dir=run_dir, status=list_status(run_dir))
+    except AlreadyPublishedError:
+        raise  # the folder is that published run's, not this attempt's
     except BaseException:
-        shutil.rmtree(run_dir)
+        shutil.rmtree(run_dir, ignore_errors=True)
         raise
-    links = [published_dir / run_date.isoformat(), published_dir / LATEST]
-    moved = [link.name for link in links if _point_if_newer(link, run_dir=run_dir, created_at=run_created_at)]
-    if LATEST not in moved:
+    try:
+        is_latest = point_latest(storage, run_id=run_id, run_created_at=run_created_at, manifest_sha256=manifest_sha256)
+    except BaseException:
+        building.unlink()
+        raise
+    dated = published_dir / run_date.isoformat()
+    moved = [dated.name] if _point_if_newer(dated, run_dir=run_dir, created_at=run_created_at) else []
+    if not is_latest:
         building.unlink()
         return PublishedRun(run_dir, moved, None)
-    (published_dir / EXPIRED).unlink(missing_ok=True)
-    return PublishedRun(run_dir, moved, install_warehouse(building, warehouse, replaced_by=run_id))
+    show_latest(published_dir, read_latest(storage).latest)
+    return PublishedRun(run_dir, [*moved, LATEST], install_warehouse(building, warehouse, replaced_by=run_id))
 
 
 def clear_unfinished_publishing(published_dir: Path, *, warehouse: Path) -> list[Path]:
-    """Remove what dead runs left half-done: staging folders, a half-built warehouse, half-made links.
+    """Remove what dead runs left half-done — run folders without a manifest, a half-built warehouse, half-made
+    links and pointer swaps — and make the local `latest` link and `EXPIRED` marker say what `latest.json` says
+    (a run killed between the two leaves them behind). A folder published before `latest.json` existed gets one,
+    adopted from its `latest` link.
 
     Call it only under the data directory's lock, when no other run can be publishing.
     """
     leftovers = [
-        *(published_dir / STAGING).glob("*"),
+        *(run for run in (published_dir / RUNS).glob("*") if run.is_dir() and not (run / MANIFEST).is_file()),
         *published_dir.glob(".*.swap"),
+        *published_dir.glob(".*.partial"),
         *warehouse.parent.glob(f".{warehouse.name}.building*"),
     ]
     for path in leftovers:
@@ -166,19 +189,27 @@ def clear_unfinished_publishing(published_dir: Path, *, warehouse: Path) -> list
             shutil.rmtree(path)
         else:
             path.unlink()
+    storage = LocalStorage(published_dir)
+    current = read_latest(storage)
+    if current is None and (linked := _linked_latest(published_dir)) is not None:
+        adopt_latest(storage, linked)
+        current = read_latest(storage)
+    if current is not None:
+        show_latest(published_dir, current.latest)
     return leftovers
 
 
 def archive_old_runs(published_dir: Path, *, started_before: datetime) -> list[str]:
-    """Archive every run started before `started_before` except the one `latest` points at: its manifest,
+    """Archive every run started before `started_before` except the one `latest.json` names: its manifest,
     certificates and number outcomes move to `archive/<run id>/` (where `number_history` still reads them), the
     rest of its folder is removed, and a date link to it goes. Returns the runs archived."""
-    latest = (published_dir / LATEST).resolve()
+    current = read_latest(LocalStorage(published_dir))
+    latest = None if current is None else current.latest.run_id
     old = [
         run
         for run in sorted((published_dir / RUNS).glob("*"))
         if (run / MANIFEST).is_file()
-        and run.resolve() != latest
+        and run.name != latest
         and Manifest.read(run / MANIFEST).started_at < started_before
     ]
     for run in old:
@@ -193,47 +224,72 @@ def archive_old_runs(published_dir: Path, *, started_before: datetime) -> list[s
     return [run.name for run in old]
 
 
-def _commit_run_dir(
+def write_run(
     outputs: Mapping[str, pl.DataFrame],
     *,
-    published_dir: Path,
-    run_id: str,
+    storage: Storage,
     manifest: Manifest,
     certificates: Mapping[str, Certificate],
     lists: Mapping[str, Sequence[str]],
     data_docs: Path | None,
-    sign: Callable[[Path], Path] | None,
-) -> Path:
-    """Write the run in its staging folder (signed when `sign` is given) and rename it into `runs/` whole."""
-    staging = published_dir / STAGING / run_id
-    final = published_dir / RUNS / run_id
-    final.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        staging.mkdir(parents=True)
-        for relative_path, frame in outputs.items():
-            _write(frame, staging / relative_path)
-        files = {
-            path: ListedFile(rows=frame.height, sha256=file_sha256(staging / path)) for path, frame in outputs.items()
-        }
-        if data_docs is not None and data_docs.is_dir():
-            shutil.copytree(data_docs, staging / DATA_DOCS)
-        for path in (path for paths in lists.values() for path in paths):
-            _write_checksum(staging / path, files[path].sha256)
-        written = [
-            path
-            for campaign, certificate in certificates.items()
-            for path in _write_certificate(certificate, staging, campaign=campaign, files=files, listed=lists[campaign])
-        ]
-        certified = {path: file_sha256(staging / path) for path in written}
-        completed = manifest.model_copy(update={"outputs": files, "certificates": certified})
-        (staging / MANIFEST).write_text(completed.to_json())
-        if sign is not None:
-            for path in [*(path for path in written if path.endswith(f"{CERTIFICATE_SUFFIX}.json")), MANIFEST]:
-                sign(staging / path)
-        staging.rename(final)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return final
+    sign: Callable[[bytes], bytes] | None,
+) -> str:
+    """Write every file of the run under `runs/<run id>/` (signed when `sign` is given), then its manifest,
+    create-only; returns the manifest's SHA-256."""
+    run_id = manifest.run_id
+    if storage.read(run_path(run_id, MANIFEST)) is not None:
+        raise already_published(storage, run_id)
+    files: dict[str, ListedFile] = {}
+    for relative_path, frame in outputs.items():
+        data = _encoded(frame, relative_path)
+        storage.put(run_path(run_id, relative_path), data)
+        files[relative_path] = ListedFile(rows=frame.height, sha256=_sha256(data))
+    if data_docs is not None and data_docs.is_dir():
+        for path, data in _folder_files(data_docs):
+            storage.put(run_path(run_id, f"{DATA_DOCS}/{path}"), data)
+    for path in (path for paths in lists.values() for path in paths):
+        storage.put(run_path(run_id, _checksum_path(path)), f"{files[path].sha256}  {Path(path).name}\n".encode())
+    written = {
+        path: data
+        for campaign, certificate in certificates.items()
+        for path, data in _certificate_files(
+            certificate, campaign=campaign, files=files, listed=lists[campaign]
+        ).items()
+    }
+    for path, data in written.items():
+        storage.put(run_path(run_id, path), data)
+    completed = manifest.model_copy(
+        update={"outputs": files, "certificates": {path: _sha256(data) for path, data in written.items()}}
+    )
+    if sign is not None:
+        signed = {path: data for path, data in written.items() if path.endswith(f"{CERTIFICATE_SUFFIX}.json")}
+        for path, data in {**signed, MANIFEST: completed.to_json().encode()}.items():
+            storage.put(run_path(run_id, f"{path}{SIGNATURE_SUFFIX}"), sign(data))
+    return commit_manifest(storage, completed)
+
+
+def _linked_latest(published_dir: Path) -> Latest | None:
+    """The pointer that a `latest` link, or the `EXPIRED` marker left when it was withdrawn, stood for before
+    `latest.json` existed; None without either. The run is withdrawn when the marker names it."""
+    marker = published_dir / EXPIRED
+    withdrawn = Withdrawal.parse(marker.read_bytes()) if marker.is_file() else None
+    link = published_dir / LATEST
+    if (link / MANIFEST).is_file():
+        run_id = link.resolve().name
+    elif withdrawn is not None:
+        run_id = Path(withdrawn.run_dir).name
+    else:
+        return None
+    manifest = published_dir / run_path(run_id, MANIFEST)
+    if not manifest.is_file():
+        return None
+    return Latest(
+        run_id=run_id,
+        manifest=run_path(run_id, MANIFEST),
+        manifest_sha256=_sha256(manifest.read_bytes()),
+        run_created_at=Manifest.read(manifest).run_created_at,
+        withdrawn=withdrawn if withdrawn is not None and withdrawn.run_id == run_id else None,
+    )
 
 
 def _point_if_newer(link: Path, *, run_dir: Path, created_at: datetime) -> bool:
@@ -243,25 +299,24 @@ def _point_if_newer(link: Path, *, run_dir: Path, created_at: datetime) -> bool:
         recorded = Manifest.read(current).run_created_at
         if recorded is not None and recorded >= created_at:
             return False
-    _point(link, at=run_dir.relative_to(link.parent))
+    point_link(link, at=run_dir.relative_to(link.parent))
     return True
 
 
-def _write_checksum(path: Path, sha256: str) -> None:
+def _checksum_path(path: str) -> str:
     """`<file>.sha256` beside a list, in the format `sha256sum --check` reads (run in the file's folder)."""
-    path.with_name(f"{path.name}{CHECKSUM_SUFFIX}").write_text(f"{sha256}  {path.name}\n")
+    return f"{path}{CHECKSUM_SUFFIX}"
 
 
-def _write_certificate(
+def _certificate_files(
     certificate: Certificate,
-    staging: Path,
     *,
     campaign: str,
     files: Mapping[str, ListedFile],
     listed: Sequence[str],
-) -> list[str]:
-    """Write `clean/<campaign>.certificate.json` and `.txt`, naming the list's files (`listed`) and SHA-256, and
-    the list's companion `clean/<campaign>.validity.json`: what a dialler needs to know when to stop using it."""
+) -> dict[str, bytes]:
+    """`clean/<campaign>.certificate.json` and `.txt`, naming the list's files (`listed`) and SHA-256, and the
+    list's companion `clean/<campaign>.validity.json`: what a dialler needs to know when to stop using it."""
     listed = {path: files[path] for path in listed}
     certified = certificate.model_copy(update={"listed": listed})
     paths = [
@@ -277,19 +332,30 @@ def _write_certificate(
         listed=listed,
         certificate=paths[0],
     )
-    (staging / paths[0]).write_text(certified.to_json())
-    (staging / paths[1]).write_text(certificate_text(certified))
-    (staging / paths[2]).write_text(companion.to_json())
-    return paths
+    texts = [certified.to_json(), certificate_text(certified), companion.to_json()]
+    return {path: text.encode() for path, text in zip(paths, texts, strict=True)}
 
 
-def _write(frame: pl.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix == ".csv":
+def _folder_files(folder: Path) -> Iterator[tuple[str, bytes]]:
+    """Every file below `folder`, by its `/`-separated path relative to it, with its bytes."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            yield path.relative_to(folder).as_posix(), path.read_bytes()
+
+
+def _encoded(frame: pl.DataFrame, path: str) -> bytes:
+    """`frame` as the file `path` names: CSV for `.csv`, else Parquet."""
+    buffer = io.BytesIO()
+    if path.endswith(".csv"):
         # Instants are UTC, written as ISO 8601 with a Z and only the fractions of a second they have.
-        spreadsheet_safe(frame).write_csv(path, datetime_format="%Y-%m-%dT%H:%M:%S%.fZ")
+        spreadsheet_safe(frame).write_csv(buffer, datetime_format="%Y-%m-%dT%H:%M:%S%.fZ")
     else:
-        write_parquet(frame, path)
+        write_parquet(frame, buffer)
+    return buffer.getvalue()
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
@@ -305,18 +371,11 @@ def spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _point(link: Path, *, at: Path) -> None:
-    """Atomically make `link` a symlink to `at` (relative), replacing what was there."""
-    temporary = link.with_name(f".{link.name}.swap")
-    temporary.unlink(missing_ok=True)
-    temporary.symlink_to(at)
-    os.replace(temporary, link)
-
-
 def write_quarantine(records: pl.DataFrame, *, quarantine_dir: Path, name: str) -> Path | None:
     """Write a run's unreadable records to `<quarantine_dir>/<name>.parquet`; None when there are none."""
     if records.height == 0:
         return None
     path = quarantine_dir / f"{name}.parquet"
-    _write(records, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(_encoded(records, path.name))
     return path

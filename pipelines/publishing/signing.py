@@ -52,11 +52,9 @@ def public_key_pem(key: Ed25519PrivateKey) -> str:
     return encoded.decode()
 
 
-def sign_file(path: Path, key: Ed25519PrivateKey) -> Path:
-    """Write `<path>.sig`, the detached signature of the file's exact bytes; returns its path."""
-    signature = signature_path(path)
-    signature.write_text(base64.b64encode(key.sign(path.read_bytes())).decode() + "\n")
-    return signature
+def signature(data: bytes, key: Ed25519PrivateKey) -> bytes:
+    """The detached signature of `data`, as `<file>.sig` holds it: base64 and a newline."""
+    return base64.b64encode(key.sign(data)) + b"\n"
 
 
 def verify_file(path: Path, public_key: bytes) -> str | None:

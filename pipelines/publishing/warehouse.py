@@ -165,10 +165,12 @@ def build_warehouse(warehouse_path: Path, *, run_dir: Path, status: pl.DataFrame
         connection.register("published_runs", published_runs(run_dir.resolve().parent.parent).to_arrow())
         connection.execute(f"create table {RUNS_TABLE} as select * from published_runs order by run_started_at, run_id")
         published_dir = run_dir.resolve().parent.parent
+        # Only runs with a manifest: a folder without one is a run still being written, or one that died writing.
         outcomes = [
-            Path(os.path.relpath(folder, home)) / "*" / NUMBER_OUTCOMES
+            Path(os.path.relpath(run / NUMBER_OUTCOMES, home))
             for folder in (published_dir / RUNS, published_dir / ARCHIVE)
-            if any(folder.glob(f"*/{NUMBER_OUTCOMES}"))
+            for run in sorted(folder.glob("*"))
+            if (run / MANIFEST).is_file() and (run / NUMBER_OUTCOMES).is_file()
         ]
         if outcomes:
             sources = "[" + ", ".join(_literal(glob) for glob in outcomes) + "]"

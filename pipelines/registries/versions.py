@@ -83,9 +83,10 @@ def registry_ledger(runs_dir: Path, *, kept: Path) -> pl.DataFrame:
     deleted run folders, even all of them; runs published before the ledger existed contribute their
     manifest's `registries`.
     """
-    runs = [run for run in sorted(runs_dir.glob("*")) if run.is_dir() and not run.name.startswith(".")]
+    # A folder without a manifest is a run still being written, or one that died writing: not published.
+    runs = [run for run in sorted(runs_dir.glob("*")) if (run / MANIFEST_FILE).is_file()]
     ledgers = [pl.read_parquet(path) for path in [kept, *(run / LEDGER for run in runs)] if path.is_file()]
-    recorded = [_manifest_rows(run / MANIFEST_FILE) for run in runs if (run / MANIFEST_FILE).is_file()]
+    recorded = [_manifest_rows(run / MANIFEST_FILE) for run in runs]
     return (
         pl.concat([pl.DataFrame(schema=LEDGER_SCHEMA), *ledgers, *recorded], how="vertical_relaxed")
         .unique()

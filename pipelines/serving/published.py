@@ -1,4 +1,4 @@
-"""What the service answers from: the published run `published/latest` points at, and the inputs it was scrubbed
+"""What the service answers from: the published run `published/latest.json` names, and the inputs it was scrubbed
 against, loaded once per run.
 
 The registries read row by row, the CRM and the call log are read with the nightly run's own readers and
@@ -29,9 +29,10 @@ from pipelines.errors import ScrublineError
 from pipelines.inputs.calls import no_call_records, normalise_call_records, read_call_records
 from pipelines.inputs.crm import normalise_crm, read_crm
 from pipelines.inputs.records import file_sha256, lineage_path
-from pipelines.publishing.expiry import EXPIRED
+from pipelines.publishing.latest import read_latest, resolve_latest
 from pipelines.registries.entries import normalise_registries, read_registries
 from pipelines.serving.journal_file import JOURNAL_PATH, LIVE_OPT_OUTS
+from pipelines.storage import LocalStorage
 from pipelines.suppression.sellers import scope_aliases
 
 SERVING_DIR = "serving"
@@ -84,19 +85,24 @@ class ServedRun:
 
 
 def latest_run_dir(data_dir: Path) -> Path:
-    """The run `published/latest` points at; `UnavailableError` naming the withdrawal, or the absence of any run."""
+    """The run `published/latest.json` names; `UnavailableError` naming the withdrawal, or the absence of any run."""
     published = data_dir / "published"
-    latest = published / "latest"
-    if latest.is_dir() and (latest / "manifest.json").is_file():
-        return latest.resolve()
-    marker = published / EXPIRED
-    if marker.is_file():
-        withdrawal = json.loads(marker.read_text(encoding="utf-8"))
+    storage = LocalStorage(published)
+    try:
+        current = read_latest(storage)
+        resolve_latest(storage)  # the manifest is there, with the SHA-256 the pointer records
+    except (OSError, ValueError, ScrublineError) as error:
+        raise UnavailableError(f"the latest run under {published} cannot be read: {error}") from error
+    if current is None:
+        raise UnavailableError(f"no published run under {published}: run `scrubline run` first; nothing is callable")
+    withdrawn = current.latest.withdrawn
+    if withdrawn is not None:
+        valid_through = None if withdrawn.valid_through is None else withdrawn.valid_through.isoformat()
         raise UnavailableError(
-            f"the latest list (run {withdrawal.get('run_id')}) was withdrawn: past its valid_through "
-            f"{withdrawal.get('valid_through')}; nothing is callable until a new run publishes"
+            f"the latest list (run {current.latest.run_id}) was withdrawn: past its valid_through "
+            f"{valid_through}; nothing is callable until a new run publishes"
         )
-    raise UnavailableError(f"no published run under {published}: run `scrubline run` first; nothing is callable")
+    return published / Path(current.latest.manifest).parent
 
 
 def load_served_run(data_dir: Path, run_dir: Path) -> ServedRun:

@@ -9,7 +9,6 @@ import pytest
 
 from pipelines.config import Registry
 from pipelines.publishing.expiry import (
-    EXPIRED,
     campaigns_valid_through,
     expired_marker,
     list_status,
@@ -18,8 +17,11 @@ from pipelines.publishing.expiry import (
     withdraw_expired_dated_links,
     withdraw_if_expired,
 )
+from pipelines.publishing.latest import commit_manifest, point_latest, read_latest
+from pipelines.publishing.links import EXPIRED, show_latest
 from pipelines.records import Manifest
 from pipelines.registries.freshness import registry_ages
+from pipelines.storage import LocalStorage
 
 TODAY = date(2026, 11, 27)
 DOWNLOADED = date(2026, 11, 20)
@@ -74,12 +76,13 @@ def test_a_campaign_dialled_under_a_relationship_is_usable_only_through_its_last
 
 
 def published(tmp_path: Path, valid_through: str | None) -> Path:
-    run_dir = tmp_path / "runs" / "r1"
-    run_dir.mkdir(parents=True)
+    """A published folder whose `latest.json` (and `latest` link) names run r1, valid through `valid_through`."""
+    storage = LocalStorage(tmp_path)
     until = None if valid_through is None else datetime.fromisoformat(valid_through)
-    manifest = Manifest(run_id="r1", valid_through=until, published_at=datetime(2026, 11, 27, 2, tzinfo=UTC))
-    (run_dir / "manifest.json").write_text(manifest.to_json())
-    (tmp_path / "latest").symlink_to(Path("runs") / "r1")
+    created = datetime(2026, 11, 27, 2, tzinfo=UTC)
+    sha256 = commit_manifest(storage, Manifest(run_id="r1", valid_through=until, published_at=created))
+    assert point_latest(storage, run_id="r1", run_created_at=created, manifest_sha256=sha256)
+    show_latest(tmp_path, read_latest(storage).latest)
     return tmp_path
 
 
@@ -95,6 +98,7 @@ def test_a_list_is_withdrawn_at_its_valid_through_not_a_moment_before(tmp_path: 
         "r1", "runs/r1", "2026-12-19T00:00:00+00:00",
     )  # fmt: skip
     assert expired_marker(published_dir) == json.loads((published_dir / EXPIRED).read_text()) == withdrawal
+    assert json.loads((published_dir / "latest.json").read_text())["withdrawn"] == withdrawal
     assert withdraw_if_expired(published_dir, now=limit) is None
 
 

@@ -12,7 +12,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.publishing.expiry import EXPIRED, withdraw_if_expired
+from pipelines.publishing.expiry import withdraw_if_expired
+from pipelines.publishing.latest import AlreadyPublishedError
+from pipelines.publishing.links import EXPIRED
 from pipelines.publishing.publish import (
     NUMBER_OUTCOMES,
     PublishedRun,
@@ -100,7 +102,8 @@ def test_a_complete_run_becomes_latest_and_its_date(tmp_path: Path) -> None:
     assert manifest["outputs"]["clean/a.parquet"]["rows"] == 1
     assert (tmp_path / "published/latest/clean/a.csv").read_text() == "phone_e164\n+12015550123\n"
     assert count_clean(tmp_path / "warehouse.duckdb") == 1
-    assert not (tmp_path / "published/.staging/r1").exists()
+    pointer = json.loads((tmp_path / "published/latest.json").read_text())
+    assert (pointer["run_id"], pointer["manifest"]) == ("r1", "runs/r1/manifest.json")
 
 
 def test_a_run_that_fails_midway_leaves_latest_on_the_previous_run(tmp_path: Path) -> None:
@@ -156,9 +159,9 @@ def outcome(run_id: str, minute: int, day: date = date(2026, 11, 27)) -> pl.Data
     )
 
 
-def test_a_dead_runs_staging_folder_is_never_read_and_is_cleared(tmp_path: Path) -> None:
+def test_a_dead_runs_folder_without_manifest_is_never_read_and_is_cleared(tmp_path: Path) -> None:
     publish(tmp_path, "r1", outputs={**GOOD, NUMBER_OUTCOMES: outcome("r1", 0)})
-    dead = tmp_path / "published/.staging/dead" / NUMBER_OUTCOMES
+    dead = tmp_path / "published/runs/dead" / NUMBER_OUTCOMES
     dead.parent.mkdir(parents=True)
     dead.write_bytes(b"PAR1 truncated by kill -9")
     (tmp_path / ".warehouse.duckdb.building").write_bytes(b"half")
@@ -168,8 +171,8 @@ def test_a_dead_runs_staging_folder_is_never_read_and_is_cleared(tmp_path: Path)
         assert reader.execute("select run_id from number_history").fetchall() == [("r2",)]
 
     cleared = clear_unfinished_publishing(tmp_path / "published", warehouse=tmp_path / "warehouse.duckdb")
-    assert cleared == [tmp_path / "published/.staging/dead"]
-    assert not (tmp_path / "published/.staging/dead").exists()
+    assert cleared == [tmp_path / "published/runs/dead"]
+    assert not (tmp_path / "published/runs/dead").exists()
 
 
 def test_the_warehouse_is_swapped_in_while_a_reader_holds_the_old_one(tmp_path: Path) -> None:
@@ -189,6 +192,33 @@ def test_publishing_a_new_run_clears_an_expired_marker(tmp_path: Path) -> None:
     publish(tmp_path, "r2", run_date=date(2026, 12, 20), created_after_minutes=1)
     assert latest(tmp_path) == "r2"
     assert not (tmp_path / "published" / EXPIRED).exists()
+
+
+def test_a_latest_link_made_before_latest_json_existed_is_adopted_by_the_next_run(tmp_path: Path) -> None:
+    publish(tmp_path, "r1")
+    pointer = (tmp_path / "published/latest.json").read_text()
+    (tmp_path / "published/latest.json").unlink()
+    clear_unfinished_publishing(tmp_path / "published", warehouse=tmp_path / "warehouse.duckdb")
+    assert (tmp_path / "published/latest.json").read_text() == pointer
+
+
+def test_a_withdrawn_list_made_before_latest_json_existed_stays_withdrawn(tmp_path: Path) -> None:
+    publish(tmp_path, "r1")
+    withdrawal = withdraw_if_expired(tmp_path / "published", now=datetime(2026, 12, 20, tzinfo=UTC))
+    # Before latest.json, a withdrawn list was the marker and no link, as now on a local folder.
+    (tmp_path / "published/latest.json").unlink()
+    clear_unfinished_publishing(tmp_path / "published", warehouse=tmp_path / "warehouse.duckdb")
+    assert json.loads((tmp_path / "published/latest.json").read_text())["withdrawn"] == withdrawal
+    assert not (tmp_path / "published/latest").exists()
+
+
+def test_a_run_killed_between_latest_json_and_its_link_has_the_link_repaired(tmp_path: Path) -> None:
+    publish(tmp_path, "r1")
+    publish(tmp_path, "r2", created_after_minutes=1)
+    (tmp_path / "published/latest").unlink()
+    (tmp_path / "published/latest").symlink_to("runs/r1")
+    clear_unfinished_publishing(tmp_path / "published", warehouse=tmp_path / "warehouse.duckdb")
+    assert latest(tmp_path) == "r2"
 
 
 @contextmanager
@@ -311,3 +341,11 @@ def test_quarantine_is_written_only_when_there_is_something_in_it(tmp_path: Path
     path = write_quarantine(pl.DataFrame({"source_row": [3]}), quarantine_dir=tmp_path, name="crm")
     assert path == tmp_path / "crm.parquet"
     assert pl.read_parquet(path).rows() == [(3,)]
+
+
+def test_publishing_a_run_id_again_is_refused_and_leaves_the_published_run_whole(tmp_path: Path) -> None:
+    publish(tmp_path, "r1")
+    with pytest.raises(AlreadyPublishedError, match="run r1 is already published"):
+        publish(tmp_path, "r1", outputs={**GOOD, "clean/a.parquet": clean()}, created_after_minutes=1)
+    assert Manifest.read(tmp_path / "published/runs/r1/manifest.json").outputs["clean/a.parquet"].rows == 1
+    assert count_clean(tmp_path / "warehouse.duckdb") == 1

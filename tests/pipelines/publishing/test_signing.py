@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from pipelines.config import Signing
 from pipelines.errors import ConfigError
-from pipelines.publishing.signing import private_key, public_key_pem, sign_file, verify_file
+from pipelines.publishing.signing import private_key, public_key_pem, signature, signature_path, verify_file
 
 
 def pem(key: Ed25519PrivateKey | X25519PrivateKey) -> bytes:
@@ -28,7 +28,8 @@ def test_a_signed_file_verifies_and_a_changed_byte_or_another_key_does_not(
 ) -> None:
     signed = tmp_path / "certificate.json"
     signed.write_text('{"run_id": "r1"}')
-    assert sign_file(signed, key) == tmp_path / "certificate.json.sig"
+    assert signature_path(signed) == tmp_path / "certificate.json.sig"
+    signature_path(signed).write_bytes(signature(signed.read_bytes(), key))
     public = public_key_pem(key).encode()
     assert verify_file(signed, public) is None
     assert "does not match" in str(verify_file(signed, public_key_pem(Ed25519PrivateKey.generate()).encode()))

@@ -123,7 +123,7 @@ def test_past_valid_through_every_check_fails_closed_and_the_list_is_gone(data_d
 
 
 def test_a_data_directory_without_a_published_run_fails_closed(data_dir: Path) -> None:
-    (data_dir / "published/latest").unlink()
+    (data_dir / "published/latest.json").unlink()
     with client(data_dir) as api:
         assert api.get("/readyz").status_code == 503
         assert api.get("/healthz").status_code == 200

@@ -9,10 +9,14 @@ import threading
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
 
+from pipelines.publishing.latest import commit_manifest, point_latest, read_latest
+from pipelines.records import Manifest
+from pipelines.storage import LocalStorage
 from tests.assets.test_nightly_scrub import run_nightly
 from tests.pipelines.serving.served import auth
 from tests.pipelines.serving.server_process import free_port, start
@@ -114,12 +118,12 @@ def test_a_new_published_run_is_served_without_a_failed_request(data_dir: Path) 
 
 
 def _publish_copy_of_latest(data_dir: Path, *, run_id: str) -> None:
-    """Publish as the nightly run does: a complete run folder, then `latest` switched by an atomic rename."""
+    """Publish as the nightly run does: the run's files, its manifest last, then `latest.json` swapped to it."""
     published = data_dir / "published"
+    storage = LocalStorage(published)
+    current = read_latest(storage).latest
     target = published / "runs" / run_id
-    shutil.copytree((published / "latest").resolve(), target)
-    manifest = json.loads((target / "manifest.json").read_text())
-    (target / "manifest.json").write_text(json.dumps({**manifest, "run_id": run_id}))
-    link = published / ".latest.next"
-    link.symlink_to(Path("runs") / run_id)
-    os.replace(link, published / "latest")
+    shutil.copytree(published / Path(current.manifest).parent, target, ignore=shutil.ignore_patterns("manifest.json"))
+    manifest = Manifest.read(published / current.manifest).model_copy(update={"run_id": run_id})
+    created = current.run_created_at + timedelta(seconds=1)
+    point_latest(storage, run_id=run_id, run_created_at=created, manifest_sha256=commit_manifest(storage, manifest))
