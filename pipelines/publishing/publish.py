@@ -171,15 +171,21 @@ def publish_run(
 
 
 def clear_unfinished_publishing(published_dir: Path, *, warehouse: Path) -> list[Path]:
-    """Remove what dead runs left half-done — run folders without a manifest, a half-built warehouse, half-made
-    links and pointer swaps — and make the local `latest` link and `EXPIRED` marker say what `latest.json` says
-    (a run killed between the two leaves them behind). A folder published before `latest.json` existed gets one,
-    adopted from its `latest` link.
+    """Remove what dead runs left half-done — run folders without a manifest, run folders whose manifest is down but
+    whose pointer swap never happened, a half-built warehouse, half-made links and pointer swaps — and make the
+    local `latest` link and `EXPIRED` marker say what `latest.json` says (a run killed between the two leaves them
+    behind). A folder published before `latest.json` existed gets one, adopted from its `latest` link.
 
     Call it only under the data directory's lock, when no other run can be publishing.
     """
+    storage = LocalStorage(published_dir)
+    current = read_latest(storage)
+    if current is None and (linked := _linked_latest(published_dir)) is not None:
+        adopt_latest(storage, linked)
+        current = read_latest(storage)
     leftovers = [
         *(run for run in (published_dir / RUNS).glob("*") if run.is_dir() and not (run / MANIFEST).is_file()),
+        *([] if current is None else _never_pointed_at(published_dir, current.latest)),
         *published_dir.glob(".*.swap"),
         *published_dir.glob(".*.partial"),
         *warehouse.parent.glob(f".{warehouse.name}.building*"),
@@ -189,14 +195,23 @@ def clear_unfinished_publishing(published_dir: Path, *, warehouse: Path) -> list
             shutil.rmtree(path)
         else:
             path.unlink()
-    storage = LocalStorage(published_dir)
-    current = read_latest(storage)
-    if current is None and (linked := _linked_latest(published_dir)) is not None:
-        adopt_latest(storage, linked)
-        current = read_latest(storage)
     if current is not None:
         show_latest(published_dir, current.latest)
     return leftovers
+
+
+def _never_pointed_at(published_dir: Path, latest: Latest) -> list[Path]:
+    """Complete run folders created after the run `latest.json` names: the pointer moves only forward, so such a
+    run died between its manifest and its swap. No dialler ever saw it, and `number_history` must not list it."""
+    if latest.run_created_at is None:
+        return []
+    return [
+        run
+        for run in sorted((published_dir / RUNS).glob("*"))
+        if (run / MANIFEST).is_file()
+        and (created_at := Manifest.read(run / MANIFEST).run_created_at) is not None
+        and created_at > latest.run_created_at
+    ]
 
 
 def archive_old_runs(published_dir: Path, *, started_before: datetime) -> list[str]:

@@ -205,6 +205,11 @@ def test_a_run_killed_at_any_stage_leaves_latest_on_a_complete_run_and_the_next_
     kill_at("warehouse", data_dir)
     assert latest_run(data_dir) == complete
     assert list(data_dir.glob(".warehouse.duckdb.building"))
+    (never_pointed_at,) = (
+        path.parent
+        for path in (data_dir / "published/runs").glob("*/manifest.json")
+        if path.parent.name != complete and path.parent != truncated.parents[1]
+    )
 
     result = run_nightly(data_dir)
 
@@ -212,6 +217,7 @@ def test_a_run_killed_at_any_stage_leaves_latest_on_a_complete_run_and_the_next_
     assert latest_run(data_dir) == result.run_id
     assert json.loads((data_dir / "published/latest/manifest.json").read_text())["run_id"] == result.run_id
     assert not truncated.exists()
+    assert not never_pointed_at.exists()
     assert not list(data_dir.glob(".warehouse.duckdb.building"))
     with open_warehouse(data_dir / "warehouse.duckdb") as analyst:
         on_the_run_date = "select distinct run_id from number_history where run_date = ?"

@@ -175,6 +175,31 @@ def test_a_dead_runs_folder_without_manifest_is_never_read_and_is_cleared(tmp_pa
     assert not (tmp_path / "published/runs/dead").exists()
 
 
+def test_a_run_killed_after_its_manifest_but_before_latest_moved_is_cleared_and_never_in_history(
+    tmp_path: Path,
+) -> None:
+    publish(tmp_path, "r1", outputs={**GOOD, NUMBER_OUTCOMES: outcome("r1", 0)})
+    pointer = (tmp_path / "published/latest.json").read_bytes()
+    next_day = date(2026, 11, 28)
+    publish(
+        tmp_path, "dead", outputs={**GOOD, NUMBER_OUTCOMES: outcome("dead", 1, next_day)}, run_date=next_day,
+        created_after_minutes=1,
+    )  # fmt: skip
+    # Killed between its create-only manifest and its swap: the pointer still names r1.
+    (tmp_path / "published/latest.json").write_bytes(pointer)
+
+    cleared = clear_unfinished_publishing(tmp_path / "published", warehouse=tmp_path / "warehouse.duckdb")
+    assert cleared == [tmp_path / "published/runs/dead"]
+    assert latest(tmp_path) == "r1"
+    day_after = date(2026, 11, 29)
+    publish(
+        tmp_path, "r2", outputs={**GOOD, NUMBER_OUTCOMES: outcome("r2", 2, day_after)}, run_date=day_after,
+        created_after_minutes=2,
+    )  # fmt: skip
+    with open_warehouse(tmp_path / "warehouse.duckdb") as reader:
+        assert reader.execute("select distinct run_id from number_history order by 1").fetchall() == [("r1",), ("r2",)]
+
+
 def test_the_warehouse_is_swapped_in_while_a_reader_holds_the_old_one(tmp_path: Path) -> None:
     publish(tmp_path, "r1")
     with open_warehouse(tmp_path / "warehouse.duckdb") as analyst:
