@@ -2,9 +2,9 @@
 
 A canonical key is (default region, leading plus, digits) of a plainly punctuated value. Each step
 works on groups of keys that share the metadata it needs, and follows the phonenumbers function
-it is named after. Where a step meets a branch it does not port (a national prefix transform rule,
-a `+` not followed by a country code, a country code whose numbers have no decisive key), the key
-is marked `fallback` for phonenumbers to answer.
+it is named after. Where a step meets a branch it does not port (a `+` not followed by a country
+code, a country code whose numbers have no decisive key), the key is marked `fallback` for
+phonenumbers to answer.
 """
 
 from __future__ import annotations
@@ -228,8 +228,6 @@ def _in_region(keys: pl.LazyFrame, rules: RegionRules) -> pl.LazyFrame:
     """National-format numbers; one that starts with the region's own country code is read as
     international when only then does it fit the region's pattern, or when it is too long."""
     own_code = str(rules.country_code)
-    if rules.has_transform_rule:
-        return keys.with_columns(_status=pl.lit(FALLBACK))
     digits = pl.col("_digits")
     candidate = rules.strip_national_prefix(digits.str.strip_prefix(own_code))
     takes_own_code = (~rules.matches_general(digits) & rules.matches_general(candidate)) | (
@@ -260,8 +258,6 @@ def _in_region(keys: pl.LazyFrame, rules: RegionRules) -> pl.LazyFrame:
 def _strip_national_prefix(located: pl.LazyFrame, main_region: str) -> pl.LazyFrame:
     """The national significant number: the national prefix stripped where libphonenumber strips it."""
     rules = region_rules(main_region)
-    if rules.has_transform_rule:
-        return located.with_columns(_status=pl.lit(FALLBACK))
     national = pl.col("_national")
     with_prefix = located.with_columns(_prefix=_prefix_match(national, rules.national_prefix_for_parsing))
     candidate = rules.strip_national_prefix(national)

@@ -9,6 +9,7 @@ Patterns are anchored the way libphonenumber applies them: `^(?:p)$` is Python's
 from __future__ import annotations
 
 import functools
+import re
 
 # CPython's own regex parser: the one way to read a pattern's structure rather than guess it.
 from dataclasses import dataclass
@@ -58,7 +59,9 @@ class RegionRules:
     country_code: int
     international_prefix: str | None
     national_prefix_for_parsing: str | None
-    has_transform_rule: bool
+    # The transform rule as polars writes a replacement (`${1}`), and how many groups the prefix pattern has.
+    national_prefix_transform: str | None
+    national_prefix_groups: int
     leading_digits: str | None
     general_regex: str
     possible_lengths: tuple[int, ...]
@@ -92,14 +95,21 @@ class RegionRules:
         )
 
     def strip_national_prefix(self, number: pl.Expr) -> pl.Expr:
-        """libphonenumber's national prefix strip (regions without a transform rule).
+        """libphonenumber's `_maybe_strip_national_prefix_carrier_code`: the number after its national prefix.
 
-        The prefix is removed unless the number was viable with it and is not without it.
+        Where the region has a transform rule and the prefix's last group took part, the prefix is
+        rewritten by the rule (`([2-9]\\d{6})$` to `670\\1`: a local number gains its area code);
+        otherwise it is removed. Either way the number stays as written if it was viable and the result is not.
         """
         if not self.national_prefix_for_parsing:
             return number
-        prefix = number.str.extract(f"^({self.national_prefix_for_parsing})", 1)
+        anchored = f"^(?:{self.national_prefix_for_parsing})"
+        prefix = number.str.extract(anchored, 0)
         stripped = number.str.slice(prefix.str.len_chars())
+        if self.national_prefix_transform is not None:
+            is_transformed = number.str.extract(anchored, self.national_prefix_groups).is_not_null()
+            transformed = number.str.replace(anchored, self.national_prefix_transform, n=1)
+            stripped = pl.when(is_transformed).then(transformed).otherwise(stripped)
         keeps_prefix = prefix.is_null() | (number.str.len_chars() == 0)
         loses_viability = self.matches_general(number) & ~self.matches_general(stripped)
         return pl.when(keeps_prefix | loses_viability).then(number).otherwise(stripped)
@@ -140,7 +150,8 @@ def region_rules(region: str) -> RegionRules:
         country_code=metadata.country_code,
         international_prefix=ascii_digits(metadata.international_prefix),
         national_prefix_for_parsing=ascii_digits(metadata.national_prefix_for_parsing),
-        has_transform_rule=bool(metadata.national_prefix_transform_rule),
+        national_prefix_transform=polars_replacement(metadata.national_prefix_transform_rule),
+        national_prefix_groups=re.compile(metadata.national_prefix_for_parsing or "").groups,
         leading_digits=ascii_digits(metadata.leading_digits),
         general_regex=ascii_digits(general.national_number_pattern),
         possible_lengths=tuple(general.possible_length),
@@ -166,6 +177,13 @@ def ascii_digits(pattern: str | None) -> str | None:
     that about twice as slow. libphonenumber's patterns use `\\d` only outside character classes.
     """
     return pattern and pattern.replace(r"\d", "[0-9]")
+
+
+def polars_replacement(template: str | None) -> str | None:
+    """A `re.sub` template (`670\\1`) as polars' regex replacement writes it (`670${1}`); None for none."""
+    if not template:
+        return None
+    return re.sub(r"\\([0-9]+)", r"${\1}", template.replace("$", "$$"))
 
 
 def regions_of(country_code: int) -> tuple[str, ...]:
@@ -204,7 +222,7 @@ def direct_national_starts(region: str) -> frozenset[str]:
     rules = region_rules(region)
     prefixes = [rules.international_prefix, rules.national_prefix_for_parsing]
     firsts = [first_characters(pattern) for pattern in prefixes if pattern]
-    if rules.has_transform_rule or None in firsts:
+    if None in firsts:
         return frozenset()
     taken = frozenset(str(rules.country_code)[0]).union(*firsts)
     return frozenset("0123456789") - taken
@@ -220,7 +238,7 @@ def direct_international_starts(region: str) -> frozenset[str]:
     rules = region_rules(region)
     prefix = rules.national_prefix_for_parsing
     heads = match_heads(prefix, 2) if prefix else frozenset()
-    if rules.has_transform_rule or heads is None:
+    if heads is None:
         return frozenset()
     pairs = (f"{first}{second}" for first in "0123456789" for second in "0123456789")
     return frozenset(pair for pair in pairs if not any(pair.startswith(head) for head in heads))

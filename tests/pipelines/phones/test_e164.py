@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from pipelines.phones import parse as phone_parse
 from pipelines.phones.e164 import e164_as_int, normalise_phones
-from tests.phone_values import phone_values
+from tests.phone_values import NUMBER_TYPES, phone_values
 
 
 def reference(raw: str | None, region: str) -> tuple[str | None, bool, str | None, str | None, str | None]:
@@ -247,3 +247,33 @@ TEL_URIS = [
 @pytest.mark.parametrize("region", ["US", "GB", "DE"])
 def test_a_tel_uri_gets_phonenumbers_answer_whether_or_not_the_fast_path_reads_it(value: str, region: str) -> None:
     assert normalised([(value, region)]) == [reference(value, region)]
+
+
+TRANSFORM_REGIONS = sorted(
+    region
+    for region in phonenumbers.SUPPORTED_REGIONS
+    if phonenumbers.PhoneMetadata.metadata_for_region(region).national_prefix_transform_rule
+)
+
+
+def written_forms(region: str) -> list[str]:
+    """Each example number of `region` as written at home and abroad: bare, national format, after a national
+    prefix, its country code or both, as a local number without its area code, and one digit off."""
+    forms = []
+    for number_type in NUMBER_TYPES:
+        example = phonenumbers.example_number_for_type(region, number_type)
+        if example is None:
+            continue
+        code, nsn = str(example.country_code), phonenumbers.national_significant_number(example)
+        national = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+        forms += [nsn, national, f"0{nsn}", f"1{nsn}", f"90{nsn}", f"{code}{nsn}", f"+{code}{nsn}", f"+{code}0{nsn}"]
+        forms += [local for width in range(5, 9) for local in (nsn[-width:], f"0{nsn[-width:]}", f"1{nsn[-width:]}")]
+        forms += [f"{nsn[:-1]}{digit}" for digit in "09"] + [f"{nsn}{digit}" for digit in "09"]
+    return forms
+
+
+@pytest.mark.parametrize("region", TRANSFORM_REGIONS)
+def test_numbers_of_a_region_with_a_national_prefix_transform_rule_agree_with_phonenumbers(region: str) -> None:
+    main_region = phonenumbers.region_code_for_country_code(phonenumbers.country_code_for_region(region))
+    values = [(form, home) for form in written_forms(region) for home in sorted({region, main_region, "US", "GB"})]
+    assert normalised(values) == [reference(raw, home) for raw, home in values]

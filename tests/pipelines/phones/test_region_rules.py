@@ -29,5 +29,7 @@ def test_a_national_number_starting_like_a_longer_national_prefix_but_not_with_i
     assert not {"01", "09", "18"} & starts
 
 
-def test_a_region_with_a_national_prefix_transform_rule_has_no_direct_starts() -> None:
-    assert direct_international_starts("BR") == frozenset()
+def test_a_region_with_a_national_prefix_transform_rule_has_the_starts_its_prefix_cannot_begin() -> None:
+    starts = direct_international_starts("BR")  # national prefix for parsing: (?:0|90)(?:(1[245]|…)(\d{10,11}))?
+    assert {"11", "21", "91", "99"} <= starts
+    assert not {"01", "09", "90"} & starts
