@@ -24,6 +24,7 @@ from pipelines.phones.region_rules import (
     direct_national_starts,
     region_rules,
     regions_of,
+    rules_table,
 )
 
 OK, FAILED, FALLBACK = "ok", "failed", "fallback"
@@ -69,6 +70,9 @@ _DECISIVE_WIDTHS = pl.Series(
     ],
     dtype=pl.Int64,
 )
+# The regions whose rules `rules_table` gives in full, and a bit for each length (see `_length_check_by_row`).
+_BY_ROW_REGIONS = rules_table().filter("is_by_row").get_column("region").to_list()
+_LENGTH_BITS = pl.Series([1 << length for length in range(64)], dtype=pl.UInt64)
 _REGION_COUNTRY_CODES = {
     region: str(phonenumbers.country_code_for_region(region)) for region in phonenumbers.SUPPORTED_REGIONS
 }
@@ -111,9 +115,21 @@ def parse_canonical(keys: pl.DataFrame) -> pl.DataFrame:
         )
     )
     ok, unfinished = pl.col("_status") == OK, ["_index", "_status", "reason"]
-    located = _per_group(narrow.filter(~is_direct).drop("_code_length"), "_parse_region", _locate)
+    to_locate = narrow.filter(~is_direct).drop("_code_length")
+    by_row = pl.col("_plus") | pl.col("_parse_region").is_in(_BY_ROW_REGIONS)
+    located = pl.concat(
+        [_locate_by_row(to_locate.filter(by_row)), _per_group(to_locate.filter(~by_row), "_parse_region", _locate)],
+        how="diagonal_relaxed",
+    )
     to_strip = located.select(*unfinished, "_cc", "_national", "_main_region").filter(ok)
-    stripped = _per_group(to_strip, "_main_region", _strip_national_prefix)
+    by_row = pl.col("_main_region").is_in(_BY_ROW_REGIONS)
+    stripped = pl.concat(
+        [
+            _strip_by_row(to_strip.filter(by_row)),
+            _per_group(to_strip.filter(~by_row), "_main_region", _strip_national_prefix),
+        ],
+        how="diagonal_relaxed",
+    )
     to_validate = pl.concat([direct, stripped.lazy().filter(ok).select("_index", "_cc", "_nsn")])
     stopped = [located.lazy().select(unfinished).filter(~ok), stripped.lazy().select(unfinished).filter(~ok)]
     answers = (
@@ -205,6 +221,97 @@ def _locate(keys: pl.LazyFrame, region: str) -> pl.LazyFrame:
     )
     national = with_idd.filter(~has_idd).drop("_idd")
     return pl.concat([_after_international_prefix(international), _in_region(national, rules)], how="diagonal_relaxed")
+
+
+def _locate_by_row(keys: pl.DataFrame) -> pl.DataFrame:
+    """`_locate` in one query for `+` keys, which need no region, and keys of `_BY_ROW_REGIONS`."""
+    digits = pl.col("_digits")
+    after_idd = digits.str.slice(pl.col("_rule_idd_width"))
+    # An IDD followed by 0 is not an IDD: country codes never begin with 0.
+    has_idd = digits.str.contains(pl.col("_rule_idd")).fill_null(False) & ~after_idd.str.starts_with("0")
+    marked = _with_rules(keys.lazy(), "_parse_region").with_columns(
+        _after_prefix=pl.when("_plus").then(digits).when(has_idd).then(after_idd)
+    )
+    is_international = pl.col("_after_prefix").is_not_null()
+    international = _after_international_prefix(marked.filter(is_international))
+    located = pl.concat([international, _in_region_by_row(marked.filter(~is_international))], how="diagonal_relaxed")
+    return located.select(*keys.columns, "_cc", "_national", "_main_region", "_status", "reason").collect()
+
+
+def _in_region_by_row(keys: pl.LazyFrame) -> pl.LazyFrame:
+    """`_in_region` by the rules in each row: a number starting with its region's own country code is read as
+    international when only then does it fit the region's pattern, or when it is too long."""
+    digits, own_code = pl.col("_digits"), pl.col("_rule_country_code")
+    candidate = _without_national_prefix(digits.str.slice(own_code.str.len_bytes()))
+    takes_own_code = digits.str.starts_with(own_code) & (
+        (~_fits_general(digits) & _fits_general(candidate)) | (_length_check_by_row(digits) == "too_long")
+    )
+    return keys.with_columns(
+        _national=pl.when(takes_own_code).then(candidate).otherwise(digits),
+        _main_region=pl.when(takes_own_code).then("_rule_main_region").otherwise("_parse_region"),
+        _cc=own_code,
+        _status=pl.lit(OK),
+    )
+
+
+def _strip_by_row(located: pl.DataFrame) -> pl.DataFrame:
+    """`_strip_national_prefix` in one query for keys whose main region is one of `_BY_ROW_REGIONS`."""
+    national = pl.col("_national")
+    has_prefix = national.str.contains(pl.col("_rule_national_prefix")).fill_null(False)
+    candidate = _without_national_prefix(national)
+    keeps_length = ~_length_check_by_row(candidate).is_in(_KEEPS_NATIONAL_PREFIX)
+    too_short = national.str.len_chars() < MIN_LENGTH_FOR_NSN
+    too_long = pl.col("_nsn").str.len_chars() > MAX_LENGTH_FOR_NSN
+    return (
+        _with_rules(located.lazy(), "_main_region")
+        .with_columns(_nsn=pl.when(has_prefix & keeps_length).then(candidate).otherwise(national))
+        .select(
+            *located.drop("_status", "reason").columns,
+            "_nsn",
+            _status=pl.when(too_short | too_long).then(pl.lit(FAILED)).otherwise(pl.lit(OK)),
+            reason=pl.when(too_short).then(pl.lit("too_short")).otherwise(pl.lit("too_long")),
+        )
+        .collect()
+    )
+
+
+def _with_rules(keys: pl.LazyFrame, region: str) -> pl.LazyFrame:
+    """`keys` with the `rules_table` row of their `region` column as `_rule_*` columns, ordered by region:
+    a pattern taken from a column is compiled again whenever it differs from the previous row's."""
+    rules = rules_table().lazy().select(pl.all().name.prefix("_rule_")).rename({"_rule_region": region})
+    return keys.join(rules, on=region, how="left").sort(region)
+
+
+def _fits_general(number: pl.Expr) -> pl.Expr:
+    """`RegionRules.matches_general` by the rules in each row."""
+    return number.str.contains(pl.col("_rule_general"))
+
+
+def _without_national_prefix(number: pl.Expr) -> pl.Expr:
+    """`RegionRules.strip_national_prefix` by the rules in each row (a prefix of one width, no transform rule)."""
+    has_prefix = number.str.contains(pl.col("_rule_national_prefix")).fill_null(False)
+    stripped = number.str.slice(pl.col("_rule_national_prefix_width"))
+    loses_viability = _fits_general(number) & ~_fits_general(stripped)
+    return pl.when(has_prefix & (number.str.len_chars() > 0) & ~loses_viability).then(stripped).otherwise(number)
+
+
+def _length_check_by_row(number: pl.Expr) -> pl.Expr:
+    """`RegionRules.length_check` by the rules in each row."""
+    length = number.str.len_chars()
+    bit = pl.lit(_LENGTH_BITS).gather(length.clip(0, _LENGTH_BITS.len() - 1))
+    return (
+        pl.when((pl.col("_rule_local_only_lengths") & bit) != 0)
+        .then(pl.lit("is_possible_local_only"))
+        .when(length == pl.col("_rule_first_length"))
+        .then(pl.lit("is_possible"))
+        .when(length < pl.col("_rule_first_length"))
+        .then(pl.lit("too_short"))
+        .when(length > pl.col("_rule_last_length"))
+        .then(pl.lit("too_long"))
+        .when((pl.col("_rule_other_lengths") & bit) != 0)
+        .then(pl.lit("is_possible"))
+        .otherwise(pl.lit("invalid_length"))
+    )
 
 
 def _after_international_prefix(keys: pl.LazyFrame) -> pl.LazyFrame:

@@ -145,3 +145,30 @@ def _item_heads(opcode: object, argument: object, width: int) -> frozenset[str] 
             repeated = {(head + tail)[:width] for head in repeated for tail in once}
         return frozenset(heads)
     return None
+
+
+def fixed_width(pattern: str) -> int | None:
+    """The one width of every match of `pattern`, when it has one and asserts nothing (no `^`, `$`, lookaround).
+
+    A match at the start of a string then spans exactly that many characters, whichever alternative matched.
+    """
+    parsed = regex_parser.parse(pattern)
+    low, high = parsed.getwidth()
+    return low if low == high and not _asserts(parsed) else None
+
+
+def _asserts(items: Iterable[tuple[object, object]]) -> bool:
+    """Whether a parsed pattern holds an anchor, a lookaround or a backreference anywhere."""
+    for opcode, argument in items:
+        if opcode in (
+            regex_constants.AT, regex_constants.ASSERT, regex_constants.ASSERT_NOT,
+            regex_constants.GROUPREF, regex_constants.GROUPREF_EXISTS,
+        ):  # fmt: skip
+            return True
+        if opcode is regex_constants.SUBPATTERN and _asserts(argument[-1]):
+            return True
+        if opcode is regex_constants.BRANCH and any(_asserts(alternative) for alternative in argument[1]):
+            return True
+        if opcode in (regex_constants.MAX_REPEAT, regex_constants.MIN_REPEAT) and _asserts(argument[2]):
+            return True
+    return False

@@ -18,7 +18,7 @@ import phonenumbers
 import polars as pl
 from phonenumbers import PhoneMetadata, PhoneNumberDesc
 
-from pipelines.phones.pattern_shapes import constrained_width, first_characters, match_heads
+from pipelines.phones.pattern_shapes import constrained_width, first_characters, fixed_width, match_heads
 
 MIN_LENGTH_FOR_NSN = 2
 MAX_LENGTH_FOR_NSN = 17
@@ -193,6 +193,57 @@ def regions_of(country_code: int) -> tuple[str, ...]:
 
 
 COUNTRY_CODES: tuple[str, ...] = tuple(sorted(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE))
+
+
+@functools.cache
+def rules_table() -> pl.DataFrame:
+    """One row per region (and per `001:<code>`): its rules as data, so that one query applies every region's
+    rules to that region's own rows, rather than one query per region (a fixed cost of milliseconds each).
+
+    Patterns are anchored (`^(?:p)`, `^(?:p)$` for the general one). The IDD and the national prefix are given
+    only where every match has one width, read from the pattern (`fixed_width`), and the national prefix only
+    without a transform rule: `is_by_row` marks the regions whose rules are all given. Lengths are bit masks
+    (bit n for length n), as `RegionRules.length_check` reads them: the first, the last, the others, local only.
+    """
+    names = [*sorted(phonenumbers.SUPPORTED_REGIONS)]
+    names += [f"{NON_GEO_REGION}:{code}" for code in sorted(phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS)]
+    return pl.DataFrame([_rules_row(region_rules(name)) for name in names], schema=_RULES_SCHEMA, orient="row")
+
+
+_RULES_SCHEMA = {
+    "region": pl.String, "country_code": pl.String, "main_region": pl.String, "idd": pl.String,
+    "idd_width": pl.Int64, "national_prefix": pl.String, "national_prefix_width": pl.Int64, "general": pl.String,
+    "first_length": pl.Int64, "last_length": pl.Int64, "other_lengths": pl.UInt64, "local_only_lengths": pl.UInt64,
+    "is_by_row": pl.Boolean,
+}  # fmt: skip
+
+
+def _rules_row(rules: RegionRules) -> tuple[object, ...]:
+    """`rules` as a row of `rules_table`."""
+    idd, prefix = rules.international_prefix, rules.national_prefix_for_parsing
+    idd_width = fixed_width(idd) if idd else None
+    prefix_width = fixed_width(prefix) if prefix and rules.national_prefix_transform is None else None
+    is_by_row = (not idd or idd_width is not None) and (not prefix or prefix_width is not None)
+    return (
+        rules.region,
+        str(rules.country_code),
+        regions_of(rules.country_code)[0],
+        f"^(?:{idd})" if idd_width is not None else None,
+        idd_width,
+        f"^(?:{prefix})" if prefix_width is not None else None,
+        prefix_width or 0,
+        f"^(?:{rules.general_regex})$",
+        rules.possible_lengths[0],
+        rules.possible_lengths[-1],
+        _length_bits(rules.possible_lengths[1:]),
+        _length_bits(rules.local_only_lengths),
+        is_by_row,
+    )
+
+
+def _length_bits(lengths: tuple[int, ...]) -> int:
+    """Lengths as a bit mask: bit n set for length n."""
+    return sum(1 << length for length in set(lengths))
 
 
 @functools.cache
