@@ -18,6 +18,7 @@ from pipelines.phones.region_rules import (
     COUNTRY_CODES,
     MAX_LENGTH_FOR_NSN,
     MIN_LENGTH_FOR_NSN,
+    TYPE_COLUMNS,
     RegionRules,
     decisive_width,
     direct_international_starts,
@@ -73,6 +74,7 @@ _DECISIVE_WIDTHS = pl.Series(
 # The regions whose rules `rules_table` gives in full, and a bit for each length (see `_length_check_by_row`).
 _BY_ROW_REGIONS = rules_table().filter("is_by_row").get_column("region").to_list()
 _LENGTH_BITS = pl.Series([1 << length for length in range(64)], dtype=pl.UInt64)
+_SHARED_COUNTRY_CODES = [int(code) for code in COUNTRY_CODES if len(regions_of(int(code))) > 1]
 _REGION_COUNTRY_CODES = {
     region: str(phonenumbers.country_code_for_region(region)) for region in phonenumbers.SUPPORTED_REGIONS
 }
@@ -284,7 +286,7 @@ def _with_rules(keys: pl.LazyFrame, region: str) -> pl.LazyFrame:
 
 def _fits_general(number: pl.Expr) -> pl.Expr:
     """`RegionRules.matches_general` by the rules in each row."""
-    return number.str.contains(pl.col("_rule_general"))
+    return number.str.contains(pl.col("_rule_general_pattern"))
 
 
 def _without_national_prefix(number: pl.Expr) -> pl.Expr:
@@ -297,8 +299,7 @@ def _without_national_prefix(number: pl.Expr) -> pl.Expr:
 
 def _length_check_by_row(number: pl.Expr) -> pl.Expr:
     """`RegionRules.length_check` by the rules in each row."""
-    length = number.str.len_chars()
-    bit = pl.lit(_LENGTH_BITS).gather(length.clip(0, _LENGTH_BITS.len() - 1))
+    length, bit = number.str.len_chars(), _length_bit(number)
     return (
         pl.when((pl.col("_rule_local_only_lengths") & bit) != 0)
         .then(pl.lit("is_possible_local_only"))
@@ -312,6 +313,35 @@ def _length_check_by_row(number: pl.Expr) -> pl.Expr:
         .then(pl.lit("is_possible"))
         .otherwise(pl.lit("invalid_length"))
     )
+
+
+def _length_bit(number: pl.Expr) -> pl.Expr:
+    """The bit of `number`'s length in a `rules_table` length mask."""
+    return pl.lit(_LENGTH_BITS).gather(number.str.len_chars().clip(0, _LENGTH_BITS.len() - 1))
+
+
+def _number_type_by_row(number: pl.Expr) -> pl.Expr:
+    """`RegionRules.number_type` by the rules in each row."""
+    matches = {name: _matches_by_row(number, name) for name in TYPE_COLUMNS}
+    fixed, mobile = matches["fixed_line"], matches["mobile"]
+    result = (
+        pl.when(fixed & mobile)
+        .then(pl.lit("fixed_line_or_mobile"))
+        .when(fixed)
+        .then(pl.lit("fixed_line"))
+        .when(mobile)
+        .then(pl.lit("mobile"))
+        .otherwise(pl.lit(None, pl.String))
+    )
+    for name in reversed(TYPE_COLUMNS[1:-2]):
+        result = pl.when(matches[name]).then(pl.lit(name)).otherwise(result)
+    return pl.when(matches["general"]).then(result)
+
+
+def _matches_by_row(number: pl.Expr, description: str) -> pl.Expr:
+    """`NumberPattern.matches` for the row's number description `description` (of `TYPE_COLUMNS`); false if absent."""
+    is_possible_length = (pl.col(f"_rule_{description}_lengths") & _length_bit(number)) != 0
+    return is_possible_length & number.str.contains(pl.col(f"_rule_{description}_pattern")).fill_null(False)
 
 
 def _after_international_prefix(keys: pl.LazyFrame) -> pl.LazyFrame:
@@ -396,12 +426,15 @@ def _validate(numbers: pl.LazyFrame, country_code: pl.Expr) -> pl.LazyFrame:
     keys = keyed.get_column("_key")
     distinct = _distinct(keys.drop_nulls()).to_frame("_key").with_columns(_nsn=_representative(pl.col("_key")))
     code_of = _country_code_of(pl.col("_key"))
+    is_shared = code_of.is_in(_SHARED_COUNTRY_CODES)
     classified = pl.concat(
         [
-            _classify(distinct.filter(code_of == code), str(code))
-            for code in distinct.select(code_of.unique()).to_series()
-        ]
-        or [distinct.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in _OUTCOME_SCHEMA.items())],
+            _classify_by_row(distinct.filter(~is_shared)),
+            *(
+                _classify_shared(distinct.filter(code_of == code), str(code))
+                for code in distinct.filter(is_shared).select(code_of.unique()).to_series()
+            ),
+        ],
         how="diagonal_relaxed",
     )
     outcomes = classified.select(_OUTCOME_COLUMNS).unique(maintain_order=True).with_row_index("_outcome")
@@ -470,21 +503,43 @@ def _looked_up(keys: pl.Series, known: pl.Series, values: pl.Series) -> pl.Expr:
     return pl.lit(table).gather(pl.lit(keys - low))
 
 
-def _classify(numbers: pl.DataFrame, country_code: str) -> pl.DataFrame:
-    """As `region_code_for_number`, `number_type` and `is_possible_number_with_reason` answer."""
+def _classify_by_row(numbers: pl.DataFrame) -> pl.DataFrame:
+    """`_classify_shared`'s answers in one query for numbers whose country code is one region's, by the rules in
+    each row."""
+    nsn, type_ = pl.col("_nsn"), pl.col("type")
+    is_valid = type_.is_not_null()
+    length = _length_check_by_row(nsn)
+    return (
+        numbers.lazy()
+        .with_columns(_region=_main_region_of(_country_code_of(pl.col("_key")).cast(pl.String)))
+        .pipe(_with_rules, "_region")
+        .with_columns(type=_number_type_by_row(nsn))
+        .select(
+            *numbers.columns,
+            "type",
+            valid=is_valid,
+            # For a non-geographic country code, `001:<code>` names its metadata, `001` its region.
+            region=pl.when(is_valid).then(pl.col("_region").str.split(":").list.first()),
+            reason=pl.when(is_valid)
+            .then(None)
+            .when(length.is_in(_LENGTH_REASONS))
+            .then(length)
+            .otherwise(pl.lit("invalid_number")),
+        )
+        .collect()
+    )
+
+
+def _classify_shared(numbers: pl.DataFrame, country_code: str) -> pl.DataFrame:
+    """As `region_code_for_number`, `number_type` and `is_possible_number_with_reason` answer, for numbers of
+    a country code that several regions share."""
     regions = regions_of(int(country_code))
-    nsn = pl.col("_nsn")
-    if len(regions) == 1:
-        # One region: for a non-geographic country code, `001:<code>` names its metadata, `001` its region.
-        region = regions[0].split(":")[0]
-        claimed = numbers.lazy().with_columns(type=region_rules(regions[0]).number_type(nsn), _region=pl.lit(region))
-    else:
-        # The main region claims most numbers; the others are tried only on what it leaves.
-        by_main, unclaimed = _claim(numbers, regions[:1])
-        by_others, unclaimed = _claim(unclaimed, regions[1:])
-        nobody = unclaimed.with_columns(type=pl.lit(None, pl.String), _region=pl.lit(None, pl.String))
-        claimed = pl.concat([by_main, by_others, nobody]).lazy()
-    length = region_rules(regions[0]).length_check(nsn)
+    # The main region claims most numbers; the others are tried only on what it leaves.
+    by_main, unclaimed = _claim(numbers, regions[:1])
+    by_others, unclaimed = _claim(unclaimed, regions[1:])
+    nobody = unclaimed.with_columns(type=pl.lit(None, pl.String), _region=pl.lit(None, pl.String))
+    claimed = pl.concat([by_main, by_others, nobody]).lazy()
+    length = region_rules(regions[0]).length_check(pl.col("_nsn"))
     is_valid = pl.col("type").is_not_null()
     return claimed.select(
         pl.exclude("_region"),

@@ -200,10 +200,13 @@ def rules_table() -> pl.DataFrame:
     """One row per region (and per `001:<code>`): its rules as data, so that one query applies every region's
     rules to that region's own rows, rather than one query per region (a fixed cost of milliseconds each).
 
-    Patterns are anchored (`^(?:p)`, `^(?:p)$` for the general one). The IDD and the national prefix are given
+    Patterns are anchored (`^(?:p)`; `^(?:p)$` for number descriptions). The IDD and the national prefix are given
     only where every match has one width, read from the pattern (`fixed_width`), and the national prefix only
     without a transform rule: `is_by_row` marks the regions whose rules are all given. Lengths are bit masks
     (bit n for length n), as `RegionRules.length_check` reads them: the first, the last, the others, local only.
+    Each number description of `TYPE_COLUMNS` is a full-match pattern and its lengths' mask (all bits: any
+    length); where the mobile pattern is the fixed-line one, libphonenumber never runs it and neither does the
+    table, which gives the fixed-line description again, to the same answer.
     """
     names = [*sorted(phonenumbers.SUPPORTED_REGIONS)]
     names += [f"{NON_GEO_REGION}:{code}" for code in sorted(phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS)]
@@ -212,10 +215,16 @@ def rules_table() -> pl.DataFrame:
 
 _RULES_SCHEMA = {
     "region": pl.String, "country_code": pl.String, "main_region": pl.String, "idd": pl.String,
-    "idd_width": pl.Int64, "national_prefix": pl.String, "national_prefix_width": pl.Int64, "general": pl.String,
+    "idd_width": pl.Int64, "national_prefix": pl.String, "national_prefix_width": pl.Int64,
     "first_length": pl.Int64, "last_length": pl.Int64, "other_lengths": pl.UInt64, "local_only_lengths": pl.UInt64,
     "is_by_row": pl.Boolean,
 }  # fmt: skip
+# The number descriptions `rules_table` gives: the general one, then libphonenumber's type chain.
+TYPE_COLUMNS = ("general", *_TYPE_CHAIN, "fixed_line", "mobile")
+_RULES_SCHEMA |= {
+    f"{name}_{part}": dtype for name in TYPE_COLUMNS for part, dtype in (("pattern", pl.String), ("lengths", pl.UInt64))
+}
+_ANY_LENGTH = (1 << 64) - 1
 
 
 def _rules_row(rules: RegionRules) -> tuple[object, ...]:
@@ -232,13 +241,31 @@ def _rules_row(rules: RegionRules) -> tuple[object, ...]:
         idd_width,
         f"^(?:{prefix})" if prefix_width is not None else None,
         prefix_width or 0,
-        f"^(?:{rules.general_regex})$",
         rules.possible_lengths[0],
         rules.possible_lengths[-1],
         _length_bits(rules.possible_lengths[1:]),
         _length_bits(rules.local_only_lengths),
         is_by_row,
+        *(part for name in TYPE_COLUMNS for part in _pattern_cells(_description(rules, name))),
     )
+
+
+def _description(rules: RegionRules, name: str) -> NumberPattern | None:
+    """The number description `name` of `TYPE_COLUMNS` as `RegionRules.number_type` applies it."""
+    if name == "general":
+        return rules.general
+    if name == "mobile" and rules.same_mobile_and_fixed_line_pattern:
+        return rules.fixed_line
+    if name in ("fixed_line", "mobile"):
+        return getattr(rules, name)
+    return dict(rules.types).get(name)
+
+
+def _pattern_cells(description: NumberPattern | None) -> tuple[str | None, int]:
+    """A description as a full-match pattern and its lengths' mask; none and no length where it is absent."""
+    if description is None:
+        return None, 0
+    return f"^(?:{description.regex})$", _length_bits(description.lengths) if description.lengths else _ANY_LENGTH
 
 
 def _length_bits(lengths: tuple[int, ...]) -> int:
