@@ -51,14 +51,15 @@ WHOLE_FLOAT = r"^[+\-]?[0-9]+\.0+$"
 # A plain number, then optionally an extension phonenumbers reads the same way (1-9 digits after
 # `x` or `ext`, or RFC 3966's `;ext=`), ending in a digit so no other extension rule can apply.
 _PLAIN_NUMBER = (
-    r"^(?P<number>\+?[0-9 ().\-/]*[0-9])(?:(?:;ext=|[ \t,]*(?i:ext|x)[:.]?[ \t,\-]*)(?P<extension>[0-9]{1,9}))?$"
+    r"^(?P<number>\+?[0-9 ().\-/~]*[0-9])(?:(?:;ext=|[ \t,]*(?i:ext|x)[:.]?[ \t,\-]*)(?P<extension>[0-9]{1,9}))?$"
 )
 # Whitespace, quotes and Excel's leading apostrophe, in any mix, around a value.
 SURROUNDING = " \t\r\n\u00a0\"'"
-# The common plain number: punctuated digits and nothing else, so the number is the whole value.
-_PUNCTUATED_DIGITS = r"^\+?[0-9 ().\-/]*[0-9]$"
+# The common plain number: punctuated digits and nothing else, so the number is the whole value. `~`, the
+# wait for a dial tone, is how phonenumbers writes some IDDs (`8~10` from RU, `0~0` from UA).
+_PUNCTUATED_DIGITS = r"^\+?[0-9 ().\-/~]*[0-9]$"
 # The characters besides digits that a plain number may hold: removed in one pass, not by a regex.
-_PLAIN_PUNCTUATION = {character: "" for character in " ().-/+"}
+_PLAIN_PUNCTUATION = {character: "" for character in " ().-/~+"}
 NANPA_REGIONS = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
 _SUPPORTED_REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 _LONGEST_PLAIN_VALUE = 64

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from pipelines.phones import parse as phone_parse
 from pipelines.phones.e164 import e164_as_int, normalise_phones
-from tests.phone_values import NUMBER_TYPES, phone_values
+from tests.phone_values import NUMBER_TYPES, example_numbers, phone_values
 
 
 def reference(raw: str | None, region: str) -> tuple[str | None, bool, str | None, str | None, str | None]:
@@ -276,4 +276,15 @@ def written_forms(region: str) -> list[str]:
 def test_numbers_of_a_region_with_a_national_prefix_transform_rule_agree_with_phonenumbers(region: str) -> None:
     main_region = phonenumbers.region_code_for_country_code(phonenumbers.country_code_for_region(region))
     values = [(form, home) for form in written_forms(region) for home in sorted({region, main_region, "US", "GB"})]
+    assert normalised(values) == [reference(raw, home) for raw, home in values]
+
+
+def test_numbers_written_for_dialling_from_every_region_agree_with_phonenumbers() -> None:
+    """phonenumbers' own out-of-country forms: each region's IDD, `~` for a dial tone (`8~10`), or none at all."""
+    numbers = [number for _, number in example_numbers()[::29]]
+    homes = sorted(phonenumbers.SUPPORTED_REGIONS)
+    values = [
+        (phonenumbers.format_out_of_country_calling_number(number, home), home) for home in homes for number in numbers
+    ]
+    assert any("~" in value for value, _ in values)
     assert normalised(values) == [reference(raw, home) for raw, home in values]
