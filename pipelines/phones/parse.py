@@ -9,7 +9,7 @@ phonenumbers to answer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import phonenumbers
 import polars as pl
@@ -19,13 +19,15 @@ from pipelines.phones.region_rules import (
     MAX_LENGTH_FOR_NSN,
     MIN_LENGTH_FOR_NSN,
     TYPE_COLUMNS,
-    RegionRules,
     decisive_width,
     direct_international_starts,
     direct_national_starts,
+    international_prefixes,
+    national_prefixes,
     region_rules,
     regions_of,
     rules_table,
+    tagged,
 )
 
 OK, FAILED, FALLBACK = "ok", "failed", "fallback"
@@ -35,13 +37,6 @@ _OUTCOME_SCHEMA = {"valid": pl.Boolean, "type": pl.String, "region": pl.String, 
 _OUTCOME_COLUMNS = list(_OUTCOME_SCHEMA)
 _KEEPS_NATIONAL_PREFIX = ["too_short", "is_possible_local_only", "invalid_length"]
 _MAIN_REGIONS = {code: regions_of(int(code))[0] for code in COUNTRY_CODES}
-# What locate and strip add to the keys; validation adds the answers themselves.
-_STEP_TEMPLATE = pl.DataFrame(
-    schema={
-        "_status": pl.String, "_cc": pl.String, "_national": pl.String, "_main_region": pl.String,
-        "_nsn": pl.String, "reason": pl.String,
-    }
-)  # fmt: skip
 
 
 def _direct_code_lengths() -> pl.Series:
@@ -71,8 +66,7 @@ _DECISIVE_WIDTHS = pl.Series(
     ],
     dtype=pl.Int64,
 )
-# The regions whose rules `rules_table` gives in full, and a bit for each length (see `_length_check_by_row`).
-_BY_ROW_REGIONS = rules_table().filter("is_by_row").get_column("region").to_list()
+# A bit for each length (see `_length_check_by_row`).
 _LENGTH_BITS = pl.Series([1 << length for length in range(64)], dtype=pl.UInt64)
 _SHARED_COUNTRY_CODES = [int(code) for code in COUNTRY_CODES if len(regions_of(int(code))) > 1]
 _REGION_COUNTRY_CODES = {
@@ -117,21 +111,8 @@ def parse_canonical(keys: pl.DataFrame) -> pl.DataFrame:
         )
     )
     ok, unfinished = pl.col("_status") == OK, ["_index", "_status", "reason"]
-    to_locate = narrow.filter(~is_direct).drop("_code_length")
-    by_row = pl.col("_plus") | pl.col("_parse_region").is_in(_BY_ROW_REGIONS)
-    located = pl.concat(
-        [_locate_by_row(to_locate.filter(by_row)), _per_group(to_locate.filter(~by_row), "_parse_region", _locate)],
-        how="diagonal_relaxed",
-    )
-    to_strip = located.select(*unfinished, "_cc", "_national", "_main_region").filter(ok)
-    by_row = pl.col("_main_region").is_in(_BY_ROW_REGIONS)
-    stripped = pl.concat(
-        [
-            _strip_by_row(to_strip.filter(by_row)),
-            _per_group(to_strip.filter(~by_row), "_main_region", _strip_national_prefix),
-        ],
-        how="diagonal_relaxed",
-    )
+    located = _locate(narrow.filter(~is_direct).drop("_code_length"))
+    stripped = _strip_national_prefix(located.select(*unfinished, "_cc", "_national", "_main_region").filter(ok))
     to_validate = pl.concat([direct, stripped.lazy().filter(ok).select("_index", "_cc", "_nsn")])
     stopped = [located.lazy().select(unfinished).filter(~ok), stripped.lazy().select(unfinished).filter(~ok)]
     answers = (
@@ -196,76 +177,54 @@ def validate_direct_national(rows: pl.DataFrame, *, region: str) -> pl.DataFrame
     return validated.drop("_nsn", "_status").with_columns(extension=pl.lit(None, pl.String)).collect()
 
 
-def _per_group(frame: pl.DataFrame, key: str, step: Callable[[pl.LazyFrame, str], pl.LazyFrame]) -> pl.DataFrame:
-    """Apply `step` to each group of rows sharing `key`: the metadata differs per group, not per row.
+def _locate(keys: pl.DataFrame) -> pl.DataFrame:
+    """Country code and national number, as `_maybe_extract_country_code` finds them from each key's region.
 
-    Each group's plan is collected on its own: one query of every region's plan (245 on a broad mix)
-    took four times as long to run as the regions' queries one after another.
-    The result always has the steps' columns, typed, even when there was no group to answer.
+    One query for every region: all regions' IDDs are one pattern (`international_prefixes`), their other
+    rules `rules_table` columns. After a `+` or an IDD the country code comes next, whatever the region.
     """
-    parts = [step(group.lazy(), name).collect() for (name,), group in frame.partition_by(key, as_dict=True).items()]
-    return pl.concat([frame.clear(), *parts, _STEP_TEMPLATE], how="diagonal_relaxed")
-
-
-def _locate(keys: pl.LazyFrame, region: str) -> pl.LazyFrame:
-    """Country code and national number, as `_maybe_extract_country_code` finds them from `region`."""
-    rules = region_rules(region)
-    digits = pl.col("_digits")
-    with_idd = keys.filter(~pl.col("_plus")).with_columns(_idd=_prefix_match(digits, rules.international_prefix))
-    after_idd = digits.str.slice(pl.col("_idd").str.len_chars())
+    digits, region = pl.col("_digits"), pl.col("_parse_region")
+    idd = tagged(region, digits).str.extract(international_prefixes(), 0)
+    after_idd = digits.str.slice(idd.str.len_bytes() - region.str.len_bytes() - 1)
     # An IDD followed by 0 is not an IDD: country codes never begin with 0.
-    has_idd = pl.col("_idd").is_not_null() & ~after_idd.str.starts_with("0")
-    international = pl.concat(
-        [
-            keys.filter("_plus").with_columns(_after_prefix=digits),
-            with_idd.filter(has_idd).with_columns(_after_prefix=after_idd).drop("_idd"),
-        ]
-    )
-    national = with_idd.filter(~has_idd).drop("_idd")
-    return pl.concat([_after_international_prefix(international), _in_region(national, rules)], how="diagonal_relaxed")
-
-
-def _locate_by_row(keys: pl.DataFrame) -> pl.DataFrame:
-    """`_locate` in one query for `+` keys, which need no region, and keys of `_BY_ROW_REGIONS`."""
-    digits = pl.col("_digits")
-    after_idd = digits.str.slice(pl.col("_rule_idd_width"))
-    # An IDD followed by 0 is not an IDD: country codes never begin with 0.
-    has_idd = digits.str.contains(pl.col("_rule_idd")).fill_null(False) & ~after_idd.str.starts_with("0")
+    has_idd = idd.is_not_null() & ~after_idd.str.starts_with("0")
     marked = _with_rules(keys.lazy(), "_parse_region").with_columns(
         _after_prefix=pl.when("_plus").then(digits).when(has_idd).then(after_idd)
     )
     is_international = pl.col("_after_prefix").is_not_null()
     international = _after_international_prefix(marked.filter(is_international))
-    located = pl.concat([international, _in_region_by_row(marked.filter(~is_international))], how="diagonal_relaxed")
+    located = pl.concat([international, _in_region(marked.filter(~is_international))], how="diagonal_relaxed")
     return located.select(*keys.columns, "_cc", "_national", "_main_region", "_status", "reason").collect()
 
 
-def _in_region_by_row(keys: pl.LazyFrame) -> pl.LazyFrame:
-    """`_in_region` by the rules in each row: a number starting with its region's own country code is read as
-    international when only then does it fit the region's pattern, or when it is too long."""
-    digits, own_code = pl.col("_digits"), pl.col("_rule_country_code")
-    candidate = _without_national_prefix(digits.str.slice(own_code.str.len_bytes()))
-    takes_own_code = digits.str.starts_with(own_code) & (
-        (~_fits_general(digits) & _fits_general(candidate)) | (_length_check_by_row(digits) == "too_long")
+def _in_region(keys: pl.LazyFrame) -> pl.LazyFrame:
+    """National-format numbers; one that starts with its region's own country code is read as international
+    when only then does it fit the region's pattern, or when it is too long."""
+    digits, own_code, candidate = pl.col("_digits"), pl.col("_rule_country_code"), pl.col("_candidate")
+    takes_own_code = (~_fits_general(digits) & _fits_general(candidate)) | (_length_check_by_row(digits) == "too_long")
+    starts_with_code = digits.str.starts_with(own_code)
+    with_code = keys.filter(starts_with_code).pipe(
+        _without_national_prefix, digits.str.slice(own_code.str.len_bytes()), "_parse_region", "_candidate"
     )
-    return keys.with_columns(
-        _national=pl.when(takes_own_code).then(candidate).otherwise(digits),
-        _main_region=pl.when(takes_own_code).then("_rule_main_region").otherwise("_parse_region"),
-        _cc=own_code,
-        _status=pl.lit(OK),
-    )
+    national = [
+        with_code.filter(takes_own_code).with_columns(_national=candidate, _main_region="_rule_main_region"),
+        with_code.filter(~takes_own_code).with_columns(_national=digits, _main_region="_parse_region"),
+        keys.filter(~starts_with_code).with_columns(_national=digits, _main_region="_parse_region"),
+    ]
+    return pl.concat(national, how="diagonal_relaxed").drop("_candidate").with_columns(_cc=own_code, _status=pl.lit(OK))
 
 
-def _strip_by_row(located: pl.DataFrame) -> pl.DataFrame:
-    """`_strip_national_prefix` in one query for keys whose main region is one of `_BY_ROW_REGIONS`."""
-    national = pl.col("_national")
-    has_prefix = national.str.contains(pl.col("_rule_national_prefix")).fill_null(False)
-    candidate = _without_national_prefix(national)
+def _strip_national_prefix(located: pl.DataFrame) -> pl.DataFrame:
+    """The national significant number: the national prefix stripped where libphonenumber strips it, by
+    the rules of each number's main region."""
+    national, candidate = pl.col("_national"), pl.col("_candidate")
+    has_prefix = tagged(pl.col("_main_region"), national).str.contains(national_prefixes()[0])
     keeps_length = ~_length_check_by_row(candidate).is_in(_KEEPS_NATIONAL_PREFIX)
     too_short = national.str.len_chars() < MIN_LENGTH_FOR_NSN
     too_long = pl.col("_nsn").str.len_chars() > MAX_LENGTH_FOR_NSN
     return (
         _with_rules(located.lazy(), "_main_region")
+        .pipe(_without_national_prefix, national, "_main_region", "_candidate")
         .with_columns(_nsn=pl.when(has_prefix & keeps_length).then(candidate).otherwise(national))
         .select(
             *located.drop("_status", "reason").columns,
@@ -285,16 +244,40 @@ def _with_rules(keys: pl.LazyFrame, region: str) -> pl.LazyFrame:
 
 
 def _fits_general(number: pl.Expr) -> pl.Expr:
-    """`RegionRules.matches_general` by the rules in each row."""
+    """libphonenumber's `_match_national_number` on the general description (its regex alone), by the rules
+    in each row."""
     return number.str.contains(pl.col("_rule_general_pattern"))
 
 
-def _without_national_prefix(number: pl.Expr) -> pl.Expr:
-    """`RegionRules.strip_national_prefix` by the rules in each row (a prefix of one width, no transform rule)."""
-    has_prefix = number.str.contains(pl.col("_rule_national_prefix")).fill_null(False)
-    stripped = number.str.slice(pl.col("_rule_national_prefix_width"))
-    loses_viability = _fits_general(number) & ~_fits_general(stripped)
-    return pl.when(has_prefix & (number.str.len_chars() > 0) & ~loses_viability).then(stripped).otherwise(number)
+def _without_national_prefix(keys: pl.LazyFrame, number: pl.Expr, region: str, name: str) -> pl.LazyFrame:
+    """`keys` with column `name`: libphonenumber's `_maybe_strip_national_prefix_carrier_code`, the `number`
+    after its national prefix, by the rules of `region`, the column `_with_rules` joined on.
+
+    Where the region's transform rule applies (see `national_prefixes`), the prefix is rewritten by it
+    (`([2-9]\\d{6})$` to `670\\1`: a local number gains its area code); otherwise it is removed. Either way
+    the number stays as written if it was viable and the result is not. Each step is a column of its own, so
+    the patterns over every region run once a row.
+    """
+    pattern, kept_group = national_prefixes()
+    prefix, kept, stripped = pl.col("_prefix"), pl.col("_kept"), pl.col("_stripped")
+    keeps_prefix = prefix.is_null() | (number.str.len_chars() == 0)
+    loses_viability = _fits_general(number) & ~_fits_general(pl.col(name))
+    return (
+        keys.with_columns(
+            _prefix=tagged(pl.col(region), number).str.extract(pattern, 0),
+            # The group the transform rule keeps, then what follows the prefix: longer than that if the rule applies.
+            _kept=tagged(pl.col(region), number).str.replace(pattern, kept_group),
+        )
+        .with_columns(_stripped=number.str.slice(prefix.str.len_bytes() - pl.col(region).str.len_bytes() - 1))
+        .with_columns(
+            pl.when(kept.str.len_bytes() > stripped.str.len_bytes())
+            .then(pl.concat_str(pl.col("_rule_transform_prefix"), kept))
+            .otherwise(stripped)
+            .alias(name)
+        )
+        .with_columns(pl.when(keeps_prefix | loses_viability).then(number).otherwise(pl.col(name)).alias(name))
+        .drop("_prefix", "_kept", "_stripped")
+    )
 
 
 def _length_check_by_row(number: pl.Expr) -> pl.Expr:
@@ -359,60 +342,6 @@ def _after_international_prefix(keys: pl.LazyFrame) -> pl.LazyFrame:
         reason=pl.lit("too_short"),
     )
     return located.with_columns(_main_region=_main_region_of(pl.col("_cc"))).drop("_after_prefix")
-
-
-def _in_region(keys: pl.LazyFrame, rules: RegionRules) -> pl.LazyFrame:
-    """National-format numbers; one that starts with the region's own country code is read as
-    international when only then does it fit the region's pattern, or when it is too long."""
-    own_code = str(rules.country_code)
-    digits = pl.col("_digits")
-    candidate = rules.strip_national_prefix(digits.str.strip_prefix(own_code))
-    takes_own_code = (~rules.matches_general(digits) & rules.matches_general(candidate)) | (
-        rules.length_check(digits) == "too_long"
-    )
-    starting_with_code = keys.filter(digits.str.starts_with(own_code)).with_columns(_takes=takes_own_code)
-    own_main_region = regions_of(rules.country_code)[0]
-    return (
-        pl.concat(
-            [
-                starting_with_code.filter("_takes").with_columns(
-                    _national=candidate, _main_region=pl.lit(own_main_region)
-                ),
-                starting_with_code.filter(~pl.col("_takes")).with_columns(
-                    _national=digits, _main_region=pl.lit(rules.region)
-                ),
-                keys.filter(~digits.str.starts_with(own_code)).with_columns(
-                    _national=digits, _main_region=pl.lit(rules.region)
-                ),
-            ],
-            how="diagonal_relaxed",
-        )
-        .with_columns(_cc=pl.lit(own_code), _status=pl.lit(OK))
-        .drop("_takes", strict=False)
-    )
-
-
-def _strip_national_prefix(located: pl.LazyFrame, main_region: str) -> pl.LazyFrame:
-    """The national significant number: the national prefix stripped where libphonenumber strips it."""
-    rules = region_rules(main_region)
-    national = pl.col("_national")
-    with_prefix = located.with_columns(_prefix=_prefix_match(national, rules.national_prefix_for_parsing))
-    candidate = rules.strip_national_prefix(national)
-    keeps_length = ~rules.length_check(candidate).is_in(_KEEPS_NATIONAL_PREFIX)
-    stripped = pl.concat(
-        [
-            with_prefix.filter(pl.col("_prefix").is_not_null()).with_columns(
-                _nsn=pl.when(keeps_length).then(candidate).otherwise(national)
-            ),
-            with_prefix.filter(pl.col("_prefix").is_null()).with_columns(_nsn=national),
-        ]
-    ).drop("_prefix")
-    too_short = national.str.len_chars() < MIN_LENGTH_FOR_NSN
-    too_long = pl.col("_nsn").str.len_chars() > MAX_LENGTH_FOR_NSN
-    return stripped.with_columns(
-        _status=pl.when(too_short | too_long).then(pl.lit(FAILED)).otherwise(pl.lit(OK)),
-        reason=pl.when(too_short).then(pl.lit("too_short")).otherwise(pl.lit("too_long")),
-    )
 
 
 def _validate(numbers: pl.LazyFrame, country_code: pl.Expr) -> pl.LazyFrame:
@@ -586,13 +515,6 @@ def _claim(numbers: pl.DataFrame, regions: Iterable[str]) -> tuple[pl.DataFrame,
     columns = [*numbers.columns, "type", "_region"]
     claimed = pl.concat([marked.lazy().clear().with_columns(type=pl.lit(None, pl.String)), *typed]).select(columns)
     return claimed.collect(), marked.filter(pl.col("_region").is_null()).select(numbers.columns)
-
-
-def _prefix_match(digits: pl.Expr, pattern: str | None) -> pl.Expr:
-    """What `re.match(pattern, digits)` matches at the start, or null."""
-    if not pattern:
-        return pl.lit(None, pl.String)
-    return digits.str.extract(f"^({pattern})", 1)
 
 
 def _leading_country_code(digits: pl.Expr) -> pl.Expr:

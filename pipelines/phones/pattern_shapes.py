@@ -147,28 +147,25 @@ def _item_heads(opcode: object, argument: object, width: int) -> frozenset[str] 
     return None
 
 
-def fixed_width(pattern: str) -> int | None:
-    """The one width of every match of `pattern`, when it has one and asserts nothing (no `^`, `$`, lookaround).
-
-    A match at the start of a string then spans exactly that many characters, whichever alternative matched.
-    """
-    parsed = regex_parser.parse(pattern)
-    low, high = parsed.getwidth()
-    return low if low == high and not _asserts(parsed) else None
+def group_can_be_empty(pattern: str, group: int) -> bool:
+    """Whether group `group` of `pattern` can match the empty string (True also if there is no such group)."""
+    found = _group_body(regex_parser.parse(pattern), group)
+    return found is None or found.getwidth()[0] == 0
 
 
-def _asserts(items: Iterable[tuple[object, object]]) -> bool:
-    """Whether a parsed pattern holds an anchor, a lookaround or a backreference anywhere."""
+def _group_body(items: Iterable[tuple[object, object]], group: int) -> regex_parser.SubPattern | None:
+    """The parsed body of group `group`, searched through every nesting."""
     for opcode, argument in items:
-        if opcode in (
-            regex_constants.AT, regex_constants.ASSERT, regex_constants.ASSERT_NOT,
-            regex_constants.GROUPREF, regex_constants.GROUPREF_EXISTS,
-        ):  # fmt: skip
-            return True
-        if opcode is regex_constants.SUBPATTERN and _asserts(argument[-1]):
-            return True
-        if opcode is regex_constants.BRANCH and any(_asserts(alternative) for alternative in argument[1]):
-            return True
-        if opcode in (regex_constants.MAX_REPEAT, regex_constants.MIN_REPEAT) and _asserts(argument[2]):
-            return True
-    return False
+        bodies = []
+        if opcode is regex_constants.SUBPATTERN:
+            if argument[0] == group:
+                return argument[-1]
+            bodies = [argument[-1]]
+        elif opcode is regex_constants.BRANCH:
+            bodies = argument[1]
+        elif opcode in (regex_constants.MAX_REPEAT, regex_constants.MIN_REPEAT):
+            bodies = [argument[2]]
+        for body in bodies:
+            if (found := _group_body(body, group)) is not None:
+                return found
+    return None

@@ -18,7 +18,7 @@ import phonenumbers
 import polars as pl
 from phonenumbers import PhoneMetadata, PhoneNumberDesc
 
-from pipelines.phones.pattern_shapes import constrained_width, first_characters, fixed_width, match_heads
+from pipelines.phones.pattern_shapes import constrained_width, first_characters, group_can_be_empty, match_heads
 
 MIN_LENGTH_FOR_NSN = 2
 MAX_LENGTH_FOR_NSN = 17
@@ -72,10 +72,6 @@ class RegionRules:
     mobile: NumberPattern | None
     same_mobile_and_fixed_line_pattern: bool
 
-    def matches_general(self, number: pl.Expr) -> pl.Expr:
-        """libphonenumber's `_match_national_number` on the general description: the regex alone."""
-        return number.str.contains(f"^(?:{self.general_regex})$")
-
     def length_check(self, number: pl.Expr) -> pl.Expr:
         """libphonenumber's `_test_number_length` for an unknown type, as a `ValidationResult` name."""
         length = number.str.len_chars()
@@ -93,26 +89,6 @@ class RegionRules:
             .then(pl.lit("is_possible"))
             .otherwise(pl.lit("invalid_length"))
         )
-
-    def strip_national_prefix(self, number: pl.Expr) -> pl.Expr:
-        """libphonenumber's `_maybe_strip_national_prefix_carrier_code`: the number after its national prefix.
-
-        Where the region has a transform rule and the prefix's last group took part, the prefix is
-        rewritten by the rule (`([2-9]\\d{6})$` to `670\\1`: a local number gains its area code);
-        otherwise it is removed. Either way the number stays as written if it was viable and the result is not.
-        """
-        if not self.national_prefix_for_parsing:
-            return number
-        anchored = f"^(?:{self.national_prefix_for_parsing})"
-        prefix = number.str.extract(anchored, 0)
-        stripped = number.str.slice(prefix.str.len_chars())
-        if self.national_prefix_transform is not None:
-            is_transformed = number.str.extract(anchored, self.national_prefix_groups).is_not_null()
-            transformed = number.str.replace(anchored, self.national_prefix_transform, n=1)
-            stripped = pl.when(is_transformed).then(transformed).otherwise(stripped)
-        keeps_prefix = prefix.is_null() | (number.str.len_chars() == 0)
-        loses_viability = self.matches_general(number) & ~self.matches_general(stripped)
-        return pl.when(keeps_prefix | loses_viability).then(number).otherwise(stripped)
 
     def number_type(self, number: pl.Expr) -> pl.Expr:
         """libphonenumber's `_number_type_helper` as a lower-case type name; null for UNKNOWN."""
@@ -200,54 +176,115 @@ def rules_table() -> pl.DataFrame:
     """One row per region (and per `001:<code>`): its rules as data, so that one query applies every region's
     rules to that region's own rows, rather than one query per region (a fixed cost of milliseconds each).
 
-    Patterns are anchored (`^(?:p)`; `^(?:p)$` for number descriptions). The IDD and the national prefix are given
-    only where every match has one width, read from the pattern (`fixed_width`), and the national prefix only
-    without a transform rule: `is_by_row` marks the regions whose rules are all given. Lengths are bit masks
-    (bit n for length n), as `RegionRules.length_check` reads them: the first, the last, the others, local only.
-    Each number description of `TYPE_COLUMNS` is a full-match pattern and its lengths' mask (all bits: any
-    length); where the mobile pattern is the fixed-line one, libphonenumber never runs it and neither does the
-    table, which gives the fixed-line description again, to the same answer.
+    Lengths are bit masks (bit n for length n), as `RegionRules.length_check` reads them: the first, the last,
+    the others, local only. `transform_prefix` is what a transform rule writes before the group it keeps
+    (`268` of `268\\1`). Each number description of `TYPE_COLUMNS` is a full-match pattern (`^(?:p)$`) and
+    its lengths' mask (all bits: any length); where the mobile pattern is the fixed-line one, libphonenumber
+    never runs it and neither does the table, which gives the fixed-line description again, to the same answer.
     """
-    names = [*sorted(phonenumbers.SUPPORTED_REGIONS)]
-    names += [f"{NON_GEO_REGION}:{code}" for code in sorted(phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS)]
-    return pl.DataFrame([_rules_row(region_rules(name)) for name in names], schema=_RULES_SCHEMA, orient="row")
+    return pl.DataFrame([_rules_row(region_rules(name)) for name in _TABLE_REGIONS], schema=_RULES_SCHEMA, orient="row")
 
 
+def tagged(region: pl.Expr, number: pl.Expr) -> pl.Expr:
+    """`<region>:<number>`, the form `international_prefixes` and `national_prefixes` read."""
+    return pl.concat_str(region, pl.lit(":"), number)
+
+
+@functools.cache
+def international_prefixes() -> str:
+    """Every region's IDD in one pattern over `tagged` numbers.
+
+    Only the number's own region's alternative can match, and it matches as that region's pattern alone
+    would: the match is `<region>:` and the IDD.
+    """
+    return _alternatives({name: region_rules(name).international_prefix for name in _TABLE_REGIONS})
+
+
+@functools.cache
+def national_prefixes() -> tuple[str, str]:
+    """Every region's national prefix for parsing in one pattern over `tagged` numbers, and the replacement
+    that writes, for a region with a transform rule, the group the rule keeps in place of the whole match.
+
+    The kept group is the prefix pattern's last group, named `t<n>` and the only capturing one; it never
+    matches empty, so an empty replacement means the rule does not apply (libphonenumber then strips the
+    prefix). A transform rule of another form is refused here, so no number is ever transformed wrongly.
+    """
+    kept = {}
+    for name in _TABLE_REGIONS:
+        rules = region_rules(name)
+        if rules.national_prefix_transform is not None:
+            kept[name] = f"t{len(kept)}"
+    patterns = {
+        name: _only_group(region_rules(name).national_prefix_for_parsing, kept.get(name))
+        for name in _TABLE_REGIONS
+        if region_rules(name).national_prefix_for_parsing
+    }
+    return _alternatives(patterns), "".join(f"${{{group}}}" for group in kept.values())
+
+
+def _alternatives(patterns: dict[str, str | None]) -> str:
+    """One pattern of `<region>:(?:<pattern>)` alternatives, anchored at the start."""
+    return "^(?:" + "|".join(f"{name}:(?:{pattern})" for name, pattern in patterns.items() if pattern) + ")"
+
+
+def _only_group(pattern: str, name: str | None) -> str:
+    """`pattern` with every group non-capturing but its last, which is named `name` (none kept when `name` is None)."""
+    count = re.compile(pattern).groups
+    opening = iter(range(1, count + 1))
+    rewritten = re.sub(r"\((?!\?)", lambda _: f"(?P<{name}>" if next(opening) == count and name else "(?:", pattern)
+    if (
+        next(opening, None) is not None
+        or re.compile(rewritten).groups != bool(name)
+        or (name and group_can_be_empty(rewritten, 1))
+    ):
+        raise ValueError(f"a national prefix pattern the engine cannot read: {pattern!r}")
+    return rewritten
+
+
+_TABLE_REGIONS = (
+    *sorted(phonenumbers.SUPPORTED_REGIONS),
+    *(f"{NON_GEO_REGION}:{code}" for code in sorted(phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS)),
+)
 _RULES_SCHEMA = {
-    "region": pl.String, "country_code": pl.String, "main_region": pl.String, "idd": pl.String,
-    "idd_width": pl.Int64, "national_prefix": pl.String, "national_prefix_width": pl.Int64,
-    "first_length": pl.Int64, "last_length": pl.Int64, "other_lengths": pl.UInt64, "local_only_lengths": pl.UInt64,
-    "is_by_row": pl.Boolean,
+    "region": pl.String, "country_code": pl.String, "main_region": pl.String, "first_length": pl.Int64,
+    "last_length": pl.Int64, "other_lengths": pl.UInt64, "local_only_lengths": pl.UInt64, "transform_prefix": pl.String,
 }  # fmt: skip
 # The number descriptions `rules_table` gives: the general one, then libphonenumber's type chain.
 TYPE_COLUMNS = ("general", *_TYPE_CHAIN, "fixed_line", "mobile")
-_RULES_SCHEMA |= {
-    f"{name}_{part}": dtype for name in TYPE_COLUMNS for part, dtype in (("pattern", pl.String), ("lengths", pl.UInt64))
-}
+_DESCRIPTION_CELLS = {"pattern": pl.String, "lengths": pl.UInt64}
+_RULES_SCHEMA |= {f"{name}_{cell}": dtype for name in TYPE_COLUMNS for cell, dtype in _DESCRIPTION_CELLS.items()}
 _ANY_LENGTH = (1 << 64) - 1
 
 
 def _rules_row(rules: RegionRules) -> tuple[object, ...]:
     """`rules` as a row of `rules_table`."""
-    idd, prefix = rules.international_prefix, rules.national_prefix_for_parsing
-    idd_width = fixed_width(idd) if idd else None
-    prefix_width = fixed_width(prefix) if prefix and rules.national_prefix_transform is None else None
-    is_by_row = (not idd or idd_width is not None) and (not prefix or prefix_width is not None)
     return (
         rules.region,
         str(rules.country_code),
         regions_of(rules.country_code)[0],
-        f"^(?:{idd})" if idd_width is not None else None,
-        idd_width,
-        f"^(?:{prefix})" if prefix_width is not None else None,
-        prefix_width or 0,
         rules.possible_lengths[0],
         rules.possible_lengths[-1],
         _length_bits(rules.possible_lengths[1:]),
         _length_bits(rules.local_only_lengths),
-        is_by_row,
-        *(part for name in TYPE_COLUMNS for part in _pattern_cells(_description(rules, name))),
+        _transform_prefix(rules.national_prefix_transform, rules.national_prefix_groups),
+        *(cell for name in TYPE_COLUMNS for cell in _pattern_cells(_description(rules, name))),
     )
+
+
+def _transform_prefix(replacement: str | None, groups: int) -> str | None:
+    """The literal a transform rule writes before the prefix pattern's last group (`268` of `268${1}`); None
+    for no rule. A rule of another form is refused, so no number is ever transformed wrongly."""
+    if replacement is None:
+        return None
+    literal, group, rest = replacement.partition(f"${{{groups}}}")
+    if not group or rest or "$" in literal:
+        raise ValueError(f"a national prefix transform rule the engine cannot apply: {replacement!r}")
+    return literal
+
+
+def _length_bits(lengths: tuple[int, ...]) -> int:
+    """Lengths as a bit mask: bit n set for length n."""
+    return sum(1 << length for length in set(lengths))
 
 
 def _description(rules: RegionRules, name: str) -> NumberPattern | None:
@@ -266,11 +303,6 @@ def _pattern_cells(description: NumberPattern | None) -> tuple[str | None, int]:
     if description is None:
         return None, 0
     return f"^(?:{description.regex})$", _length_bits(description.lengths) if description.lengths else _ANY_LENGTH
-
-
-def _length_bits(lengths: tuple[int, ...]) -> int:
-    """Lengths as a bit mask: bit n set for length n."""
-    return sum(1 << length for length in set(lengths))
 
 
 @functools.cache
