@@ -238,9 +238,13 @@ def _strip_national_prefix(located: pl.DataFrame) -> pl.DataFrame:
 
 def _with_rules(keys: pl.LazyFrame, region: str) -> pl.LazyFrame:
     """`keys` with the `rules_table` row of their `region` column as `_rule_*` columns, ordered by region:
-    a pattern taken from a column is compiled again whenever it differs from the previous row's."""
+    a pattern taken from a column is compiled again whenever it differs from the previous row's.
+
+    Collected here, so that the steps which split the rows read them once rather than once a part.
+    """
     rules = rules_table().lazy().select(pl.all().name.prefix("_rule_")).rename({"_rule_region": region})
-    return keys.join(rules, on=region, how="left").sort(region)
+    # Sorted before the join: sorting after it would copy every row's patterns.
+    return keys.sort(region).join(rules, on=region, how="left", maintain_order="left").collect().lazy()
 
 
 def _fits_general(number: pl.Expr) -> pl.Expr:
@@ -262,12 +266,18 @@ def _without_national_prefix(keys: pl.LazyFrame, number: pl.Expr, region: str, n
     prefix, kept, stripped = pl.col("_prefix"), pl.col("_kept"), pl.col("_stripped")
     keeps_prefix = prefix.is_null() | (number.str.len_chars() == 0)
     loses_viability = _fits_general(number) & ~_fits_general(pl.col(name))
+    # The group the transform rule keeps, then what follows the prefix: longer than that if the rule applies.
+    # Worked out only in regions with a transform rule: a region's rows stay together, in the order of regions.
+    has_rule = pl.col("_rule_transform_prefix").is_not_null()
+    with_prefix = keys.with_columns(_prefix=tagged(pl.col(region), number).str.extract(pattern, 0))
+    transformed = [
+        with_prefix.filter(has_rule).with_columns(
+            _kept=tagged(pl.col(region), number).str.replace(pattern, kept_group)
+        ),
+        with_prefix.filter(~has_rule).with_columns(_kept=pl.lit(None, pl.String)),
+    ]
     return (
-        keys.with_columns(
-            _prefix=tagged(pl.col(region), number).str.extract(pattern, 0),
-            # The group the transform rule keeps, then what follows the prefix: longer than that if the rule applies.
-            _kept=tagged(pl.col(region), number).str.replace(pattern, kept_group),
-        )
+        pl.concat(transformed)
         .with_columns(_stripped=number.str.slice(prefix.str.len_bytes() - pl.col(region).str.len_bytes() - 1))
         .with_columns(
             pl.when(kept.str.len_bytes() > stripped.str.len_bytes())
