@@ -68,6 +68,10 @@ _DECISIVE_WIDTHS = pl.Series(
 )
 # A bit for each length (see `_length_check_by_row`).
 _LENGTH_BITS = pl.Series([1 << length for length in range(64)], dtype=pl.UInt64)
+# The `rules_table` columns that locating and stripping prefixes read, and those that classifying reads.
+_LENGTH_RULES = ["first_length", "last_length", "other_lengths", "local_only_lengths"]
+_PREFIX_RULES = ["country_code", "main_region", "transform_prefix", "general_pattern", *_LENGTH_RULES]
+_TYPE_RULES = [f"{name}_{cell}" for name in TYPE_COLUMNS for cell in ("pattern", "lengths")] + _LENGTH_RULES
 _SHARED_COUNTRY_CODES = [int(code) for code in COUNTRY_CODES if len(regions_of(int(code))) > 1]
 _REGION_COUNTRY_CODES = {
     region: str(phonenumbers.country_code_for_region(region)) for region in phonenumbers.SUPPORTED_REGIONS
@@ -188,7 +192,7 @@ def _locate(keys: pl.DataFrame) -> pl.DataFrame:
     after_idd = digits.str.slice(idd.str.len_bytes() - region.str.len_bytes() - 1)
     # An IDD followed by 0 is not an IDD: country codes never begin with 0.
     has_idd = idd.is_not_null() & ~after_idd.str.starts_with("0")
-    marked = _with_rules(keys.lazy(), "_parse_region").with_columns(
+    marked = _with_rules(keys.lazy(), "_parse_region", _PREFIX_RULES).with_columns(
         _after_prefix=pl.when("_plus").then(digits).when(has_idd).then(after_idd)
     )
     is_international = pl.col("_after_prefix").is_not_null()
@@ -223,7 +227,7 @@ def _strip_national_prefix(located: pl.DataFrame) -> pl.DataFrame:
     too_short = national.str.len_chars() < MIN_LENGTH_FOR_NSN
     too_long = pl.col("_nsn").str.len_chars() > MAX_LENGTH_FOR_NSN
     return (
-        _with_rules(located.lazy(), "_main_region")
+        _with_rules(located.lazy(), "_main_region", _PREFIX_RULES)
         .pipe(_without_national_prefix, national, "_main_region", "_candidate")
         .with_columns(_nsn=pl.when(has_prefix & keeps_length).then(candidate).otherwise(national))
         .select(
@@ -236,13 +240,13 @@ def _strip_national_prefix(located: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _with_rules(keys: pl.LazyFrame, region: str) -> pl.LazyFrame:
-    """`keys` with the `rules_table` row of their `region` column as `_rule_*` columns, ordered by region:
-    a pattern taken from a column is compiled again whenever it differs from the previous row's.
+def _with_rules(keys: pl.LazyFrame, region: str, columns: list[str]) -> pl.LazyFrame:
+    """`keys` with `columns` of the `rules_table` row of their `region` column as `_rule_*` columns, ordered by
+    region: a pattern taken from a column is compiled again whenever it differs from the previous row's.
 
     Collected here, so that the steps which split the rows read them once rather than once a part.
     """
-    rules = rules_table().lazy().select(pl.all().name.prefix("_rule_")).rename({"_rule_region": region})
+    rules = rules_table().lazy().select(pl.col("region").alias(region), pl.col(columns).name.prefix("_rule_"))
     # Sorted before the join: sorting after it would copy every row's patterns.
     return keys.sort(region).join(rules, on=region, how="left", maintain_order="left").collect().lazy()
 
@@ -451,7 +455,7 @@ def _classify_by_row(numbers: pl.DataFrame) -> pl.DataFrame:
     return (
         numbers.lazy()
         .with_columns(_region=_main_region_of(_country_code_of(pl.col("_key")).cast(pl.String)))
-        .pipe(_with_rules, "_region")
+        .pipe(_with_rules, "_region", _TYPE_RULES)
         .with_columns(type=_number_type_by_row(nsn))
         .select(
             *numbers.columns,
