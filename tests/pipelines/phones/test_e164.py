@@ -288,3 +288,14 @@ def test_numbers_written_for_dialling_from_every_region_agree_with_phonenumbers(
     ]
     assert any("~" in value for value, _ in values)
     assert normalised(values) == [reference(raw, home) for raw, home in values]
+
+
+def test_a_country_code_written_in_brackets_agrees_with_phonenumbers() -> None:
+    """`(+44) 20 7946 0018`, `(+44)(0)20 …`, `(+44 20 …`: phonenumbers reads the number from its first `+`."""
+    values = []
+    for region, number in example_numbers()[::7]:
+        code, nsn = number.country_code, phonenumbers.national_significant_number(number)
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        for form in (f"(+{code}) {nsn}", f"(+{code}){national}", f"(+{code} {nsn}", f"(+{code}) (0){nsn} x12"):
+            values += [(form, region), (form, "US")]
+    assert normalised(values) == [reference(raw, home) for raw, home in values]
