@@ -48,17 +48,19 @@ _RESULT_SCHEMA = {
 EXCEL_SCIENTIFIC = r"^[0-9](?:\.[0-9]+)?[eE]\+[0-9]+$"
 # A whole value that is a float with nothing after the point but zeros: a number a spreadsheet stored as a float.
 WHOLE_FLOAT = r"^[+\-]?[0-9]+\.0+$"
+# Punctuated digits: `~`, the wait for a dial tone, is how phonenumbers writes some IDDs (`8~10` from RU,
+# `0~0` from UA); a `+` may follow a `(` (`(+44) 20 …`), as phonenumbers reads from the first `+` or digit.
+_PUNCTUATED = r"(?:\(?\+)?[0-9 ().\-/~]*[0-9]"
 # A plain number, then optionally an extension phonenumbers reads the same way (1-9 digits after
 # `x` or `ext`, or RFC 3966's `;ext=`), ending in a digit so no other extension rule can apply.
-_PLAIN_NUMBER = (
-    r"^(?P<number>\+?[0-9 ().\-/]*[0-9])(?:(?:;ext=|[ \t,]*(?i:ext|x)[:.]?[ \t,\-]*)(?P<extension>[0-9]{1,9}))?$"
-)
+_PLAIN_NUMBER = rf"^(?P<number>{_PUNCTUATED})(?:(?:;ext=|[ \t,]*(?i:ext|x)[:.]?[ \t,\-]*)(?P<extension>[0-9]{{1,9}}))?$"
 # Whitespace, quotes and Excel's leading apostrophe, in any mix, around a value.
 SURROUNDING = " \t\r\n\u00a0\"'"
 # The common plain number: punctuated digits and nothing else, so the number is the whole value.
-_PUNCTUATED_DIGITS = r"^\+?[0-9 ().\-/]*[0-9]$"
+_PUNCTUATED_DIGITS = f"^{_PUNCTUATED}$"
+_LEADING_PLUS = r"^\(?\+"
 # The characters besides digits that a plain number may hold: removed in one pass, not by a regex.
-_PLAIN_PUNCTUATION = {character: "" for character in " ().-/+"}
+_PLAIN_PUNCTUATION = {character: "" for character in " ().-/~+"}
 NANPA_REGIONS = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
 _SUPPORTED_REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 _LONGEST_PLAIN_VALUE = 64
@@ -248,7 +250,8 @@ def _canonical_keys(cleaned: pl.DataFrame) -> pl.DataFrame:
         .with_columns(_digits=number.str.replace_many(_PLAIN_PUNCTUATION))
         .with_columns(_is_plain=is_plain)
         .with_columns(
-            _plus=pl.when("_is_plain").then(number.str.starts_with("+")), _digits=pl.when("_is_plain").then("_digits")
+            _plus=pl.when("_is_plain").then(number.str.contains(_LEADING_PLUS)),
+            _digits=pl.when("_is_plain").then("_digits"),
         )
         .drop("_punctuated", "_parts", "_number")
         .collect()

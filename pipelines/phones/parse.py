@@ -2,14 +2,14 @@
 
 A canonical key is (default region, leading plus, digits) of a plainly punctuated value. Each step
 works on groups of keys that share the metadata it needs, and follows the phonenumbers function
-it is named after. Where a step meets a branch it does not port (a national prefix transform rule,
-a `+` not followed by a country code, a country code whose numbers have no decisive key), the key
-is marked `fallback` for phonenumbers to answer.
+it is named after. Where a step meets a branch it does not port (a `+` not followed by a country
+code, a country code whose numbers have no decisive key), the key is marked `fallback` for
+phonenumbers to answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import phonenumbers
 import polars as pl
@@ -18,12 +18,16 @@ from pipelines.phones.region_rules import (
     COUNTRY_CODES,
     MAX_LENGTH_FOR_NSN,
     MIN_LENGTH_FOR_NSN,
-    RegionRules,
+    TYPE_COLUMNS,
     decisive_width,
     direct_international_starts,
     direct_national_starts,
+    international_prefixes,
+    national_prefixes,
     region_rules,
     regions_of,
+    rules_table,
+    tagged,
 )
 
 OK, FAILED, FALLBACK = "ok", "failed", "fallback"
@@ -33,13 +37,6 @@ _OUTCOME_SCHEMA = {"valid": pl.Boolean, "type": pl.String, "region": pl.String, 
 _OUTCOME_COLUMNS = list(_OUTCOME_SCHEMA)
 _KEEPS_NATIONAL_PREFIX = ["too_short", "is_possible_local_only", "invalid_length"]
 _MAIN_REGIONS = {code: regions_of(int(code))[0] for code in COUNTRY_CODES}
-# What locate and strip add to the keys; validation adds the answers themselves.
-_STEP_TEMPLATE = pl.DataFrame(
-    schema={
-        "_status": pl.String, "_cc": pl.String, "_national": pl.String, "_main_region": pl.String,
-        "_nsn": pl.String, "reason": pl.String,
-    }
-)  # fmt: skip
 
 
 def _direct_code_lengths() -> pl.Series:
@@ -69,6 +66,13 @@ _DECISIVE_WIDTHS = pl.Series(
     ],
     dtype=pl.Int64,
 )
+# A bit for each length (see `_length_check_by_row`).
+_LENGTH_BITS = pl.Series([1 << length for length in range(64)], dtype=pl.UInt64)
+# The `rules_table` columns that locating and stripping prefixes read, and those that classifying reads.
+_LENGTH_RULES = ["first_length", "last_length", "other_lengths", "local_only_lengths"]
+_PREFIX_RULES = ["country_code", "main_region", "transform_prefix", "general_pattern", *_LENGTH_RULES]
+_TYPE_RULES = [f"{name}_{cell}" for name in TYPE_COLUMNS for cell in ("pattern", "lengths")] + _LENGTH_RULES
+_SHARED_COUNTRY_CODES = [int(code) for code in COUNTRY_CODES if len(regions_of(int(code))) > 1]
 _REGION_COUNTRY_CODES = {
     region: str(phonenumbers.country_code_for_region(region)) for region in phonenumbers.SUPPORTED_REGIONS
 }
@@ -111,9 +115,8 @@ def parse_canonical(keys: pl.DataFrame) -> pl.DataFrame:
         )
     )
     ok, unfinished = pl.col("_status") == OK, ["_index", "_status", "reason"]
-    located = _per_group(narrow.filter(~is_direct).drop("_code_length"), "_parse_region", _locate)
-    to_strip = located.select(*unfinished, "_cc", "_national", "_main_region").filter(ok)
-    stripped = _per_group(to_strip, "_main_region", _strip_national_prefix)
+    located = _locate(narrow.filter(~is_direct).drop("_code_length"))
+    stripped = _strip_national_prefix(located.select(*unfinished, "_cc", "_national", "_main_region").filter(ok))
     to_validate = pl.concat([direct, stripped.lazy().filter(ok).select("_index", "_cc", "_nsn")])
     stopped = [located.lazy().select(unfinished).filter(~ok), stripped.lazy().select(unfinished).filter(~ok)]
     answers = (
@@ -178,33 +181,164 @@ def validate_direct_national(rows: pl.DataFrame, *, region: str) -> pl.DataFrame
     return validated.drop("_nsn", "_status").with_columns(extension=pl.lit(None, pl.String)).collect()
 
 
-def _per_group(frame: pl.DataFrame, key: str, step: Callable[[pl.LazyFrame, str], pl.LazyFrame]) -> pl.DataFrame:
-    """Apply `step` to each group of rows sharing `key`: the metadata differs per group, not per row.
+def _locate(keys: pl.DataFrame) -> pl.DataFrame:
+    """Country code and national number, as `_maybe_extract_country_code` finds them from each key's region.
 
-    Each group's plan is collected on its own: one query of every region's plan (245 on a broad mix)
-    took four times as long to run as the regions' queries one after another.
-    The result always has the steps' columns, typed, even when there was no group to answer.
+    One query for every region: all regions' IDDs are one pattern (`international_prefixes`), their other
+    rules `rules_table` columns. After a `+` or an IDD the country code comes next, whatever the region.
     """
-    parts = [step(group.lazy(), name).collect() for (name,), group in frame.partition_by(key, as_dict=True).items()]
-    return pl.concat([frame.clear(), *parts, _STEP_TEMPLATE], how="diagonal_relaxed")
-
-
-def _locate(keys: pl.LazyFrame, region: str) -> pl.LazyFrame:
-    """Country code and national number, as `_maybe_extract_country_code` finds them from `region`."""
-    rules = region_rules(region)
-    digits = pl.col("_digits")
-    with_idd = keys.filter(~pl.col("_plus")).with_columns(_idd=_prefix_match(digits, rules.international_prefix))
-    after_idd = digits.str.slice(pl.col("_idd").str.len_chars())
+    digits, region = pl.col("_digits"), pl.col("_parse_region")
+    idd = tagged(region, digits).str.extract(international_prefixes(), 0)
+    after_idd = digits.str.slice(idd.str.len_bytes() - region.str.len_bytes() - 1)
     # An IDD followed by 0 is not an IDD: country codes never begin with 0.
-    has_idd = pl.col("_idd").is_not_null() & ~after_idd.str.starts_with("0")
-    international = pl.concat(
-        [
-            keys.filter("_plus").with_columns(_after_prefix=digits),
-            with_idd.filter(has_idd).with_columns(_after_prefix=after_idd).drop("_idd"),
-        ]
+    has_idd = idd.is_not_null() & ~after_idd.str.starts_with("0")
+    marked = _with_rules(keys.lazy(), "_parse_region", _PREFIX_RULES).with_columns(
+        _after_prefix=pl.when("_plus").then(digits).when(has_idd).then(after_idd)
     )
-    national = with_idd.filter(~has_idd).drop("_idd")
-    return pl.concat([_after_international_prefix(international), _in_region(national, rules)], how="diagonal_relaxed")
+    is_international = pl.col("_after_prefix").is_not_null()
+    international = _after_international_prefix(marked.filter(is_international))
+    located = pl.concat([international, _in_region(marked.filter(~is_international))], how="diagonal_relaxed")
+    return located.select(*keys.columns, "_cc", "_national", "_main_region", "_status", "reason").collect()
+
+
+def _in_region(keys: pl.LazyFrame) -> pl.LazyFrame:
+    """National-format numbers; one that starts with its region's own country code is read as international
+    when only then does it fit the region's pattern, or when it is too long."""
+    digits, own_code, candidate = pl.col("_digits"), pl.col("_rule_country_code"), pl.col("_candidate")
+    takes_own_code = (~_fits_general(digits) & _fits_general(candidate)) | (_length_check_by_row(digits) == "too_long")
+    starts_with_code = digits.str.starts_with(own_code)
+    with_code = keys.filter(starts_with_code).pipe(
+        _without_national_prefix, digits.str.slice(own_code.str.len_bytes()), "_parse_region", "_candidate"
+    )
+    national = [
+        with_code.filter(takes_own_code).with_columns(_national=candidate, _main_region="_rule_main_region"),
+        with_code.filter(~takes_own_code).with_columns(_national=digits, _main_region="_parse_region"),
+        keys.filter(~starts_with_code).with_columns(_national=digits, _main_region="_parse_region"),
+    ]
+    return pl.concat(national, how="diagonal_relaxed").drop("_candidate").with_columns(_cc=own_code, _status=pl.lit(OK))
+
+
+def _strip_national_prefix(located: pl.DataFrame) -> pl.DataFrame:
+    """The national significant number: the national prefix stripped where libphonenumber strips it, by
+    the rules of each number's main region."""
+    national, candidate = pl.col("_national"), pl.col("_candidate")
+    has_prefix = tagged(pl.col("_main_region"), national).str.contains(national_prefixes()[0])
+    keeps_length = ~_length_check_by_row(candidate).is_in(_KEEPS_NATIONAL_PREFIX)
+    too_short = national.str.len_chars() < MIN_LENGTH_FOR_NSN
+    too_long = pl.col("_nsn").str.len_chars() > MAX_LENGTH_FOR_NSN
+    return (
+        _with_rules(located.lazy(), "_main_region", _PREFIX_RULES)
+        .pipe(_without_national_prefix, national, "_main_region", "_candidate")
+        .with_columns(_nsn=pl.when(has_prefix & keeps_length).then(candidate).otherwise(national))
+        .select(
+            *located.drop("_status", "reason").columns,
+            "_nsn",
+            _status=pl.when(too_short | too_long).then(pl.lit(FAILED)).otherwise(pl.lit(OK)),
+            reason=pl.when(too_short).then(pl.lit("too_short")).otherwise(pl.lit("too_long")),
+        )
+        .collect()
+    )
+
+
+def _with_rules(keys: pl.LazyFrame, region: str, columns: list[str]) -> pl.LazyFrame:
+    """`keys` with `columns` of the `rules_table` row of their `region` column as `_rule_*` columns, ordered by
+    region: a pattern taken from a column is compiled again whenever it differs from the previous row's.
+
+    Collected here, so that the steps which split the rows read them once rather than once a part.
+    """
+    rules = rules_table().lazy().select(pl.col("region").alias(region), pl.col(columns).name.prefix("_rule_"))
+    # Sorted before the join: sorting after it would copy every row's patterns.
+    return keys.sort(region).join(rules, on=region, how="left", maintain_order="left").collect().lazy()
+
+
+def _fits_general(number: pl.Expr) -> pl.Expr:
+    """libphonenumber's `_match_national_number` on the general description (its regex alone), by the rules
+    in each row."""
+    return number.str.contains(pl.col("_rule_general_pattern"))
+
+
+def _without_national_prefix(keys: pl.LazyFrame, number: pl.Expr, region: str, name: str) -> pl.LazyFrame:
+    """`keys` with column `name`: libphonenumber's `_maybe_strip_national_prefix_carrier_code`, the `number`
+    after its national prefix, by the rules of `region`, the column `_with_rules` joined on.
+
+    Where the region's transform rule applies (see `national_prefixes`), the prefix is rewritten by it
+    (`([2-9]\\d{6})$` to `670\\1`: a local number gains its area code); otherwise it is removed. Either way
+    the number stays as written if it was viable and the result is not. Each step is a column of its own, so
+    the patterns over every region run once a row.
+    """
+    pattern, kept_group = national_prefixes()
+    prefix, kept, stripped = pl.col("_prefix"), pl.col("_kept"), pl.col("_stripped")
+    keeps_prefix = prefix.is_null() | (number.str.len_chars() == 0)
+    loses_viability = _fits_general(number) & ~_fits_general(pl.col(name))
+    # The group the transform rule keeps, then what follows the prefix: longer than that if the rule applies.
+    # Worked out only in regions with a transform rule: a region's rows stay together, in the order of regions.
+    has_rule = pl.col("_rule_transform_prefix").is_not_null()
+    with_prefix = keys.with_columns(_prefix=tagged(pl.col(region), number).str.extract(pattern, 0))
+    transformed = [
+        with_prefix.filter(has_rule).with_columns(
+            _kept=tagged(pl.col(region), number).str.replace(pattern, kept_group)
+        ),
+        with_prefix.filter(~has_rule).with_columns(_kept=pl.lit(None, pl.String)),
+    ]
+    return (
+        pl.concat(transformed)
+        .with_columns(_stripped=number.str.slice(prefix.str.len_bytes() - pl.col(region).str.len_bytes() - 1))
+        .with_columns(
+            pl.when(kept.str.len_bytes() > stripped.str.len_bytes())
+            .then(pl.concat_str(pl.col("_rule_transform_prefix"), kept))
+            .otherwise(stripped)
+            .alias(name)
+        )
+        .with_columns(pl.when(keeps_prefix | loses_viability).then(number).otherwise(pl.col(name)).alias(name))
+        .drop("_prefix", "_kept", "_stripped")
+    )
+
+
+def _length_check_by_row(number: pl.Expr) -> pl.Expr:
+    """`RegionRules.length_check` by the rules in each row."""
+    length, bit = number.str.len_chars(), _length_bit(number)
+    return (
+        pl.when((pl.col("_rule_local_only_lengths") & bit) != 0)
+        .then(pl.lit("is_possible_local_only"))
+        .when(length == pl.col("_rule_first_length"))
+        .then(pl.lit("is_possible"))
+        .when(length < pl.col("_rule_first_length"))
+        .then(pl.lit("too_short"))
+        .when(length > pl.col("_rule_last_length"))
+        .then(pl.lit("too_long"))
+        .when((pl.col("_rule_other_lengths") & bit) != 0)
+        .then(pl.lit("is_possible"))
+        .otherwise(pl.lit("invalid_length"))
+    )
+
+
+def _length_bit(number: pl.Expr) -> pl.Expr:
+    """The bit of `number`'s length in a `rules_table` length mask."""
+    return pl.lit(_LENGTH_BITS).gather(number.str.len_chars().clip(0, _LENGTH_BITS.len() - 1))
+
+
+def _number_type_by_row(number: pl.Expr) -> pl.Expr:
+    """`RegionRules.number_type` by the rules in each row."""
+    matches = {name: _matches_by_row(number, name) for name in TYPE_COLUMNS}
+    fixed, mobile = matches["fixed_line"], matches["mobile"]
+    result = (
+        pl.when(fixed & mobile)
+        .then(pl.lit("fixed_line_or_mobile"))
+        .when(fixed)
+        .then(pl.lit("fixed_line"))
+        .when(mobile)
+        .then(pl.lit("mobile"))
+        .otherwise(pl.lit(None, pl.String))
+    )
+    for name in reversed(TYPE_COLUMNS[1:-2]):
+        result = pl.when(matches[name]).then(pl.lit(name)).otherwise(result)
+    return pl.when(matches["general"]).then(result)
+
+
+def _matches_by_row(number: pl.Expr, description: str) -> pl.Expr:
+    """`NumberPattern.matches` for the row's number description `description` (of `TYPE_COLUMNS`); false if absent."""
+    is_possible_length = (pl.col(f"_rule_{description}_lengths") & _length_bit(number)) != 0
+    return is_possible_length & number.str.contains(pl.col(f"_rule_{description}_pattern")).fill_null(False)
 
 
 def _after_international_prefix(keys: pl.LazyFrame) -> pl.LazyFrame:
@@ -224,64 +358,6 @@ def _after_international_prefix(keys: pl.LazyFrame) -> pl.LazyFrame:
     return located.with_columns(_main_region=_main_region_of(pl.col("_cc"))).drop("_after_prefix")
 
 
-def _in_region(keys: pl.LazyFrame, rules: RegionRules) -> pl.LazyFrame:
-    """National-format numbers; one that starts with the region's own country code is read as
-    international when only then does it fit the region's pattern, or when it is too long."""
-    own_code = str(rules.country_code)
-    if rules.has_transform_rule:
-        return keys.with_columns(_status=pl.lit(FALLBACK))
-    digits = pl.col("_digits")
-    candidate = rules.strip_national_prefix(digits.str.strip_prefix(own_code))
-    takes_own_code = (~rules.matches_general(digits) & rules.matches_general(candidate)) | (
-        rules.length_check(digits) == "too_long"
-    )
-    starting_with_code = keys.filter(digits.str.starts_with(own_code)).with_columns(_takes=takes_own_code)
-    own_main_region = regions_of(rules.country_code)[0]
-    return (
-        pl.concat(
-            [
-                starting_with_code.filter("_takes").with_columns(
-                    _national=candidate, _main_region=pl.lit(own_main_region)
-                ),
-                starting_with_code.filter(~pl.col("_takes")).with_columns(
-                    _national=digits, _main_region=pl.lit(rules.region)
-                ),
-                keys.filter(~digits.str.starts_with(own_code)).with_columns(
-                    _national=digits, _main_region=pl.lit(rules.region)
-                ),
-            ],
-            how="diagonal_relaxed",
-        )
-        .with_columns(_cc=pl.lit(own_code), _status=pl.lit(OK))
-        .drop("_takes", strict=False)
-    )
-
-
-def _strip_national_prefix(located: pl.LazyFrame, main_region: str) -> pl.LazyFrame:
-    """The national significant number: the national prefix stripped where libphonenumber strips it."""
-    rules = region_rules(main_region)
-    if rules.has_transform_rule:
-        return located.with_columns(_status=pl.lit(FALLBACK))
-    national = pl.col("_national")
-    with_prefix = located.with_columns(_prefix=_prefix_match(national, rules.national_prefix_for_parsing))
-    candidate = rules.strip_national_prefix(national)
-    keeps_length = ~rules.length_check(candidate).is_in(_KEEPS_NATIONAL_PREFIX)
-    stripped = pl.concat(
-        [
-            with_prefix.filter(pl.col("_prefix").is_not_null()).with_columns(
-                _nsn=pl.when(keeps_length).then(candidate).otherwise(national)
-            ),
-            with_prefix.filter(pl.col("_prefix").is_null()).with_columns(_nsn=national),
-        ]
-    ).drop("_prefix")
-    too_short = national.str.len_chars() < MIN_LENGTH_FOR_NSN
-    too_long = pl.col("_nsn").str.len_chars() > MAX_LENGTH_FOR_NSN
-    return stripped.with_columns(
-        _status=pl.when(too_short | too_long).then(pl.lit(FAILED)).otherwise(pl.lit(OK)),
-        reason=pl.when(too_short).then(pl.lit("too_short")).otherwise(pl.lit("too_long")),
-    )
-
-
 def _validate(numbers: pl.LazyFrame, country_code: pl.Expr) -> pl.LazyFrame:
     """Region, type, validity, reason and E.164 of each `_nsn` with its `country_code`.
 
@@ -293,12 +369,15 @@ def _validate(numbers: pl.LazyFrame, country_code: pl.Expr) -> pl.LazyFrame:
     keys = keyed.get_column("_key")
     distinct = _distinct(keys.drop_nulls()).to_frame("_key").with_columns(_nsn=_representative(pl.col("_key")))
     code_of = _country_code_of(pl.col("_key"))
+    is_shared = code_of.is_in(_SHARED_COUNTRY_CODES)
     classified = pl.concat(
         [
-            _classify(distinct.filter(code_of == code), str(code))
-            for code in distinct.select(code_of.unique()).to_series()
-        ]
-        or [distinct.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in _OUTCOME_SCHEMA.items())],
+            _classify_by_row(distinct.filter(~is_shared)),
+            *(
+                _classify_shared(distinct.filter(code_of == code), str(code))
+                for code in distinct.filter(is_shared).select(code_of.unique()).to_series()
+            ),
+        ],
         how="diagonal_relaxed",
     )
     outcomes = classified.select(_OUTCOME_COLUMNS).unique(maintain_order=True).with_row_index("_outcome")
@@ -367,21 +446,43 @@ def _looked_up(keys: pl.Series, known: pl.Series, values: pl.Series) -> pl.Expr:
     return pl.lit(table).gather(pl.lit(keys - low))
 
 
-def _classify(numbers: pl.DataFrame, country_code: str) -> pl.DataFrame:
-    """As `region_code_for_number`, `number_type` and `is_possible_number_with_reason` answer."""
+def _classify_by_row(numbers: pl.DataFrame) -> pl.DataFrame:
+    """`_classify_shared`'s answers in one query for numbers whose country code is one region's, by the rules in
+    each row."""
+    nsn, type_ = pl.col("_nsn"), pl.col("type")
+    is_valid = type_.is_not_null()
+    length = _length_check_by_row(nsn)
+    return (
+        numbers.lazy()
+        .with_columns(_region=_main_region_of(_country_code_of(pl.col("_key")).cast(pl.String)))
+        .pipe(_with_rules, "_region", _TYPE_RULES)
+        .with_columns(type=_number_type_by_row(nsn))
+        .select(
+            *numbers.columns,
+            "type",
+            valid=is_valid,
+            # For a non-geographic country code, `001:<code>` names its metadata, `001` its region.
+            region=pl.when(is_valid).then(pl.col("_region").str.split(":").list.first()),
+            reason=pl.when(is_valid)
+            .then(None)
+            .when(length.is_in(_LENGTH_REASONS))
+            .then(length)
+            .otherwise(pl.lit("invalid_number")),
+        )
+        .collect()
+    )
+
+
+def _classify_shared(numbers: pl.DataFrame, country_code: str) -> pl.DataFrame:
+    """As `region_code_for_number`, `number_type` and `is_possible_number_with_reason` answer, for numbers of
+    a country code that several regions share."""
     regions = regions_of(int(country_code))
-    nsn = pl.col("_nsn")
-    if len(regions) == 1:
-        # One region: for a non-geographic country code, `001:<code>` names its metadata, `001` its region.
-        region = regions[0].split(":")[0]
-        claimed = numbers.lazy().with_columns(type=region_rules(regions[0]).number_type(nsn), _region=pl.lit(region))
-    else:
-        # The main region claims most numbers; the others are tried only on what it leaves.
-        by_main, unclaimed = _claim(numbers, regions[:1])
-        by_others, unclaimed = _claim(unclaimed, regions[1:])
-        nobody = unclaimed.with_columns(type=pl.lit(None, pl.String), _region=pl.lit(None, pl.String))
-        claimed = pl.concat([by_main, by_others, nobody]).lazy()
-    length = region_rules(regions[0]).length_check(nsn)
+    # The main region claims most numbers; the others are tried only on what it leaves.
+    by_main, unclaimed = _claim(numbers, regions[:1])
+    by_others, unclaimed = _claim(unclaimed, regions[1:])
+    nobody = unclaimed.with_columns(type=pl.lit(None, pl.String), _region=pl.lit(None, pl.String))
+    claimed = pl.concat([by_main, by_others, nobody]).lazy()
+    length = region_rules(regions[0]).length_check(pl.col("_nsn"))
     is_valid = pl.col("type").is_not_null()
     return claimed.select(
         pl.exclude("_region"),
@@ -428,13 +529,6 @@ def _claim(numbers: pl.DataFrame, regions: Iterable[str]) -> tuple[pl.DataFrame,
     columns = [*numbers.columns, "type", "_region"]
     claimed = pl.concat([marked.lazy().clear().with_columns(type=pl.lit(None, pl.String)), *typed]).select(columns)
     return claimed.collect(), marked.filter(pl.col("_region").is_null()).select(numbers.columns)
-
-
-def _prefix_match(digits: pl.Expr, pattern: str | None) -> pl.Expr:
-    """What `re.match(pattern, digits)` matches at the start, or null."""
-    if not pattern:
-        return pl.lit(None, pl.String)
-    return digits.str.extract(f"^({pattern})", 1)
 
 
 def _leading_country_code(digits: pl.Expr) -> pl.Expr:

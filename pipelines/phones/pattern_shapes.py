@@ -145,3 +145,27 @@ def _item_heads(opcode: object, argument: object, width: int) -> frozenset[str] 
             repeated = {(head + tail)[:width] for head in repeated for tail in once}
         return frozenset(heads)
     return None
+
+
+def group_can_be_empty(pattern: str, group: int) -> bool:
+    """Whether group `group` of `pattern` can match the empty string (True also if there is no such group)."""
+    found = _group_body(regex_parser.parse(pattern), group)
+    return found is None or found.getwidth()[0] == 0
+
+
+def _group_body(items: Iterable[tuple[object, object]], group: int) -> regex_parser.SubPattern | None:
+    """The parsed body of group `group`, searched through every nesting."""
+    for opcode, argument in items:
+        bodies = []
+        if opcode is regex_constants.SUBPATTERN:
+            if argument[0] == group:
+                return argument[-1]
+            bodies = [argument[-1]]
+        elif opcode is regex_constants.BRANCH:
+            bodies = argument[1]
+        elif opcode in (regex_constants.MAX_REPEAT, regex_constants.MIN_REPEAT):
+            bodies = [argument[2]]
+        for body in bodies:
+            if (found := _group_body(body, group)) is not None:
+                return found
+    return None

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from pipelines.phones import parse as phone_parse
 from pipelines.phones.e164 import e164_as_int, normalise_phones
-from tests.phone_values import phone_values
+from tests.phone_values import NUMBER_TYPES, example_numbers, phone_values
 
 
 def reference(raw: str | None, region: str) -> tuple[str | None, bool, str | None, str | None, str | None]:
@@ -193,10 +193,10 @@ def test_an_e164_integer_gives_the_number_back_even_at_fifteen_digits() -> None:
     ],
 )
 def test_a_port_step_that_loses_its_keys_fails_rather_than_misplace_answers(
-    monkeypatch: pytest.MonkeyPatch, break_keys: Callable[[pl.LazyFrame], pl.LazyFrame]
+    monkeypatch: pytest.MonkeyPatch, break_keys: Callable[[pl.DataFrame], pl.DataFrame]
 ) -> None:
     strip = phone_parse._strip_national_prefix
-    monkeypatch.setattr(phone_parse, "_strip_national_prefix", lambda keys, region: break_keys(strip(keys, region)))
+    monkeypatch.setattr(phone_parse, "_strip_national_prefix", lambda keys: break_keys(strip(keys)))
     with pytest.raises(RuntimeError, match="lost or repeated a key"):
         normalise_phones(pl.DataFrame({"phone": ["020 7946 0018", "0161 496 0000"]}), "phone", region="GB")
 
@@ -247,3 +247,55 @@ TEL_URIS = [
 @pytest.mark.parametrize("region", ["US", "GB", "DE"])
 def test_a_tel_uri_gets_phonenumbers_answer_whether_or_not_the_fast_path_reads_it(value: str, region: str) -> None:
     assert normalised([(value, region)]) == [reference(value, region)]
+
+
+TRANSFORM_REGIONS = sorted(
+    region
+    for region in phonenumbers.SUPPORTED_REGIONS
+    if phonenumbers.PhoneMetadata.metadata_for_region(region).national_prefix_transform_rule
+)
+
+
+def written_forms(region: str) -> list[str]:
+    """Each example number of `region` as written at home and abroad: bare, national format, after a national
+    prefix, its country code or both, as a local number without its area code, and one digit off."""
+    forms = []
+    for number_type in NUMBER_TYPES:
+        example = phonenumbers.example_number_for_type(region, number_type)
+        if example is None:
+            continue
+        code, nsn = str(example.country_code), phonenumbers.national_significant_number(example)
+        national = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+        forms += [nsn, national, f"0{nsn}", f"1{nsn}", f"90{nsn}", f"{code}{nsn}", f"+{code}{nsn}", f"+{code}0{nsn}"]
+        forms += [local for width in range(5, 9) for local in (nsn[-width:], f"0{nsn[-width:]}", f"1{nsn[-width:]}")]
+        forms += [f"{nsn[:-1]}{digit}" for digit in "09"] + [f"{nsn}{digit}" for digit in "09"]
+    return forms
+
+
+@pytest.mark.parametrize("region", TRANSFORM_REGIONS)
+def test_numbers_of_a_region_with_a_national_prefix_transform_rule_agree_with_phonenumbers(region: str) -> None:
+    main_region = phonenumbers.region_code_for_country_code(phonenumbers.country_code_for_region(region))
+    values = [(form, home) for form in written_forms(region) for home in sorted({region, main_region, "US", "GB"})]
+    assert normalised(values) == [reference(raw, home) for raw, home in values]
+
+
+def test_numbers_written_for_dialling_from_every_region_agree_with_phonenumbers() -> None:
+    """phonenumbers' own out-of-country forms: each region's IDD, `~` for a dial tone (`8~10`), or none at all."""
+    numbers = [number for _, number in example_numbers()[::29]]
+    homes = sorted(phonenumbers.SUPPORTED_REGIONS)
+    values = [
+        (phonenumbers.format_out_of_country_calling_number(number, home), home) for home in homes for number in numbers
+    ]
+    assert any("~" in value for value, _ in values)
+    assert normalised(values) == [reference(raw, home) for raw, home in values]
+
+
+def test_a_country_code_written_in_brackets_agrees_with_phonenumbers() -> None:
+    """`(+44) 20 7946 0018`, `(+44)(0)20 …`, `(+44 20 …`: phonenumbers reads the number from its first `+`."""
+    values = []
+    for region, number in example_numbers()[::7]:
+        code, nsn = number.country_code, phonenumbers.national_significant_number(number)
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        for form in (f"(+{code}) {nsn}", f"(+{code}){national}", f"(+{code} {nsn}", f"(+{code}) (0){nsn} x12"):
+            values += [(form, region), (form, "US")]
+    assert normalised(values) == [reference(raw, home) for raw, home in values]
