@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -49,49 +49,67 @@ _QUARANTINED_COLUMNS = (
 )  # fmt: skip
 
 
+# A file's rows: a frame, or a lazy frame collected only when the file is written.
+Frame = pl.DataFrame | pl.LazyFrame
+
+
 def run_outputs(
-    scrubbed: pl.DataFrame,
+    scrubbed: pl.LazyFrame,
     *,
-    number_analytics: pl.DataFrame,
-    contacts: pl.DataFrame,
-    suppression_list: pl.DataFrame,
-    number_outcomes: pl.DataFrame,
-    analytics: Mapping[str, pl.DataFrame] | None = None,
+    number_analytics: Frame,
+    contacts: Frame,
+    suppression_list: Frame,
+    number_outcomes: Frame,
+    analytics: Mapping[str, Frame] | None = None,
     profiles: Callable[[str], Sequence[str]] = lambda campaign: [GENERIC],
-) -> dict[str, pl.DataFrame]:
-    """Every file a run publishes, by path relative to the run directory; `analytics` by name (ANALYTICS_VIEWS);
-    each campaign's clean list as Parquet and as a dialler file in each of its `profiles` (`dialler_files`)."""
-    outputs: dict[str, pl.DataFrame] = {}
-    # One campaign's rows at a time, in their scrubbed order: sorting or grouping the whole frame first would
-    # hold a second copy of every row (280 MB at 1M leads) while the outputs are cut from it.
-    for campaign in scrubbed.get_column("campaign").unique().sort():
-        leads = scrubbed.filter(pl.col("campaign") == campaign)
+) -> Iterator[tuple[str, Frame]]:
+    """Every file a run publishes, by path relative to the run directory, one at a time; `analytics` by name
+    (ANALYTICS_VIEWS); each campaign's clean list as Parquet and as a dialler file in each of its `profiles`
+    (`dialler_files`).
+
+    Only one campaign's scrubbed rows are read at a time, in their scrubbed order, and each of its files is cut
+    from them as it is written: holding every campaign's rows, or every file until all are written, would hold
+    two copies of the night's rows (5 GB at 10M leads)."""
+    for campaign in scrubbed.select("campaign").unique().sort("campaign").collect().get_column("campaign"):
+        leads = scrubbed.filter(pl.col("campaign") == campaign).collect()
         clean = leads.filter(pl.col("outcome") == "clean").select(
             "campaign", "lead_id", "phone_e164", "phone_type", "phone_region", "source_file", "source_row",
             "exemption_reason", *TIMING_COLUMNS,
         )  # fmt: skip
-        outputs[f"clean/{campaign}.parquet"] = clean
-        outputs.update(dialler_files(clean, campaign=campaign, profiles=profiles(campaign)))
-        outputs[f"suppressed/{campaign}.parquet"] = leads.filter(pl.col("outcome") == "suppressed").drop(
-            "quarantine_reason", "raw_record", *TIMING_COLUMNS
+        yield f"clean/{campaign}.parquet", clean
+        yield from dialler_files(clean, campaign=campaign, profiles=profiles(campaign)).items()
+        yield (
+            f"suppressed/{campaign}.parquet",
+            leads.filter(pl.col("outcome") == "suppressed").drop("quarantine_reason", "raw_record", *TIMING_COLUMNS),
         )
-        outputs[f"invalid/{campaign}.parquet"] = leads.filter(pl.col("outcome") == "invalid").drop(
-            "quarantine_reason", "raw_record", "suppression_sources", "exemptions", "exemption_reason", *TIMING_COLUMNS
+        yield (
+            f"invalid/{campaign}.parquet",
+            leads.filter(pl.col("outcome") == "invalid").drop(
+                "quarantine_reason",
+                "raw_record",
+                "suppression_sources",
+                "exemptions",
+                "exemption_reason",
+                *TIMING_COLUMNS,
+            ),
         )
         # The window of a number deferred for its call limit says when the limit would have let it be called.
-        outputs[f"deferred/{campaign}.parquet"] = leads.filter(pl.col("outcome") == "deferred").drop(
-            "quarantine_reason", "raw_record", "suppression_sources"
+        yield (
+            f"deferred/{campaign}.parquet",
+            leads.filter(pl.col("outcome") == "deferred").drop(
+                "quarantine_reason", "raw_record", "suppression_sources"
+            ),
         )
-        outputs[f"quarantined/{campaign}.parquet"] = leads.filter(pl.col("outcome") == "quarantined").select(
-            _QUARANTINED_COLUMNS
+        yield (
+            f"quarantined/{campaign}.parquet",
+            leads.filter(pl.col("outcome") == "quarantined").select(_QUARANTINED_COLUMNS),
         )
-    outputs["analytics/numbers.parquet"] = number_analytics
-    outputs["crm/contacts.parquet"] = contacts
-    outputs["suppression/suppression_list.parquet"] = suppression_list
-    outputs[NUMBER_OUTCOMES] = number_outcomes
+    yield "analytics/numbers.parquet", number_analytics
+    yield "crm/contacts.parquet", contacts
+    yield "suppression/suppression_list.parquet", suppression_list
+    yield NUMBER_OUTCOMES, number_outcomes
     for name, frame in (analytics or {}).items():
-        outputs[analytics_path(name)] = frame
-    return outputs
+        yield analytics_path(name), frame
 
 
 class PublishedRun(NamedTuple):
@@ -103,7 +121,7 @@ class PublishedRun(NamedTuple):
 
 
 def publish_run(
-    outputs: Mapping[str, pl.DataFrame],
+    outputs: Mapping[str, Frame] | Iterable[tuple[str, Frame]],
     *,
     published_dir: Path,
     warehouse: Path,
@@ -116,7 +134,8 @@ def publish_run(
     data_docs: Path | None = None,
     sign: Callable[[Path], Path] | None = None,
 ) -> PublishedRun:
-    """Write `outputs`, each campaign's scrub certificate and `manifest.json` to a new run directory, build the
+    """Write `outputs` (by path; lazy frames collected one at a time, as each is written), each campaign's scrub
+    certificate and `manifest.json` to a new run directory, build the
     warehouse over it, then point `<run date>` and `latest` at it where the run they point at was created
     before `run_created_at`, and swap the warehouse in with `latest`. `certificates` are by campaign, completed
     here with their list's checksums; `lists` name each campaign's list files (`dialler_files.list_files`; default
@@ -194,7 +213,7 @@ def archive_old_runs(published_dir: Path, *, started_before: datetime) -> list[s
 
 
 def _commit_run_dir(
-    outputs: Mapping[str, pl.DataFrame],
+    outputs: Mapping[str, Frame] | Iterable[tuple[str, Frame]],
     *,
     published_dir: Path,
     run_id: str,
@@ -210,10 +229,9 @@ def _commit_run_dir(
     final.parent.mkdir(parents=True, exist_ok=True)
     try:
         staging.mkdir(parents=True)
-        for relative_path, frame in outputs.items():
-            _write(frame, staging / relative_path)
         files = {
-            path: ListedFile(rows=frame.height, sha256=file_sha256(staging / path)) for path, frame in outputs.items()
+            path: ListedFile(rows=_write(frame, staging / path), sha256=file_sha256(staging / path))
+            for path, frame in (outputs.items() if isinstance(outputs, Mapping) else outputs)
         }
         if data_docs is not None and data_docs.is_dir():
             shutil.copytree(data_docs, staging / DATA_DOCS)
@@ -283,13 +301,16 @@ def _write_certificate(
     return paths
 
 
-def _write(frame: pl.DataFrame, path: Path) -> None:
+def _write(frame: Frame, path: Path) -> int:
+    """Write `frame` (collected first when lazy) as CSV or Parquet, by `path`'s suffix; its rows."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    frame = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
     if path.suffix == ".csv":
         # Instants are UTC, written as ISO 8601 with a Z and only the fractions of a second they have.
         spreadsheet_safe(frame).write_csv(path, datetime_format="%Y-%m-%dT%H:%M:%S%.fZ")
     else:
         write_parquet(frame, path)
+    return frame.height
 
 
 def spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
