@@ -176,7 +176,11 @@ def every_registry_contributes(
     )
 
 
-@dg.asset(kinds={"duckdb", "polars"})
+# Of the call log, the calling windows read each number's recent attempts (`deferral.number_windows`).
+@dg.asset(
+    kinds={"duckdb", "polars"},
+    op_tags=reads_columns(normalised_call_records=["dialled_e164", "started_at", "is_attempt"]),
+)
 def scrubbed_leads(
     context: dg.AssetExecutionContext,
     scrubline: ScrublineData,
