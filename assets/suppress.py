@@ -193,7 +193,7 @@ def scrubbed_leads(
     config = scrubline.config
     leads = leads_of(config, normalised_dialler_leads)
     scrubbed = scrub_leads(leads, suppression_list)
-    clean = scrubbed.filter(pl.col("outcome") == "clean")
+    clean = scrubbed.lazy().filter(pl.col("outcome") == "clean")
     windows = number_windows(
         clean, normalised_call_records, rules=config.calling_time.rules, as_of=run_started(context)
     )
