@@ -23,6 +23,22 @@ def number_outcomes(
     DuckDB), and, lazy, the rows are read only when the outcomes are written.
     """
     scrubbed = scrubbed.lazy()
+    campaigns = scrubbed.select("campaign").unique().sort("campaign").collect().get_column("campaign")
+    # Campaign by campaign, one after the other: each number's group is within its campaign, and reading every
+    # campaign's lineage lists at once held 1.1 GB for 2M rows.
+    by_campaign = [scrubbed.filter(pl.col("campaign").eq_missing(campaign)) for campaign in campaigns]
+    outcomes = [_first_rows(rows) for rows in by_campaign or [scrubbed]]
+    return pl.concat(outcomes, parallel=False).select(
+        pl.lit(run_started_at.date(), pl.Date).alias("run_date"),
+        pl.lit(run_id, pl.String).alias("run_id"),
+        pl.lit(run_started_at, _INSTANT).alias("run_started_at"),
+        pl.lit(run_created_at, _INSTANT).alias("run_created_at"),
+        "campaign", "phone_e164", "first_lead_id", "count_rows", *_OUTCOME_FIELDS,
+    )  # fmt: skip
+
+
+def _first_rows(scrubbed: pl.LazyFrame) -> pl.LazyFrame:
+    """Per (campaign, number), in that order: its first row's outcome fields and lead, and its count of rows."""
     firsts = (
         scrubbed.select("campaign", "phone_e164", "source_file", "source_row")
         .with_row_index("_row")
@@ -32,10 +48,4 @@ def number_outcomes(
         .sort("campaign", "phone_e164")
     )
     rows = scrubbed.select(*_OUTCOME_FIELDS, first_lead_id="lead_id").with_row_index("_row")
-    return firsts.join(rows, on="_row", how="left", maintain_order="left").select(
-        pl.lit(run_started_at.date(), pl.Date).alias("run_date"),
-        pl.lit(run_id, pl.String).alias("run_id"),
-        pl.lit(run_started_at, _INSTANT).alias("run_started_at"),
-        pl.lit(run_created_at, _INSTANT).alias("run_created_at"),
-        "campaign", "phone_e164", "first_lead_id", "count_rows", *_OUTCOME_FIELDS,
-    )  # fmt: skip
+    return firsts.join(rows, on="_row", how="left", maintain_order="left")
