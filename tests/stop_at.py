@@ -32,11 +32,12 @@ def _stopping_after(function: Callable) -> Callable:
 
 
 def _half_written(write: Callable) -> Callable:
-    def wrapper(frame: object, path: Path) -> None:
-        write(frame, path)
+    def wrapper(frame: object, path: Path) -> int:
+        rows = write(frame, path)
         if path.as_posix().endswith(pipelines.publishing.publish.NUMBER_OUTCOMES):
             path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
             _stop()
+        return rows
 
     return wrapper
 
