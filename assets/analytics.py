@@ -44,7 +44,18 @@ def number_analytics(
     )
 
 
-@dg.asset(kinds={"polars"})
+# Of the call log, each step reads the columns its analysis uses: the calls are its largest input.
+_LOCATED_CALLS = ["dialled_e164", "dialled_type", "dialled_region", "started_at", "is_attempt"]
+
+
+@dg.asset(
+    kinds={"polars"},
+    op_tags=reads_columns(
+        normalised_call_records=[
+            *_LOCATED_CALLS, "cli_e164", "disposition", "duration_s", "is_complaint", "call_reason",
+        ]
+    ),
+)  # fmt: skip
 def cli_days(
     scrubline: ScrublineData, normalised_call_records: pl.DataFrame, normalised_number_estate: pl.DataFrame
 ) -> dg.Output[pl.DataFrame]:
@@ -119,7 +130,10 @@ def pool_capacity(scrubline: ScrublineData, cli_health: pl.DataFrame) -> dg.Outp
     )
 
 
-@dg.asset(kinds={"duckdb", "polars"})
+@dg.asset(
+    kinds={"duckdb", "polars"},
+    op_tags=reads_columns(normalised_call_records=[*_LOCATED_CALLS, "disposition", "source_file", "source_row"]),
+)
 def dialled_numbers(
     context: dg.AssetExecutionContext,
     scrubline: ScrublineData,
@@ -148,7 +162,12 @@ def dialled_numbers(
     )
 
 
-@dg.asset(kinds={"polars"})
+@dg.asset(
+    kinds={"polars"},
+    op_tags=reads_columns(
+        normalised_call_records=[*_LOCATED_CALLS, "call_id", "cli_e164", "source_file", "source_row"]
+    ),
+)
 def call_limit_breaches(scrubline: ScrublineData, normalised_call_records: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     """One row per call made when its number's call limit (Florida, Oklahoma: 3 in 24 hours) was already reached."""
     breaches = pipelines.calling.deferral.call_limit_breaches(

@@ -11,15 +11,17 @@ PREVIEW_ROWS = 5
 RATE_DECIMALS = 4
 
 
-def table_metadata(frame: pl.DataFrame) -> dict[str, object]:
+def table_metadata(frame: pl.DataFrame | pl.LazyFrame) -> dict[str, object]:
     """Row count and column schema (`dagster/row_count`, `dagster/column_schema`), each column described in the
-    same words as the warehouse's comments (`pipelines.publishing.descriptions`)."""
+    same words as the warehouse's comments (`pipelines.publishing.descriptions`); a lazy frame (a scan of
+    Parquet files) is counted, not read."""
+    rows = frame.height if isinstance(frame, pl.DataFrame) else frame.select(pl.len()).collect().item()
     return {
-        "dagster/row_count": frame.height,
+        "dagster/row_count": rows,
         "dagster/column_schema": dg.TableSchema(
             columns=[
                 dg.TableColumn(name, str(dtype), description=column_description(name))
-                for name, dtype in frame.schema.items()
+                for name, dtype in frame.collect_schema().items()
             ]
         ),
     }

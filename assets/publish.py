@@ -58,21 +58,22 @@ _ANALYST_WORK = "work in your own database that ATTACHes the warehouse read-only
 def publish(
     context: dg.AssetExecutionContext,
     scrubline: ScrublineData,
-    scrubbed_leads: pl.DataFrame,
-    number_analytics: pl.DataFrame,
-    normalised_crm_contacts: pl.DataFrame,
-    suppression_list: pl.DataFrame,
+    # Scans, read file by file as the run folder is written (`NightFrames`).
+    scrubbed_leads: pl.LazyFrame,
+    number_analytics: pl.LazyFrame,
+    normalised_crm_contacts: pl.LazyFrame,
+    suppression_list: pl.LazyFrame,
     established_relationships: pl.DataFrame,
     unusable_suppression_entries: pl.DataFrame,
     normalised_registry_entries: pl.DataFrame,
     registry_snapshots: pl.DataFrame,
     dialler_leads: pl.DataFrame,
-    calling_windows: pl.DataFrame,
-    cli_days: pl.DataFrame,
+    calling_windows: pl.LazyFrame,
+    cli_days: pl.LazyFrame,
     cli_health: pl.DataFrame,
     pool_capacity: pl.DataFrame,
-    dialled_numbers: pl.DataFrame,
-    call_limit_breaches: pl.DataFrame,
+    dialled_numbers: pl.LazyFrame,
+    call_limit_breaches: pl.LazyFrame,
 ) -> Iterator[dg.MaterializeResult]:
     """Publish the run whole (`pipelines.publishing.night`), then remove its intermediates."""
     started_at = run_started(context)
@@ -118,12 +119,16 @@ def published_metadata(done: PublishedNight, *, ages: pl.DataFrame) -> dict[str,
             ("rate", rate(row[f"count_{outcome}"], row["count_rows_in"])),
         )
     }
-    lists = [frame for path, frame in done.outputs.items() if path.startswith("clean/") and path.endswith(".parquet")]
+    lists = [
+        pl.scan_parquet(done.published.run_dir / path)
+        for path in done.files
+        if path.startswith("clean/") and path.endswith(".parquet")
+    ]
     return {
         "run_dir": dg.MetadataValue.path(str(done.published.run_dir)),
         "links_moved": done.published.links_moved,
         **done.pruned,
-        "outputs": {path: frame.height for path, frame in done.outputs.items()},
+        "outputs": {path: listed.rows for path, listed in done.files.items()},
         **(table_metadata(pl.concat(lists)) if lists else {}),
         **per_campaign,
         **{

@@ -98,14 +98,16 @@ class RunWorkspace(dg.ConfigurableIOManager):
         partial.replace(path)
         context.add_output_metadata(table_metadata(obj))
 
-    def load_input(self, context: dg.InputContext) -> pl.DataFrame:
-        """The frame, or only the columns its step's tags name (`reads_columns`)."""
+    def load_input(self, context: dg.InputContext) -> pl.DataFrame | pl.LazyFrame:
+        """The frame, or only the columns its step's tags name (`reads_columns`); a scan of it, read only as the
+        step collects it, where the step's parameter is a `pl.LazyFrame`."""
         columns = context.op_def.tags.get(f"{COLUMNS_TAG}.{context.asset_key.to_user_string()}")
         # A re-execution from failure reads the steps it does not repeat from the run that made them.
-        return pl.read_parquet(
-            self._path(context.upstream_output.run_id, context.asset_key),
-            columns=columns.split(",") if columns else None,
-        )
+        path = self._path(context.upstream_output.run_id, context.asset_key)
+        if context.dagster_type.typing_type is pl.LazyFrame:
+            scan = pl.scan_parquet(path)
+            return scan.select(columns.split(",")) if columns else scan
+        return pl.read_parquet(path, columns=columns.split(",") if columns else None)
 
     def _path(self, run_id: str, key: dg.AssetKey) -> Path:
         return work_dir(Path(self.data_dir).resolve(), run_id) / f"{'/'.join(key.path)}.parquet"

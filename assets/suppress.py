@@ -176,7 +176,11 @@ def every_registry_contributes(
     )
 
 
-@dg.asset(kinds={"duckdb", "polars"})
+# Of the call log, the calling windows read each number's recent attempts (`deferral.number_windows`).
+@dg.asset(
+    kinds={"duckdb", "polars"},
+    op_tags=reads_columns(normalised_call_records=["dialled_e164", "started_at", "is_attempt"]),
+)
 def scrubbed_leads(
     context: dg.AssetExecutionContext,
     scrubline: ScrublineData,
@@ -189,7 +193,7 @@ def scrubbed_leads(
     config = scrubline.config
     leads = leads_of(config, normalised_dialler_leads)
     scrubbed = scrub_leads(leads, suppression_list)
-    clean = scrubbed.filter(pl.col("outcome") == "clean")
+    clean = scrubbed.lazy().filter(pl.col("outcome") == "clean")
     windows = number_windows(
         clean, normalised_call_records, rules=config.calling_time.rules, as_of=run_started(context)
     )

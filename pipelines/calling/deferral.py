@@ -28,12 +28,18 @@ _LIMIT_PERIOD = timedelta(hours=24)
 
 
 def number_windows(
-    leads: pl.DataFrame, calls: pl.DataFrame, *, rules: Mapping[str, CallingRule], as_of: datetime
+    leads: pl.DataFrame | pl.LazyFrame, calls: pl.DataFrame, *, rules: Mapping[str, CallingRule], as_of: datetime
 ) -> pl.DataFrame:
     """One row per valid number of `leads`: where it is called, the list day's window, its call limit and calls in
     the 24 hours up to `as_of`, `not_before_utc`, and `deferred_reason` (null when it may be called that day)."""
-    numbers = leads.filter(pl.col("phone_valid")).unique("phone_e164", maintain_order=True)
-    numbers = numbers.select("phone_e164", "phone_type", "phone_region")
+    numbers = (
+        leads.lazy()
+        .select("phone_e164", "phone_type", "phone_region", "phone_valid")
+        .filter(pl.col("phone_valid"))
+        .unique("phone_e164", maintain_order=True)
+        .drop("phone_valid")
+        .collect()
+    )
     windows = calling_windows(located(numbers, "phone", rules=rules), "phone", day=as_of.date(), rules=rules)
     limited = windows.join(_recent_calls(calls, as_of=as_of), on="phone_e164", how="left", maintain_order="left")
     limit = pl.col("max_calls_per_24h")

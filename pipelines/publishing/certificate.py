@@ -47,7 +47,7 @@ def scrub_certificates(
     validity: pl.DataFrame,
     public_key: str | None,
     checks: Sequence[Mapping[str, object]],
-    scrubbed: pl.DataFrame,
+    scrubbed: pl.DataFrame | pl.LazyFrame,
     crm: CrmSource,
     sellers: Mapping[str, str],
     calling_rules: Mapping[str, CallingRule],
@@ -122,11 +122,11 @@ def scrub_certificates(
     }
 
 
-def suppression_breakdown(scrubbed: pl.DataFrame) -> dict[str, dict[str, dict[str, int]]]:
+def suppression_breakdown(scrubbed: pl.DataFrame | pl.LazyFrame) -> dict[str, dict[str, dict[str, int]]]:
     """By campaign: suppressed rows counted by reason (`internal_optouts,us_dnc`, `duplicate_in_campaign`) and by
     each binding source (a row listed by two sources counts once for each)."""
-    suppressed = scrubbed.filter(pl.col("outcome") == "suppressed")
-    by_reason = suppressed.group_by("campaign", "reason").len().sort("campaign", "reason")
+    suppressed = scrubbed.lazy().filter(pl.col("outcome") == "suppressed")
+    by_reason = suppressed.group_by("campaign", "reason").len().sort("campaign", "reason").collect()
     by_source = (
         suppressed.select(
             "campaign", source=pl.col("suppression_sources").list.eval(pl.element().struct.field("source_name"))
@@ -136,6 +136,7 @@ def suppression_breakdown(scrubbed: pl.DataFrame) -> dict[str, dict[str, dict[st
         .group_by("campaign", "source")
         .len()
         .sort("campaign", "source")
+        .collect()
     )
     breakdown: dict[str, dict[str, dict[str, int]]] = {}
     for campaign, reason, count in by_reason.iter_rows():

@@ -43,13 +43,14 @@ def list_valid_through(run_date: date, *, max_list_age_days: int) -> datetime:
 
 
 def campaigns_valid_through(
-    scrubbed: pl.DataFrame, relationships: pl.DataFrame, *, registries_until: datetime | None
+    scrubbed: pl.DataFrame | pl.LazyFrame, relationships: pl.DataFrame, *, registries_until: datetime | None
 ) -> pl.DataFrame:
     """One row per campaign: when its clean list stops being usable, the earliest of the registries' limit and the
     end of any relationship one of its clean rows is dialled under."""
+    scrubbed = scrubbed.lazy()
     exempted = (
         scrubbed.filter((pl.col("outcome") == "clean") & pl.col("exemption_reason").is_not_null())
-        .join(relationships.select("phone_e164", "ebr_until"), on="phone_e164")
+        .join(relationships.lazy().select("phone_e164", "ebr_until"), on="phone_e164")
         .group_by("campaign")
         .agg(ebr_until=pl.col("ebr_until").min())
     )
@@ -61,6 +62,7 @@ def campaigns_valid_through(
         .join(exempted, on="campaign", how="left")
         .select("campaign", valid_through=pl.min_horizontal(registries_limit, ebr_limit))
         .sort("campaign")
+        .collect()
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from itertools import chain
 from pathlib import Path
 
 import polars as pl
@@ -21,11 +22,11 @@ from pipelines.publishing.certificate import scrub_certificates
 from pipelines.publishing.dialler_files import list_files
 from pipelines.publishing.expiry import campaigns_valid_through, list_valid_through, registries_valid_through
 from pipelines.publishing.history import number_outcomes
-from pipelines.publishing.layout import RUNS
-from pipelines.publishing.publish import PublishedRun, archive_old_runs, publish_run, run_outputs
+from pipelines.publishing.layout import MANIFEST, RUNS
+from pipelines.publishing.publish import Frame, PublishedRun, archive_old_runs, publish_run, run_outputs
 from pipelines.publishing.registry_archive import archive_registry_copies
 from pipelines.publishing.signing import private_key, public_key_pem, signature
-from pipelines.records import Manifest
+from pipelines.records import ListedFile, Manifest
 from pipelines.registries.store import snapshot_lineage
 from pipelines.registries.unusable_entries import unusable_report
 from pipelines.registries.versions import LEDGER, keep_ledger, ledger_with, registry_ledger, registry_versions
@@ -36,20 +37,23 @@ from pipelines.validation.data_docs import DATA_DOCS
 
 @dataclass(frozen=True)
 class NightFrames:
-    """The frames a run folder is made of, as the assets of the same names hand them over."""
+    """The frames a run folder is made of, as the assets of the same names hand them over.
 
-    scrubbed_leads: pl.DataFrame
+    The large ones may be lazy (scans of the run's intermediates): each is read only when the file cut from it
+    is written, or only the columns a count or a certificate needs, so the night's rows are never all held."""
+
+    scrubbed_leads: Frame
     dialler_leads: pl.DataFrame
-    number_analytics: pl.DataFrame
-    contacts: pl.DataFrame
-    suppression_list: pl.DataFrame
+    number_analytics: Frame
+    contacts: Frame
+    suppression_list: Frame
     established_relationships: pl.DataFrame
     unusable_entries: pl.DataFrame
     registry_entries: pl.DataFrame
     registry_snapshots: pl.DataFrame
-    calling_windows: pl.DataFrame
+    calling_windows: Frame
     # cli_days, cli_health, pool_capacity, dialled_numbers, call_limit_breaches: published with a call log only.
-    call_analytics: Mapping[str, pl.DataFrame]
+    call_analytics: Mapping[str, Frame]
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ class PublishedNight:
     """What a night published: where, the files and their rows, each campaign's counts, what retention pruned."""
 
     published: PublishedRun
-    outputs: dict[str, pl.DataFrame]
+    files: dict[str, ListedFile]
     reconciliation: pl.DataFrame
     pruned: dict[str, list[str]]
 
@@ -86,13 +90,14 @@ def publish_night(
     """Publish the night whole. `ages` (`freshness.registry_ages`) are each dated registry's age on the run's
     date; `data_dir` holds the ledger, the archive of registry copies and the run folders retention prunes."""
     config.check_dialler_file_campaigns(frames.dialler_leads.get_column("campaign").unique().to_list())
+    scrubbed = frames.scrubbed_leads.lazy()
     outputs = run_outputs(
-        frames.scrubbed_leads,
+        scrubbed,
         number_analytics=frames.number_analytics,
         contacts=frames.contacts,
         suppression_list=frames.suppression_list,
         number_outcomes=number_outcomes(
-            frames.scrubbed_leads,
+            scrubbed,
             run_id=night.run_id,
             run_started_at=night.started_at,
             run_created_at=night.created_at,
@@ -108,14 +113,18 @@ def publish_night(
         list_valid_through(night.started_at.date(), max_list_age_days=config.max_list_age_days),
     ]
     validity = campaigns_valid_through(
-        frames.scrubbed_leads,
+        scrubbed.select("campaign", "phone_e164", "outcome", "exemption_reason"),
         frames.established_relationships,
         registries_until=min(until for until in inputs_until if until),
     )
-    counts = reconciliation(frames.dialler_leads, frames.scrubbed_leads)
+    counts = reconciliation(frames.dialler_leads, scrubbed.select("campaign", "outcome").collect())
     versions = registry_versions(frames.registry_entries, frames.registry_snapshots)
-    ledger = registry_ledger(published_dir / RUNS, kept=data_dir / LEDGER)
-    outputs[LEDGER] = ledger_with(ledger, versions, run_id=night.run_id, run_started_at=night.started_at)
+    ledger = ledger_with(
+        registry_ledger(published_dir / RUNS, kept=data_dir / LEDGER),
+        versions,
+        run_id=night.run_id,
+        run_started_at=night.started_at,
+    )
     key = private_key(config.signing, data_dir=data_dir) if config.signing else None
     archived = (
         archive_registry_copies(
@@ -129,7 +138,7 @@ def publish_night(
     # Before publishing, so that the new warehouse's number_history reads the runs archived now.
     pruned = apply_retention(config, data_dir=data_dir, published_dir=published_dir, night=night)
     published = publish_run(
-        outputs,
+        chain(outputs, [(LEDGER, ledger)]),
         published_dir=published_dir,
         warehouse=warehouse,
         run_id=night.run_id,
@@ -154,7 +163,7 @@ def publish_night(
             validity=validity,
             public_key=public_key_pem(key) if key else None,
             checks=night.checks,
-            scrubbed=frames.scrubbed_leads,
+            scrubbed=scrubbed.select("campaign", "outcome", "reason", "suppression_sources"),
             sellers=campaign_sellers(config, frames.dialler_leads.get_column("campaign")),
             unusable=unusable_report(frames.unusable_entries),
             crm=config.crm,
@@ -170,8 +179,8 @@ def publish_night(
         data_docs=work_dir(data_dir, night.run_id) / DATA_DOCS,
         sign=partial(signature, key=key) if key else None,
     )
-    keep_ledger(outputs[LEDGER], data_dir / LEDGER)
-    return PublishedNight(published, outputs, counts, pruned)
+    keep_ledger(ledger, data_dir / LEDGER)
+    return PublishedNight(published, Manifest.read(published.run_dir / MANIFEST).outputs, counts, pruned)
 
 
 def apply_retention(
@@ -200,7 +209,7 @@ def _lineage(frames: NightFrames) -> pl.DataFrame:
     return pl.concat(
         [
             *(
-                frame.select("source_file", "source_sha256")
+                frame.lazy().select("source_file", "source_sha256").unique().collect()
                 for frame in (frames.scrubbed_leads, frames.contacts, frames.registry_entries)
             ),
             snapshot_lineage(frames.registry_snapshots),

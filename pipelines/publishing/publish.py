@@ -15,7 +15,7 @@ import hashlib
 import io
 import os
 import shutil
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -60,49 +60,67 @@ _QUARANTINED_COLUMNS = (
 )  # fmt: skip
 
 
+# A file's rows: a frame, or a lazy frame collected only when the file is written.
+Frame = pl.DataFrame | pl.LazyFrame
+
+
 def run_outputs(
-    scrubbed: pl.DataFrame,
+    scrubbed: pl.LazyFrame,
     *,
-    number_analytics: pl.DataFrame,
-    contacts: pl.DataFrame,
-    suppression_list: pl.DataFrame,
-    number_outcomes: pl.DataFrame,
-    analytics: Mapping[str, pl.DataFrame] | None = None,
+    number_analytics: Frame,
+    contacts: Frame,
+    suppression_list: Frame,
+    number_outcomes: Frame,
+    analytics: Mapping[str, Frame] | None = None,
     profiles: Callable[[str], Sequence[str]] = lambda campaign: [GENERIC],
-) -> dict[str, pl.DataFrame]:
-    """Every file a run publishes, by path relative to the run directory; `analytics` by name (ANALYTICS_VIEWS);
-    each campaign's clean list as Parquet and as a dialler file in each of its `profiles` (`dialler_files`)."""
-    outputs: dict[str, pl.DataFrame] = {}
-    # One campaign's rows at a time, in their scrubbed order: sorting or grouping the whole frame first would
-    # hold a second copy of every row (280 MB at 1M leads) while the outputs are cut from it.
-    for campaign in scrubbed.get_column("campaign").unique().sort():
-        leads = scrubbed.filter(pl.col("campaign") == campaign)
+) -> Iterator[tuple[str, Frame]]:
+    """Every file a run publishes, by path relative to the run directory, one at a time; `analytics` by name
+    (ANALYTICS_VIEWS); each campaign's clean list as Parquet and as a dialler file in each of its `profiles`
+    (`dialler_files`).
+
+    Only one campaign's scrubbed rows are read at a time, in their scrubbed order, and each of its files is cut
+    from them as it is written: holding every campaign's rows, or every file until all are written, would hold
+    two copies of the night's rows (5 GB at 10M leads)."""
+    for campaign in scrubbed.select("campaign").unique().sort("campaign").collect().get_column("campaign"):
+        leads = scrubbed.filter(pl.col("campaign") == campaign).collect()
         clean = leads.filter(pl.col("outcome") == "clean").select(
             "campaign", "lead_id", "phone_e164", "phone_type", "phone_region", "source_file", "source_row",
             "exemption_reason", *TIMING_COLUMNS,
         )  # fmt: skip
-        outputs[f"clean/{campaign}.parquet"] = clean
-        outputs.update(dialler_files(clean, campaign=campaign, profiles=profiles(campaign)))
-        outputs[f"suppressed/{campaign}.parquet"] = leads.filter(pl.col("outcome") == "suppressed").drop(
-            "quarantine_reason", "raw_record", *TIMING_COLUMNS
+        yield f"clean/{campaign}.parquet", clean
+        yield from dialler_files(clean, campaign=campaign, profiles=profiles(campaign)).items()
+        yield (
+            f"suppressed/{campaign}.parquet",
+            leads.filter(pl.col("outcome") == "suppressed").drop("quarantine_reason", "raw_record", *TIMING_COLUMNS),
         )
-        outputs[f"invalid/{campaign}.parquet"] = leads.filter(pl.col("outcome") == "invalid").drop(
-            "quarantine_reason", "raw_record", "suppression_sources", "exemptions", "exemption_reason", *TIMING_COLUMNS
+        yield (
+            f"invalid/{campaign}.parquet",
+            leads.filter(pl.col("outcome") == "invalid").drop(
+                "quarantine_reason",
+                "raw_record",
+                "suppression_sources",
+                "exemptions",
+                "exemption_reason",
+                *TIMING_COLUMNS,
+            ),
         )
         # The window of a number deferred for its call limit says when the limit would have let it be called.
-        outputs[f"deferred/{campaign}.parquet"] = leads.filter(pl.col("outcome") == "deferred").drop(
-            "quarantine_reason", "raw_record", "suppression_sources"
+        yield (
+            f"deferred/{campaign}.parquet",
+            leads.filter(pl.col("outcome") == "deferred").drop(
+                "quarantine_reason", "raw_record", "suppression_sources"
+            ),
         )
-        outputs[f"quarantined/{campaign}.parquet"] = leads.filter(pl.col("outcome") == "quarantined").select(
-            _QUARANTINED_COLUMNS
+        yield (
+            f"quarantined/{campaign}.parquet",
+            leads.filter(pl.col("outcome") == "quarantined").select(_QUARANTINED_COLUMNS),
         )
-    outputs["analytics/numbers.parquet"] = number_analytics
-    outputs["crm/contacts.parquet"] = contacts
-    outputs["suppression/suppression_list.parquet"] = suppression_list
-    outputs[NUMBER_OUTCOMES] = number_outcomes
+    yield "analytics/numbers.parquet", number_analytics
+    yield "crm/contacts.parquet", contacts
+    yield "suppression/suppression_list.parquet", suppression_list
+    yield NUMBER_OUTCOMES, number_outcomes
     for name, frame in (analytics or {}).items():
-        outputs[analytics_path(name)] = frame
-    return outputs
+        yield analytics_path(name), frame
 
 
 class PublishedRun(NamedTuple):
@@ -114,7 +132,7 @@ class PublishedRun(NamedTuple):
 
 
 def publish_run(
-    outputs: Mapping[str, pl.DataFrame],
+    outputs: Mapping[str, Frame] | Iterable[tuple[str, Frame]],
     *,
     published_dir: Path,
     warehouse: Path,
@@ -127,7 +145,8 @@ def publish_run(
     data_docs: Path | None = None,
     sign: Callable[[bytes], bytes] | None = None,
 ) -> PublishedRun:
-    """Write `outputs`, each campaign's scrub certificate and, last, `manifest.json` under `runs/<run id>/`, build
+    """Write `outputs` (by path; lazy frames collected one at a time, as each is written), each campaign's scrub
+    certificate and, last, `manifest.json` under `runs/<run id>/`, build
     the warehouse over it, then point `latest.json` (with its `latest` symlink) and `<run date>` at it where the
     run they name was created before `run_created_at`, and swap the warehouse in with `latest`. `certificates` are
     by campaign, completed here with their list's checksums; `lists` name each campaign's list files
@@ -240,7 +259,7 @@ def archive_old_runs(published_dir: Path, *, started_before: datetime) -> list[s
 
 
 def write_run(
-    outputs: Mapping[str, pl.DataFrame],
+    outputs: Mapping[str, Frame] | Iterable[tuple[str, Frame]],
     *,
     storage: Storage,
     manifest: Manifest,
@@ -255,7 +274,8 @@ def write_run(
     if storage.read(run_path(run_id, MANIFEST)) is not None:
         raise already_published(storage, run_id)
     files: dict[str, ListedFile] = {}
-    for relative_path, frame in outputs.items():
+    for relative_path, lazy_or_frame in outputs.items() if isinstance(outputs, Mapping) else outputs:
+        frame = lazy_or_frame.collect() if isinstance(lazy_or_frame, pl.LazyFrame) else lazy_or_frame
         data = _encoded(frame, relative_path)
         storage.put(run_path(run_id, relative_path), data)
         files[relative_path] = ListedFile(rows=frame.height, sha256=_sha256(data))

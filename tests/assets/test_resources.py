@@ -33,7 +33,7 @@ def test_a_configuration_edited_mid_run_does_not_reach_the_run(tmp_path: Path, m
     assert [source["source_name"] for source in sources] == ["internal_optouts"]
 
 
-def test_a_step_reads_only_the_columns_its_tags_name_and_other_steps_the_whole_frame(tmp_path: Path) -> None:
+def test_a_step_reads_the_columns_its_tags_name_others_the_whole_frame_or_a_scan_of_it(tmp_path: Path) -> None:
     seen: dict[str, list[str]] = {}
 
     @dg.asset
@@ -50,11 +50,16 @@ def test_a_step_reads_only_the_columns_its_tags_name_and_other_steps_the_whole_f
         seen["whole"] = leads.columns
         return leads
 
+    @dg.asset(op_tags=reads_columns(leads=["lead_id"]))
+    def scanned(leads: pl.LazyFrame) -> pl.DataFrame:
+        seen["scanned"] = leads.collect().columns
+        return leads.collect()
+
     result = dg.materialize(
-        [leads, campaigns, whole],
+        [leads, campaigns, whole, scanned],
         resources={"io_manager": RunWorkspace(data_dir=str(tmp_path))},
         instance=dg.DagsterInstance.ephemeral(),
     )
 
     assert result.success
-    assert seen == {"campaigns": ["campaign"], "whole": ["campaign", "lead_id", "raw_record"]}
+    assert seen == {"campaigns": ["campaign"], "whole": ["campaign", "lead_id", "raw_record"], "scanned": ["lead_id"]}

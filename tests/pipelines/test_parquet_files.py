@@ -28,3 +28,13 @@ def test_a_frame_is_written_by_the_faster_writer_for_its_shape_and_reads_back_eq
     assert writer in metadata.created_by
     assert metadata.row_group(0).column(0).compression == "ZSTD"
     assert pl.read_parquet(path).equals(frame)
+
+
+def test_a_nested_frame_is_written_a_row_group_at_a_time_and_reads_back_equal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("pipelines.parquet_files._PYARROW_ROW_GROUP", 1)
+    path = tmp_path / "frame.parquet"
+    write_parquet(NESTED, path)
+    assert pq.ParquetFile(path).metadata.num_row_groups == NESTED.height
+    assert pl.read_parquet(path).equals(NESTED)

@@ -24,7 +24,7 @@ def test_number_outcomes_keep_each_campaign_numbers_first_row_in_file_order() ->
         schema_overrides={"exemptions": pl.List(pl.Struct({"source_name": pl.String})), "exemption_reason": pl.String},
     )
     started, created = datetime(2026, 12, 7, 2, tzinfo=UTC), datetime(2026, 12, 7, 1, 59, tzinfo=UTC)
-    outcomes = number_outcomes(scrubbed, run_id="r1", run_started_at=started, run_created_at=created)
+    outcomes = number_outcomes(scrubbed, run_id="r1", run_started_at=started, run_created_at=created).collect()
     assert outcomes.columns == [
         "run_date", "run_id", "run_started_at", "run_created_at", "campaign", "phone_e164", "first_lead_id",
         "count_rows", "outcome", "reason", "suppression_sources", "exemptions", "exemption_reason",
