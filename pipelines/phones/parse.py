@@ -22,6 +22,7 @@ from pipelines.phones.region_rules import (
     decisive_width,
     direct_international_starts,
     direct_national_starts,
+    fixed_line_or_mobile,
     international_prefixes,
     national_prefixes,
     region_rules,
@@ -320,16 +321,7 @@ def _length_bit(number: pl.Expr) -> pl.Expr:
 def _number_type_by_row(number: pl.Expr) -> pl.Expr:
     """`RegionRules.number_type` by the rules in each row."""
     matches = {name: _matches_by_row(number, name) for name in TYPE_COLUMNS}
-    fixed, mobile = matches["fixed_line"], matches["mobile"]
-    result = (
-        pl.when(fixed & mobile)
-        .then(pl.lit("fixed_line_or_mobile"))
-        .when(fixed)
-        .then(pl.lit("fixed_line"))
-        .when(mobile)
-        .then(pl.lit("mobile"))
-        .otherwise(pl.lit(None, pl.String))
-    )
+    result = fixed_line_or_mobile(matches["fixed_line"], matches["mobile"], otherwise=pl.lit(None, pl.String))
     for name in reversed(TYPE_COLUMNS[1:-2]):
         result = pl.when(matches[name]).then(pl.lit(name)).otherwise(result)
     return pl.when(matches["general"]).then(result)

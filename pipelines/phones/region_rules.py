@@ -99,15 +99,7 @@ class RegionRules:
             result = pl.when(fixed).then(pl.lit("fixed_line_or_mobile")).otherwise(result)
         elif self.fixed_line is not None or self.mobile is not None:
             mobile = self.mobile.matches(number) if self.mobile else pl.lit(False)
-            result = (
-                pl.when(fixed & mobile)
-                .then(pl.lit("fixed_line_or_mobile"))
-                .when(fixed)
-                .then(pl.lit("fixed_line"))
-                .when(mobile)
-                .then(pl.lit("mobile"))
-                .otherwise(result)
-            )
+            result = fixed_line_or_mobile(fixed, mobile, otherwise=result)
         for name, pattern in reversed(self.types):
             result = pl.when(pattern.matches(number)).then(pl.lit(name)).otherwise(result)
         return pl.when(self.general.matches(number)).then(result)
@@ -352,3 +344,17 @@ def direct_international_starts(region: str) -> frozenset[str]:
         return frozenset()
     pairs = (f"{first}{second}" for first in "0123456789" for second in "0123456789")
     return frozenset(pair for pair in pairs if not any(pair.startswith(head) for head in heads))
+
+
+def fixed_line_or_mobile(fixed: pl.Expr, mobile: pl.Expr, *, otherwise: pl.Expr) -> pl.Expr:
+    """libphonenumber's type of a number by whether its fixed-line and mobile patterns match; `otherwise` for
+    neither."""
+    return (
+        pl.when(fixed & mobile)
+        .then(pl.lit("fixed_line_or_mobile"))
+        .when(fixed)
+        .then(pl.lit("fixed_line"))
+        .when(mobile)
+        .then(pl.lit("mobile"))
+        .otherwise(otherwise)
+    )
