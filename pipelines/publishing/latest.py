@@ -79,9 +79,8 @@ def commit_manifest(storage: Storage, manifest: Manifest) -> str:
     try:
         storage.put_new(run_path(manifest.run_id, MANIFEST), data)
     except AlreadyExistsError as error:
-        raise ScrublineError(
-            f"run {manifest.run_id} is already published ({error}); a published run is never rewritten: start a new run"
-        ) from error
+        # The same error as the check before writing: the folder is the published run's, and must be kept.
+        raise already_published(storage, manifest.run_id) from error
     return hashlib.sha256(data).hexdigest()
 
 

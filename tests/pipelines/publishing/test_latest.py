@@ -12,6 +12,7 @@ import pytest
 from pipelines.errors import ScrublineError
 from pipelines.publishing.latest import (
     LATEST_POINTER,
+    AlreadyPublishedError,
     PublishRaceError,
     commit_manifest,
     point_latest,
@@ -74,9 +75,9 @@ def test_a_later_run_moves_latest_and_an_earlier_one_never_moves_it_back(storage
 def test_a_manifest_is_written_once_and_a_published_run_is_never_rewritten(storage: Storage) -> None:
     publish(storage, "r1")
     before = storage.read("runs/r1/clean/a.csv").data
-    with pytest.raises(ScrublineError, match="run r1 is already published"):
+    with pytest.raises(AlreadyPublishedError, match="run r1 is already published"):
         commit_manifest(storage, Manifest(run_id="r1", published_at=CREATED))
-    with pytest.raises(ScrublineError, match="run r1 is already published"):
+    with pytest.raises(AlreadyPublishedError, match="run r1 is already published"):
         publish(storage, "r1", minute=1, outputs={"clean/a.csv": pl.DataFrame({"phone_e164": ["+1"]})})
     assert storage.read("runs/r1/clean/a.csv").data == before
     assert resolve_latest(storage).outputs["clean/a.csv"].rows == 1
