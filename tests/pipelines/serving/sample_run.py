@@ -1,22 +1,22 @@
 """The committed sample, run by the nightly job as of the suite's clock: what the service is compared against."""
 
 import csv
-import shutil
 from pathlib import Path
 
 import polars as pl
 
+from data.generate import COMMITTED_AS_OF, generate
 from tests.assets.test_nightly_scrub import run_nightly
 
-SAMPLE = Path(__file__).resolve().parents[3] / "data"
 PUBLISHED_OUTCOMES = ("clean", "suppressed", "invalid", "deferred")
 _NO_SOURCES = pl.lit([], pl.List(pl.String))
 
 
 def published_sample(root: Path) -> Path:
-    """A copy of the sample data directory with the nightly run published in it."""
+    """The sample as committed (generated for its date, so a sample re-dated in `data/` changes nothing here), with
+    the nightly run published in it."""
     data_dir = root / "sample"
-    shutil.copytree(SAMPLE, data_dir)
+    generate(data_dir, as_of=COMMITTED_AS_OF)
     assert run_nightly(data_dir).success
     return data_dir
 
