@@ -13,3 +13,7 @@ WITHDRAW_EXPIRED_LISTS_JOB = "withdraw_expired_lists"
 HOURLY = "0 * * * *"
 # The concurrency pool of the stored registries' ingest: one at a time (docs/kubernetes.md).
 REGISTRY_INGEST_POOL = "registry_ingest"
+# In a data directory of clients (`pipelines.clients`): the dynamic partitions, one per client, and the assets that
+# stay unpartitioned, shared by every client: the national registries and their stored snapshots.
+CLIENTS_PARTITIONS = "clients"
+NATIONAL_REGISTRY_ASSETS = ("registry_entries", "normalised_registry_entries", "registry_snapshots")
