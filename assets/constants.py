@@ -6,6 +6,8 @@ SUPPRESS = "suppress"
 ANALYTICS = "analytics"
 PUBLISH = "publish"
 STAGES = (INGEST, NORMALISE, SUPPRESS, ANALYTICS, PUBLISH)
+# In a data directory of clients: what is built over every client, outside the nightly job's stages.
+CROSS_CLIENT = "cross_client"
 
 NIGHTLY_SCRUB_JOB = "nightly_scrub"
 DEFAULT_SCHEDULE = "0 2 * * *"

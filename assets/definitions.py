@@ -5,8 +5,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets import analytics, ingest, normalise, publish, suppress
-from assets.constants import ANALYTICS, INGEST, NORMALISE, PUBLISH, SUPPRESS
+from assets import analytics, cross_client, ingest, normalise, publish, suppress
+from assets.constants import ANALYTICS, CROSS_CLIENT, INGEST, NORMALISE, PUBLISH, SUPPRESS
 from assets.executors import executor_from_environment
 from assets.jobs import nightly_scrub, withdraw_expired_lists
 from assets.partitions import by_client, for_every_client
@@ -26,15 +26,20 @@ def build_definitions(data_dir: str, executor: dg.ExecutorDefinition = dg.in_pro
     assets = [
         asset for stage, module in _STAGES.items() for asset in dg.load_assets_from_modules([module], group_name=stage)
     ]
+    jobs = [nightly_scrub, withdraw_expired_lists]
     schedules = [nightly_scrub_schedule, withdraw_expired_lists_schedule]
+    sensors = [inbox_sensor]
     if has_clients(Path(data_dir)):
-        assets, schedules = by_client(assets), [for_every_client(schedule) for schedule in schedules]
+        assets = [*by_client(assets), *dg.load_assets_from_modules([cross_client], group_name=CROSS_CLIENT)]
+        jobs.append(cross_client.cross_client_warehouse)
+        schedules = [for_every_client(schedule) for schedule in schedules]
+        sensors.append(cross_client.clients_warehouse_sensor)
     return dg.Definitions(
         assets=assets,
         asset_checks=dg.load_asset_checks_from_modules(list(_STAGES.values())),
-        jobs=[nightly_scrub, withdraw_expired_lists],
+        jobs=jobs,
         schedules=schedules,
-        sensors=[inbox_sensor],
+        sensors=sensors,
         executor=executor,
         resources={
             "scrubline": ScrublineData(data_dir=data_dir),

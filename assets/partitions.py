@@ -5,7 +5,7 @@ The partitions are applied here, in one place, to the assets the stage modules d
 written once and a data directory that is one client keeps its unpartitioned graph.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import dagster as dg
 
@@ -26,10 +26,12 @@ def _client_spec(spec: dg.AssetSpec) -> dg.AssetSpec:
 
 
 def for_every_client(schedule: dg.ScheduleDefinition) -> dg.ScheduleDefinition:
-    """The schedule, requesting a run of each client at every tick."""
+    """The schedule, requesting a run of each client at every tick (run key: client and tick)."""
 
-    def each_client(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
-        return [dg.RunRequest(partition_key=client) for client in context.instance.get_dynamic_partitions(clients.name)]
+    def each_client(context: dg.ScheduleEvaluationContext) -> Iterator[dg.RunRequest]:
+        tick = context.scheduled_execution_time.isoformat()
+        for client in context.instance.get_dynamic_partitions(clients.name):
+            yield dg.RunRequest(run_key=f"{client}:{tick}", partition_key=client)
 
     return dg.ScheduleDefinition(
         name=schedule.name,

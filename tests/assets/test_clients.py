@@ -23,7 +23,16 @@ from assets.definitions import build_definitions
 from assets.resources import ScrublineData
 from assets.sensors import inbox_sensor
 from pipelines.publishing.latest import latest_run_folder
-from tests.handmade import CLIENT_INBOXES, CLIENT_YAML, SHARED_YAML, write_clients_data_dir, write_data_dir
+from pipelines.publishing.warehouse import open_warehouse
+from tests.handmade import (
+    CLIENT_INBOXES,
+    CLIENT_YAML,
+    RUN_AS_OF,
+    RUN_TAGS,
+    SHARED_YAML,
+    write_clients_data_dir,
+    write_data_dir,
+)
 
 REPOSITORY = Path(__file__).parents[2]
 DAEMON = Path(sys.executable).with_name("dagster-daemon")
@@ -58,7 +67,7 @@ def test_a_data_directory_of_clients_partitions_every_asset_by_client_but_the_na
         if graph.get(key).partitions_def is not None
     }
     unpartitioned = {key.to_user_string() for key in graph.get_all_asset_keys()} - set(partitioned)
-    assert unpartitioned == set(NATIONAL_REGISTRY_ASSETS)
+    assert unpartitioned == {*NATIONAL_REGISTRY_ASSETS, "clients_warehouse"}
     assert {definition.name for definition in partitioned.values()} == {CLIENTS_PARTITIONS}
     assert {"scrubbed_leads", "suppression_list", "published_run", "warehouse"} <= set(partitioned)
 
@@ -68,6 +77,21 @@ def test_a_data_directory_that_is_one_client_keeps_its_unpartitioned_graph(data_
     graph = defs.resolve_asset_graph()
     assert all(graph.get(key).partitions_def is None for key in graph.get_all_asset_keys())
     assert defs.resolve_job_def(NIGHTLY_SCRUB_JOB).partitions_def is None
+
+
+@pytest.mark.parametrize("schedule_name", ["nightly_scrub_schedule", "withdraw_expired_lists_schedule"])
+def test_each_schedule_requests_a_run_of_every_client(tmp_path: Path, schedule_name: str) -> None:
+    defs = build_definitions(str(write_clients_data_dir(tmp_path / "data")))
+    with dg.DagsterInstance.local_temp(str(tmp_path)) as instance:
+        instance.add_dynamic_partitions(CLIENTS_PARTITIONS, ["north", "south"])
+        with dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=RUN_AS_OF, repository_def=defs.get_repository_def()
+        ) as context:
+            tick = defs.resolve_schedule_def(schedule_name).evaluate_tick(context)
+    assert [(request.partition_key, request.run_key) for request in tick.run_requests] == [
+        ("north", f"north:{RUN_AS_OF.isoformat()}"),
+        ("south", f"south:{RUN_AS_OF.isoformat()}"),
+    ]
 
 
 @pytest.fixture
@@ -153,6 +177,21 @@ def outcomes(run_dir: Path) -> pl.DataFrame:
     )
 
 
+def warehouse_clients(data_dir: Path, log: Path) -> set[str]:
+    """The clients of the cross-client warehouse's clean lists, once it shows two."""
+    deadline = time.monotonic() + BACKFILL_TIMEOUT_S
+    clients: set[str] = set()
+    while time.monotonic() < deadline and len(clients) < 2:
+        time.sleep(1)
+        if (data_dir / "warehouse.duckdb").is_file():
+            with open_warehouse(data_dir / "warehouse.duckdb") as warehouse:
+                clients = {
+                    client for (client,) in warehouse.execute("select distinct client from clean_call_lists").fetchall()
+                }
+    assert clients, f"no cross-client warehouse in {BACKFILL_TIMEOUT_S} s; daemon log:\n{log.read_text()}"
+    return clients
+
+
 def outcome_of(run_dir: Path, lead_id: str) -> str:
     (outcome,) = outcomes(run_dir).filter(pl.col("lead_id") == lead_id).get_column("outcome")
     return outcome
@@ -184,8 +223,42 @@ def test_a_backfill_of_two_clients_through_the_daemon_publishes_each_client_only
     # 415-555-0111 is on south's CRM do-not-call list: that binds south, not north.
     assert outcome_of(published(data_dir, "south"), "S4") == "suppressed"
     assert outcome_of(published(data_dir, "north"), "N1") in {"clean", "deferred"}
+    # Once both have published, the daemon's run status sensor rebuilds the cross-client warehouse over both.
+    assert warehouse_clients(data_dir, log) == {"north", "south"}
     # Nothing of a client's run lands outside its folder but the registry copies its certificates name.
-    assert sorted(path.name for path in data_dir.iterdir()) == ["clients", "inbox", "registry_archive", SHARED_CONFIG]
+    top = ["clients", "inbox", "registry_archive", SHARED_CONFIG, "warehouse.duckdb"]
+    assert sorted(path.name for path in data_dir.iterdir()) == top
+
+
+def test_the_cross_client_warehouse_shows_every_clients_latest_lists_each_row_with_its_client(tmp_path: Path) -> None:
+    data_dir = write_clients_data_dir(tmp_path / "data")
+    defs = build_definitions(str(data_dir))
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(CLIENTS_PARTITIONS, ["north", "south"])
+    for client in ("north", "south"):
+        scrub = defs.resolve_job_def(NIGHTLY_SCRUB_JOB)
+        assert scrub.execute_in_process(instance=instance, partition_key=client, tags=RUN_TAGS).success
+    assert defs.resolve_job_def("cross_client_warehouse").execute_in_process(instance=instance).success
+
+    with open_warehouse(data_dir / "warehouse.duckdb") as warehouse:
+        clean = warehouse.execute("select client, lead_id from clean_call_lists order by lead_id").fetchall()
+        suppressed = warehouse.execute("select client, lead_id from suppressed order by lead_id").fetchall()
+        clients = warehouse.execute("select client, run_dir from clients order by client").fetchall()
+    assert clean == [
+        ("north", "L1"),
+        ("north", "L2"),
+        ("north", "N1"),
+        ("south", "S1"),
+        ("north", "W1"),
+        ("north", "W2"),
+    ]
+    assert suppressed == [
+        ("north", "L3"), ("north", "L5"), ("north", "L7"), ("south", "S2"), ("south", "S3"), ("south", "S4")
+    ]  # fmt: skip
+    assert [(client, run_dir.split("/runs/")[0]) for client, run_dir in clients] == [
+        ("north", "clients/north/published"),
+        ("south", "clients/south/published"),
+    ]
 
 
 def client_tick(instance: dg.DagsterInstance, data_dir: Path, cursor: str | None) -> dg.SensorResult:
