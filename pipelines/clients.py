@@ -140,6 +140,6 @@ def load_config_for(data_dir: Path, client: str | None) -> ScrublineConfig:
     if has_clients(data_dir):
         raise ConfigError(
             f"{data_dir}: holds clients ({', '.join(client_names(data_dir))} under {CLIENTS}/); a run scrubs one "
-            "client, its partition: choose one"
+            "client, its partition: choose one (scrubline run --client <client>)"
         )
     return load_config(data_dir)
