@@ -143,3 +143,11 @@ def load_config_for(data_dir: Path, client: str | None) -> ScrublineConfig:
             "client, its partition: choose one (scrubline run --client <client>)"
         )
     return load_config(data_dir)
+
+
+def data_dir_of(home: Path) -> Path:
+    """The data directory a folder of outputs belongs to: the one above `clients/` for a client's folder, else the
+    folder itself (a data directory that is one client)."""
+    if home.parent.name == CLIENTS and (home.parent.parent / CONFIG_FILE_NAME).is_file():
+        return home.parent.parent
+    return home

@@ -22,6 +22,7 @@ from assets.constants import CLIENTS_PARTITIONS, NATIONAL_REGISTRY_ASSETS, NIGHT
 from assets.definitions import build_definitions
 from assets.resources import ScrublineData
 from assets.sensors import inbox_sensor
+from pipelines.publishing.certificate import verify_certificate
 from pipelines.publishing.latest import latest_run_folder
 from pipelines.publishing.warehouse import open_warehouse
 from tests.handmade import (
@@ -259,6 +260,12 @@ def test_the_cross_client_warehouse_shows_every_clients_latest_lists_each_row_wi
         ("north", "clients/north/published"),
         ("south", "clients/south/published"),
     ]
+    # A client's certificate names the shared registry files and archived copies, found at the top.
+    certificate = data_dir / "clients/south/published/latest/clean/autumn.certificate.json"
+    registries = [
+        check for check in verify_certificate(certificate, public_key=None) if check[0].startswith("registry")
+    ]
+    assert [status for _, status, _ in registries] == ["ok"] * 4
 
 
 def client_tick(instance: dg.DagsterInstance, data_dir: Path, cursor: str | None) -> dg.SensorResult:
