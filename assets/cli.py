@@ -101,6 +101,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="if another run holds the data directory, wait for it (without: exit 3 at once)",
     )
+    run_parser.add_argument(
+        "--client", help="in a data directory of clients: the client (its folder under clients/) to scrub"
+    )
     run_parser.add_argument("--verbose", action="store_true", help="also print Dagster's own DEBUG event stream")
     run_parser.set_defaults(handler=run)
     normalize_parser = commands.add_parser("normalize", help="normalise one file's phone column to E.164")

@@ -14,9 +14,9 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from assets.constants import NIGHTLY_SCRUB_JOB
+from assets.constants import CLIENTS_PARTITIONS, NIGHTLY_SCRUB_JOB
 from assets.definitions import build_definitions
-from pipelines.config import load_config
+from pipelines.clients import client_home, load_config_for
 from pipelines.operations.preflight import check_inputs
 from pipelines.operations.run_lock import DataDirectoryBusyError, hold_data_dir
 from pipelines.publishing.latest import latest_run_folder
@@ -32,7 +32,10 @@ EXIT_BUSY = 3
 def run(arguments: argparse.Namespace) -> int:
     """Run the nightly scrub job on a data directory, as the UI would, and print what it did."""
     data_dir = Path(arguments.data_dir).resolve()
-    config = load_config(data_dir)  # a configuration error stops here, exit 2, before any run exists
+    client = arguments.client
+    # A configuration error stops here, exit 2, before any run exists; so does a data directory of clients without
+    # --client.
+    config = load_config_for(data_dir, client)
     check_inputs(config, data_dir=data_dir)
     if config.signing is not None:
         private_key(config.signing, data_dir=data_dir)
@@ -45,11 +48,14 @@ def run(arguments: argparse.Namespace) -> int:
         logger_config["console"] = {"config": {"log_level": "DEBUG"}}
     job = defs.resolve_job_def(NIGHTLY_SCRUB_JOB).with_logger_defs(loggers)
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    if client is not None and not instance.has_dynamic_partition(CLIENTS_PARTITIONS, client):
+        instance.add_dynamic_partitions(CLIENTS_PARTITIONS, [client])
+    home = client_home(data_dir, client)
     run_id = str(uuid.uuid4())
     try:
-        with hold_data_dir(data_dir, run_id=run_id, wait=arguments.wait, on_wait=_say_waiting):
+        with hold_data_dir(home, run_id=run_id, wait=arguments.wait, on_wait=_say_waiting):
             result = execute_without_capture(
-                job, run_config={"loggers": logger_config}, instance=instance, run_id=run_id
+                job, run_config={"loggers": logger_config}, instance=instance, run_id=run_id, partition_key=client
             )
     except DataDirectoryBusyError as busy:
         print(f"scrubline: {busy}", file=sys.stderr)
@@ -58,14 +64,20 @@ def run(arguments: argparse.Namespace) -> int:
     if not result.success:
         print(f"scrubline: run {result.run_id} failed; nothing new was published", file=sys.stderr)
         return 1
-    _print_summary(data_dir, run_id=result.run_id)
+    _print_summary(home, run_id=result.run_id)
     return 0
 
 
 def execute_without_capture(
-    job: dg.JobDefinition, *, run_config: Mapping[str, object], instance: dg.DagsterInstance, run_id: str
+    job: dg.JobDefinition,
+    *,
+    run_config: Mapping[str, object],
+    instance: dg.DagsterInstance,
+    run_id: str,
+    partition_key: str | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """`job.execute_in_process(..., raise_on_error=False)` without its output capture.
+    """`job.execute_in_process(..., raise_on_error=False)` without its output capture; of one client (partition) in
+    a data directory of clients.
 
     `execute_in_process` keeps every step's returned value in memory until the run ends, for
     `result.output_for_node`; the nightly job's frames live in the IO manager's Parquet, so holding them
@@ -81,7 +93,12 @@ def execute_without_capture(
         output_capturing_enabled=False,
         raise_on_error=False,
         run_tags=merge_run_tags(
-            job_def=job, partition_key=None, tags=None, asset_selection=None, instance=instance, run_config=run_config
+            job_def=job,
+            partition_key=partition_key,
+            tags=None,
+            asset_selection=None,
+            instance=instance,
+            run_config=run_config,
         ),
         run_id=run_id,
     )

@@ -471,12 +471,17 @@ class ScrublineConfig(_Section):
 def load_config(data_dir: Path) -> ScrublineConfig:
     """Read and validate `<data_dir>/scrubline.yaml`; every problem names its key."""
     path = data_dir / CONFIG_FILE_NAME
+    return with_live_opt_outs(validated_config(read_yaml(path), path), data_dir=data_dir)
+
+
+def read_yaml(path: Path) -> object:
+    """A `scrubline.yaml` as YAML's values; a missing, unreadable or malformed file is an error naming it."""
     if not path.is_file():
         raise ConfigError(
             f"{path}: no {CONFIG_FILE_NAME} here; set SCRUBLINE_DATA_DIR to a data directory that has one"
         )
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
     except _DuplicateKey as error:
         raise ConfigError(f"{path}: {error}") from error
     except UnicodeDecodeError as error:
@@ -490,12 +495,15 @@ def load_config(data_dir: Path) -> ScrublineConfig:
         ) from None
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: not valid YAML: {error}") from error
+
+
+def validated_config(raw: object, path: Path) -> ScrublineConfig:
+    """`raw` as a configuration; every problem names its key, reported against the file `path`."""
     try:
-        config = ScrublineConfig.model_validate(raw)
+        return ScrublineConfig.model_validate(raw)
     except ValidationError as error:
         problems = "; ".join(_describe(problem, raw) for problem in error.errors())
         raise ConfigError(f"{path}: {problems}") from error
-    return with_live_opt_outs(config, data_dir=data_dir)
 
 
 def with_live_opt_outs(config: ScrublineConfig, *, data_dir: Path) -> ScrublineConfig:

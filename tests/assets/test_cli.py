@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from assets.cli import main
 from pipelines.publishing.signing import public_key_pem
-from tests.handmade import INBOX, write_data_dir
+from tests.handmade import INBOX, write_clients_data_dir, write_data_dir
 
 REPOSITORY = Path(__file__).parents[2]
 
@@ -78,6 +78,17 @@ def test_a_configuration_error_exits_2_before_any_run_once_without_a_traceback(
     assert err.count("scrubline:") == 1
     assert "Traceback" not in err
     assert not (data_dir / "published").exists()
+
+
+def test_run_scrubs_the_client_it_is_given_of_a_data_directory_of_clients(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir = write_clients_data_dir(tmp_path / "data")
+    assert main(["run", "--data-dir", str(data_dir)]) == 2
+    assert "holds clients (north, south under clients/); a run scrubs one client" in capsys.readouterr().err
+    assert main(["run", "--data-dir", str(data_dir), "--client", "south"]) == 0
+    assert f"clean lists: {data_dir / 'clients/south/published/latest/clean'}" in capsys.readouterr().out
+    assert sorted(path.name for path in (data_dir / "clients").iterdir() if (path / "published").exists()) == ["south"]
 
 
 def test_a_failed_check_is_reported_once_with_its_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
