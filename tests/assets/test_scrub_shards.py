@@ -1,0 +1,49 @@
+"""The nightly job with its scrub split into shards publishes what it publishes in one step."""
+
+from pathlib import Path
+
+import polars as pl
+from polars.testing import assert_frame_equal
+
+from tests.assets.test_nightly_scrub import run_nightly
+from tests.handmade import SCRUBLINE_YAML, write_data_dir
+
+# A published run's tables; its manifest, certificates and checksums name the run and its files, so differ.
+TABLES = ("*.parquet", "*.csv")
+RUN_ID = "<run id>"
+# When the run was created (not its clock, which the tests fix): number history orders runs by it.
+RUN_CREATED_AT = "run_created_at"
+
+
+def published_tables(data_dir: Path) -> dict[str, pl.DataFrame]:
+    """Every table the latest run published, by path within the run's folder, its run id written `<run id>` and
+    without the instant the run was created."""
+    run = (data_dir / "published/latest").resolve()
+    return {
+        str(path.relative_to(run)): _read(path)
+        .with_columns(pl.col(pl.String).str.replace_all(run.name, RUN_ID, literal=True))
+        .drop(RUN_CREATED_AT, strict=False)
+        for pattern in TABLES
+        for path in sorted(run.rglob(pattern))
+    }
+
+
+def _read(path: Path) -> pl.DataFrame:
+    return pl.read_parquet(path) if path.suffix == ".parquet" else pl.read_csv(path)
+
+
+def test_a_night_scrubbed_in_shards_publishes_what_one_scrub_publishes(tmp_path: Path) -> None:
+    one = write_data_dir(tmp_path / "one")
+    sharded = write_data_dir(tmp_path / "sharded", config=SCRUBLINE_YAML + "scrub:\n  shards: 3\n")
+    assert run_nightly(one).success
+    result = run_nightly(sharded)
+    assert result.success
+    shard_steps = {
+        event.step_key for event in result.all_events if event.is_step_success and "[shard_" in event.step_key
+    }
+    assert len(shard_steps) > 1  # three numbers of eight are the same: two shards
+    expected, actual = published_tables(one), published_tables(sharded)
+    assert sorted(actual) == sorted(expected)
+    assert any(name.startswith("clean/") for name in expected)
+    for name, table in expected.items():
+        assert_frame_equal(actual[name], table, check_exact=True)
