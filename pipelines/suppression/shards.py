@@ -25,17 +25,18 @@ def shard_plan(numbers: pl.Series, *, shards: int) -> pl.DataFrame:
     every bound; a number holding more than a shard's share of rows leaves fewer, larger shards. No bound is the
     lowest number, so no shard is left with only the rows without a number.
     """
-    bounds = _bounds(numbers.drop_nulls().sort(), shards=shards)
+    bounds = _bounds(numbers.drop_nulls(), shards=shards)
     return pl.DataFrame(
         {"shard": range(bounds.len() + 1), "lower": [None, *bounds], "upper": [*bounds, None]},
         schema=SHARD_PLAN_SCHEMA,
     )
 
 
-def _bounds(ordered: pl.Series, *, shards: int) -> pl.Series:
-    """The distinct numbers at even steps of `ordered`, above its lowest."""
-    if ordered.is_empty():
-        return ordered
+def _bounds(numbers: pl.Series, *, shards: int) -> pl.Series:
+    """The distinct numbers at even steps of `numbers` in order, above the lowest; none for one shard."""
+    if shards == 1 or numbers.is_empty():
+        return numbers.clear()
+    ordered = numbers.sort()
     at_steps = ordered.gather([ordered.len() * step // shards for step in range(1, shards)])
     return at_steps.filter(at_steps > ordered[0]).unique().sort()
 
