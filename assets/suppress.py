@@ -184,7 +184,7 @@ def every_registry_contributes(
 def scrub_shard_plan(scrubline: ScrublineData, normalised_dialler_leads: pl.LazyFrame) -> Iterator[dg.DynamicOutput]:
     """One step per range of the leads' numbers (`shards.shard_plan`), as many as `scrub.shards` allows."""
     config = scrubline.config
-    numbers = normalised_dialler_leads.select(lead_numbers(config)).collect().to_series()
+    numbers = normalised_dialler_leads.select(lead_number_column(config)).collect().to_series()
     for shard in shard_plan(numbers, shards=config.scrub.shards).iter_slices(1):
         yield dg.DynamicOutput(shard, mapping_key=f"shard_{shard.item(0, 'shard')}")
 
@@ -198,7 +198,7 @@ def scrubbed_shard(
 ) -> pl.DataFrame:
     """The leads of one range of numbers scrubbed against the suppression entries of that range only."""
     config = scrubline.config
-    leads = shard_rows(normalised_dialler_leads, shard, number_column=lead_numbers(config).meta.output_name())
+    leads = shard_rows(normalised_dialler_leads, shard, number_column=lead_number_column(config))
     entries = shard_rows(suppression_list, shard, number_column="phone_e164")
     return scrub_leads(leads_of(config, leads.collect()), entries.collect())
 
@@ -325,9 +325,9 @@ def no_clean_number_is_suppressed(scrubbed_leads: pl.DataFrame, suppression_list
     )
 
 
-def lead_numbers(config: ScrublineConfig) -> pl.Expr:
-    """The normalised dialler leads' E.164 column."""
-    return pl.col(f"{config.dialler.phone_column}_e164")
+def lead_number_column(config: ScrublineConfig) -> str:
+    """The normalised dialler leads' E.164 column: what the scrub's shards split by."""
+    return f"{config.dialler.phone_column}_e164"
 
 
 def leads_of(config: ScrublineConfig, normalised_dialler_leads: pl.DataFrame) -> pl.DataFrame:

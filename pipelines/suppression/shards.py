@@ -59,4 +59,4 @@ def merged_in_audit_order(shards: Sequence[pl.DataFrame]) -> pl.DataFrame:
     """
     if len(shards) == 1:
         return shards[0]
-    return pl.concat(shards).sort(*AUDIT_ORDER, maintain_order=True)
+    return pl.concat(shards, rechunk=False).sort(*AUDIT_ORDER, maintain_order=True)
