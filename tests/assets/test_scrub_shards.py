@@ -3,9 +3,11 @@
 from pathlib import Path
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
-from tests.assets.test_nightly_scrub import run_nightly
+from assets import suppress
+from tests.assets.test_nightly_scrub import failed_checks, run_nightly
 from tests.handmade import SCRUBLINE_YAML, write_data_dir
 
 # A published run's tables; its manifest, certificates and checksums name the run and its files, so differ.
@@ -47,3 +49,17 @@ def test_a_night_scrubbed_in_shards_publishes_what_one_scrub_publishes(tmp_path:
     assert any(name.startswith("clean/") for name in expected)
     for name, table in expected.items():
         assert_frame_equal(actual[name], table, check_exact=True)
+
+
+def test_a_failing_check_on_the_sharded_scrub_still_blocks_publishing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = write_data_dir(tmp_path / "data", config=SCRUBLINE_YAML + "scrub:\n  shards: 3\n")
+    # The check is made to see one leaked number: what it would report if a shard had missed an entry.
+    monkeypatch.setattr(suppress, "leaked_numbers", lambda scrubbed, _: scrubbed.head(1).select("phone_e164"))
+    result = run_nightly(data_dir)
+    assert failed_checks(result) == ["no_clean_number_is_suppressed"]
+    materialized = {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}
+    assert "scrubbed_leads" in materialized
+    assert not materialized & {"published_run", "warehouse"}
+    assert not (data_dir / "published").exists()
