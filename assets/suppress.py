@@ -189,38 +189,35 @@ def scrub_shard_plan(scrubline: ScrublineData, normalised_dialler_leads: pl.Lazy
         yield dg.DynamicOutput(shard, mapping_key=f"shard_{shard.item(0, 'shard')}")
 
 
-@dg.op(out=dg.Out(pl.DataFrame, io_manager_key=SHARD_IO_MANAGER))
+# Of the call log, the calling windows read each number's recent attempts (`deferral.number_windows`).
+@dg.op(
+    out=dg.Out(pl.DataFrame, io_manager_key=SHARD_IO_MANAGER),
+    tags=reads_columns(normalised_call_records=["dialled_e164", "started_at", "is_attempt"]),
+)
 def scrubbed_shard(
+    context: dg.OpExecutionContext,
     scrubline: ScrublineData,
     normalised_dialler_leads: pl.LazyFrame,
     suppression_list: pl.LazyFrame,
+    normalised_call_records: pl.LazyFrame,
     shard: pl.DataFrame,
 ) -> pl.DataFrame:
-    """The leads of one range of numbers scrubbed against the suppression entries of that range only."""
+    """The leads of one range of numbers scrubbed against the suppression entries of that range only, and its
+    clean rows given the list day's window from that range's calls, or deferred."""
     config = scrubline.config
     leads = shard_rows(normalised_dialler_leads, shard, number_column=lead_number_column(config))
     entries = shard_rows(suppression_list, shard, number_column="phone_e164")
-    return scrub_leads(leads_of(config, leads.collect()), entries.collect())
-
-
-# Of the call log, the calling windows read each number's recent attempts (`deferral.number_windows`).
-@dg.op(
-    out=dg.Out(pl.DataFrame),
-    tags=reads_columns(normalised_call_records=["dialled_e164", "started_at", "is_attempt"]),
-)
-def scrubbed_in_audit_order(
-    context: dg.OpExecutionContext,
-    scrubline: ScrublineData,
-    shards: list[pl.DataFrame],
-    normalised_call_records: pl.DataFrame,
-) -> dg.Output[pl.DataFrame]:
-    """The shards merged in audit order, uncallable clean rows deferred, and clean rows given their windows."""
-    scrubbed = merged_in_audit_order(shards)
+    calls = shard_rows(normalised_call_records, shard, number_column="dialled_e164")
+    scrubbed = scrub_leads(leads_of(config, leads.collect()), entries.collect())
     clean = scrubbed.lazy().filter(pl.col("outcome") == "clean")
-    windows = number_windows(
-        clean, normalised_call_records, rules=scrubline.config.calling_time.rules, as_of=run_started(context)
-    )
-    scrubbed = defer_uncallable(scrubbed, windows)
+    windows = number_windows(clean, calls.collect(), rules=config.calling_time.rules, as_of=run_started(context))
+    return defer_uncallable(scrubbed, windows)
+
+
+@dg.op(out=dg.Out(pl.DataFrame))
+def scrubbed_in_audit_order(shards: list[pl.DataFrame]) -> dg.Output[pl.DataFrame]:
+    """The scrubbed shards as one frame, in audit order."""
+    scrubbed = merged_in_audit_order(shards)
     outcomes = dict(scrubbed.get_column("outcome").value_counts().iter_rows())
     return dg.Output(
         scrubbed,
@@ -237,14 +234,14 @@ def scrubbed_in_audit_order(
 
 @dg.graph_asset(kinds={"duckdb", "polars"})
 def scrubbed_leads(
-    normalised_dialler_leads: pl.LazyFrame, suppression_list: pl.LazyFrame, normalised_call_records: pl.DataFrame
+    normalised_dialler_leads: pl.LazyFrame, suppression_list: pl.LazyFrame, normalised_call_records: pl.LazyFrame
 ) -> pl.DataFrame:
     """One row per dialler record with its outcome (clean, suppressed, invalid, quarantined, deferred) and reason;
     clean and deferred rows with the list day's calling window. Scrubbed in `scrub.shards` steps by number range."""
     scrubbed = scrub_shard_plan(normalised_dialler_leads).map(
-        lambda shard: scrubbed_shard(normalised_dialler_leads, suppression_list, shard)
+        lambda shard: scrubbed_shard(normalised_dialler_leads, suppression_list, normalised_call_records, shard)
     )
-    return scrubbed_in_audit_order(scrubbed.collect(), normalised_call_records)
+    return scrubbed_in_audit_order(scrubbed.collect())
 
 
 # What `invariants.clean_rows_flagged` reads: the scrubbed leads' keys, seller, number and outcome; the suppression

@@ -7,8 +7,9 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from assets import suppress
+from tests.assets.test_calling_time import CALLING_INBOX, CALLING_TIME_YAML
 from tests.assets.test_nightly_scrub import failed_checks, run_nightly
-from tests.handmade import SCRUBLINE_YAML, write_data_dir
+from tests.handmade import CALLS_YAML, INBOX, SCRUBLINE_YAML, write_data_dir
 
 # A published run's tables; its manifest, certificates and checksums name the run and its files, so differ.
 TABLES = ("*.parquet", "*.csv")
@@ -34,19 +35,24 @@ def _read(path: Path) -> pl.DataFrame:
     return pl.read_parquet(path) if path.suffix == ".parquet" else pl.read_csv(path)
 
 
-def test_a_night_scrubbed_in_shards_publishes_what_one_scrub_publishes(tmp_path: Path) -> None:
-    one = write_data_dir(tmp_path / "one")
-    sharded = write_data_dir(tmp_path / "sharded", config=SCRUBLINE_YAML + "scrub:\n  shards: 3\n")
+@pytest.mark.parametrize(
+    ("inbox", "config"),
+    [(INBOX, SCRUBLINE_YAML), ({**INBOX, **CALLING_INBOX}, SCRUBLINE_YAML + CALLS_YAML + CALLING_TIME_YAML)],
+    ids=["handmade", "calls_and_calling_time"],
+)
+def test_a_night_scrubbed_in_shards_publishes_what_one_scrub_publishes(
+    tmp_path: Path, inbox: dict[str, str], config: str
+) -> None:
+    one = write_data_dir(tmp_path / "one", inbox, config)
+    sharded = write_data_dir(tmp_path / "sharded", inbox, config + "scrub:\n  shards: 3\n")
     assert run_nightly(one).success
     result = run_nightly(sharded)
     assert result.success
-    shard_steps = {
-        event.step_key for event in result.all_events if event.is_step_success and "[shard_" in event.step_key
-    }
-    assert len(shard_steps) > 1  # three numbers of eight are the same: two shards
+    steps = {event.step_key for event in result.all_events if event.is_step_success}
+    assert len({step for step in steps if step.startswith("scrubbed_leads.scrubbed_shard[")}) > 1
     expected, actual = published_tables(one), published_tables(sharded)
     assert sorted(actual) == sorted(expected)
-    assert any(name.startswith("clean/") for name in expected)
+    assert any(name.startswith("deferred/") for name in expected)
     for name, table in expected.items():
         assert_frame_equal(actual[name], table, check_exact=True)
 
