@@ -2,9 +2,10 @@
 
 A shard is a range of E.164 numbers as strings, `lower <= phone_e164 < upper` (a null bound is open). Every row
 of one number falls in one shard, so a number repeated within a campaign is a repeat there exactly as in one
-scrub, and a shard needs only the suppression entries of its own numbers: a range filter on the number column,
-which a Parquet scan applies as it reads. Rows without a number (unparseable or quarantined) belong to the first
-shard. `scrub.scrub_leads` of each shard, merged, equals `scrub_leads` of all the leads, row for row.
+scrub, and a shard needs only the suppression entries (and the calls) of its own numbers: a range filter on the
+number column, which a Parquet scan applies as it reads. Rows without a number (unparseable or quarantined)
+belong to the first shard. `scrub.scrub_leads` of each shard, merged, equals `scrub_leads` of all the leads, row
+for row.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def shard_rows(frame: pl.LazyFrame, shard: pl.DataFrame, *, number_column: str) 
 def merged_in_audit_order(shards: Sequence[pl.DataFrame]) -> pl.DataFrame:
     """The scrubbed shards as one frame, in the order `scrub_leads` gives: by campaign, source file and row.
 
-    Each shard is in that order already; one shard is returned as it is.
+    Each shard is in that order already, and there is one row per source record, so the order is the same whatever
+    the shards; one shard is returned as it is.
     """
     if len(shards) == 1:
         return shards[0]
