@@ -7,6 +7,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from assets import suppress
+from assets.scrub_shards import SHARDS_DIR
+from pipelines.suppression.shards import AUDIT_ORDER
 from tests.assets.test_calling_time import CALLING_INBOX, CALLING_TIME_YAML
 from tests.assets.test_nightly_scrub import failed_checks, run_nightly
 from tests.handmade import CALLS_YAML, INBOX, SCRUBLINE_YAML, write_data_dir
@@ -57,7 +59,7 @@ def test_a_night_scrubbed_in_shards_publishes_what_one_scrub_publishes(
         assert_frame_equal(actual[name], table, check_exact=True)
 
 
-def test_a_failing_check_on_the_sharded_scrub_still_blocks_publishing(
+def test_a_failing_check_on_the_sharded_scrub_still_blocks_publishing_and_each_shard_held_its_range_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data_dir = write_data_dir(tmp_path / "data", config=SCRUBLINE_YAML + "scrub:\n  shards: 3\n")
@@ -69,3 +71,15 @@ def test_a_failing_check_on_the_sharded_scrub_still_blocks_publishing(
     assert "scrubbed_leads" in materialized
     assert not materialized & {"published_run", "warehouse"}
     assert not (data_dir / "published").exists()
+    # A run that did not publish keeps its folder: what each shard step was handed and gave.
+    steps = data_dir / "work" / result.run_id / SHARDS_DIR
+    plan = pl.concat(pl.read_parquet(path) for path in sorted(steps.glob("*.scrub_shard_plan.*.parquet")))
+    shards = [pl.read_parquet(steps / f"scrubbed_leads.scrubbed_shard[shard_{shard}].result.parquet", glob=False)
+              for shard in plan.get_column("shard")]  # fmt: skip
+    assert len(shards) > 1
+    for (_, lower, upper), scrubbed in zip(plan.iter_rows(), shards, strict=True):
+        numbers = scrubbed.get_column("phone_e164")
+        assert numbers.drop_nulls().is_between(lower or "", upper or "~", closed="left").all()
+        assert numbers.null_count() == 0 or lower is None
+    scrubbed_leads = pl.read_parquet(data_dir / "work" / result.run_id / "scrubbed_leads.parquet")
+    assert_frame_equal(pl.concat(shards).select(AUDIT_ORDER).sort(AUDIT_ORDER), scrubbed_leads.select(AUDIT_ORDER))
