@@ -12,6 +12,7 @@ from assets.jobs import nightly_scrub, withdraw_expired_lists
 from assets.partitions import by_client, for_every_client
 from assets.resources import RunWorkspace, ScrublineData
 from assets.schedules import nightly_scrub_schedule, withdraw_expired_lists_schedule
+from assets.scrub_shards import SHARD_IO_MANAGER, ShardWorkspace
 from assets.sensors import inbox_sensor
 from pipelines.clients import has_clients
 from pipelines.config import data_dir_from_environment
@@ -44,6 +45,7 @@ def build_definitions(data_dir: str, executor: dg.ExecutorDefinition = dg.in_pro
         resources={
             "scrubline": ScrublineData(data_dir=data_dir),
             "io_manager": RunWorkspace(data_dir=data_dir),
+            SHARD_IO_MANAGER: ShardWorkspace(data_dir=data_dir),
         },
     )
 

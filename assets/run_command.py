@@ -109,14 +109,25 @@ def _say_waiting(busy: str) -> None:
 
 
 def _stage_of_step(defs: dg.Definitions) -> dict[str, str]:
-    """Each step of the job (an asset's or a check's) and the stage (asset group) it belongs to."""
+    """The last step of each asset or check of the job, and the stage (asset group) it belongs to.
+
+    A graph-backed asset's other steps (the scrub's shards, as many as the run plans) are not counted.
+    """
     graph = defs.resolve_asset_graph()
     return {
-        assets_def.node_def.name: graph.get(
+        _last_step(assets_def.node_def): graph.get(
             next(iter(assets_def.keys or {c.asset_key for c in assets_def.check_keys}))
         ).group_name
         for assets_def in graph.assets_defs
     }
+
+
+def _last_step(node: dg.OpDefinition | dg.GraphDefinition) -> str:
+    """The key of the step that gives a node's output: the op's own, or that of the op a graph's output maps from."""
+    if isinstance(node, dg.GraphDefinition):
+        (output,) = node.output_mappings
+        return f"{node.name}.{output.maps_from.node_name}"
+    return node.name
 
 
 def _progress_logger(stage_of_step: Mapping[str, str]) -> dg.LoggerDefinition:
@@ -138,15 +149,20 @@ class _StageHandler(logging.Handler):
         self._remaining = Counter(stage_of_step.values())
         self._started = time.monotonic()
 
+    def _step_done(self, stage: str) -> None:
+        """Counts one of `stage`'s steps done; prints the stage's line when it was the last."""
+        self._remaining[stage] -= 1
+        if not self._remaining[stage]:
+            steps = sum(1 for step_stage in self._stage_of_step.values() if step_stage == stage)
+            print(f"{stage:>10} done: {steps} steps, {time.monotonic() - self._started:.1f} s", flush=True)
+
     def emit(self, record: logging.LogRecord) -> None:
         meta = getattr(record, "dagster_meta", {})
         event = meta.get("dagster_event")
         if event is not None and event.event_type == dg.DagsterEventType.STEP_SUCCESS:
-            stage = self._stage_of_step[event.step_key]
-            self._remaining[stage] -= 1
-            if not self._remaining[stage]:
-                steps = sum(1 for step_stage in self._stage_of_step.values() if step_stage == stage)
-                print(f"{stage:>10} done: {steps} steps, {time.monotonic() - self._started:.1f} s", flush=True)
+            stage = self._stage_of_step.get(event.step_key)  # None: a step before a graph-backed asset's last
+            if stage is not None:
+                self._step_done(stage)
         elif event is None and record.levelno == logging.WARNING:  # the run's own warnings; errors come after
             print(f"  warning ({meta.get('step_key') or 'run'}): {meta.get('orig_message')}", file=sys.stderr)
 

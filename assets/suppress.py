@@ -1,5 +1,7 @@
 """Suppress: the suppression list and the scrub of every campaign against it, with blocking checks."""
 
+from collections.abc import Iterator
+
 import dagster as dg
 import polars as pl
 
@@ -8,6 +10,7 @@ from assets.checks import expectation_result
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData, reads_columns
 from assets.run_clock import run_started
+from assets.scrub_shards import SHARD_IO_MANAGER
 from pipelines.calling.deferral import DEFERRED_REASONS, TIMING_COLUMNS, defer_uncallable, number_windows
 from pipelines.config import ScrublineConfig
 from pipelines.inputs.crm import crm_numbers
@@ -18,6 +21,7 @@ from pipelines.suppression.invariants import clean_rows_flagged, leaked_numbers,
 from pipelines.suppression.relationships import EBR_INQUIRY, EBR_PURCHASE
 from pipelines.suppression.scrub import OUTCOMES, canonical_leads, scrub_leads
 from pipelines.suppression.sellers import campaign_sellers, scope_aliases, unknown_seller_scopes
+from pipelines.suppression.shards import merged_in_audit_order, shard_plan, shard_rows
 from pipelines.suppression.suppression_list import (
     CRM_DO_NOT_CALL,
     binding_suppressions,
@@ -176,39 +180,68 @@ def every_registry_contributes(
     )
 
 
-# Of the call log, the calling windows read each number's recent attempts (`deferral.number_windows`).
-@dg.asset(
-    kinds={"duckdb", "polars"},
-    op_tags=reads_columns(normalised_call_records=["dialled_e164", "started_at", "is_attempt"]),
-)
-def scrubbed_leads(
-    context: dg.AssetExecutionContext,
-    scrubline: ScrublineData,
-    normalised_dialler_leads: pl.DataFrame,
-    suppression_list: pl.DataFrame,
-    normalised_call_records: pl.DataFrame,
-) -> dg.Output[pl.DataFrame]:
-    """One row per dialler record with its outcome (clean, suppressed, invalid, quarantined, deferred) and reason;
-    clean and deferred rows with the list day's calling window."""
+@dg.op(out=dg.DynamicOut(pl.DataFrame, io_manager_key=SHARD_IO_MANAGER))
+def scrub_shard_plan(scrubline: ScrublineData, normalised_dialler_leads: pl.LazyFrame) -> Iterator[dg.DynamicOutput]:
+    """One step per range of the leads' numbers (`shards.shard_plan`), as many as `scrub.shards` allows."""
     config = scrubline.config
-    leads = leads_of(config, normalised_dialler_leads)
-    scrubbed = scrub_leads(leads, suppression_list)
+    numbers = normalised_dialler_leads.select(lead_number_column(config)).collect().to_series()
+    for shard in shard_plan(numbers, shards=config.scrub.shards).iter_slices(1):
+        yield dg.DynamicOutput(shard, mapping_key=f"shard_{shard.item(0, 'shard')}")
+
+
+# Of the call log, the calling windows read each number's recent attempts (`deferral.number_windows`).
+@dg.op(
+    out=dg.Out(pl.DataFrame, io_manager_key=SHARD_IO_MANAGER),
+    tags=reads_columns(normalised_call_records=["dialled_e164", "started_at", "is_attempt"]),
+)
+def scrubbed_shard(
+    context: dg.OpExecutionContext,
+    scrubline: ScrublineData,
+    normalised_dialler_leads: pl.LazyFrame,
+    suppression_list: pl.LazyFrame,
+    normalised_call_records: pl.LazyFrame,
+    shard: pl.DataFrame,
+) -> pl.DataFrame:
+    """The leads of one range of numbers scrubbed against the suppression entries of that range only, and its
+    clean rows given the list day's window from that range's calls, or deferred."""
+    config = scrubline.config
+    leads = shard_rows(normalised_dialler_leads, shard, number_column=lead_number_column(config))
+    entries = shard_rows(suppression_list, shard, number_column="phone_e164")
+    calls = shard_rows(normalised_call_records, shard, number_column="dialled_e164")
+    scrubbed = scrub_leads(leads_of(config, leads.collect()), entries.collect())
     clean = scrubbed.lazy().filter(pl.col("outcome") == "clean")
-    windows = number_windows(
-        clean, normalised_call_records, rules=config.calling_time.rules, as_of=run_started(context)
-    )
-    scrubbed = defer_uncallable(scrubbed, windows)
+    windows = number_windows(clean, calls.collect(), rules=config.calling_time.rules, as_of=run_started(context))
+    return defer_uncallable(scrubbed, windows)
+
+
+@dg.op(out=dg.Out(pl.DataFrame))
+def scrubbed_in_audit_order(shards: list[pl.DataFrame]) -> dg.Output[pl.DataFrame]:
+    """The scrubbed shards as one frame, in audit order."""
+    scrubbed = merged_in_audit_order(shards)
     outcomes = dict(scrubbed.get_column("outcome").value_counts().iter_rows())
     return dg.Output(
         scrubbed,
         metadata={
             **frame_metadata(scrubbed, preview_columns=["campaign", "lead_id", "phone_e164", "outcome", "reason"]),
             **{f"count_{outcome}": outcomes.get(outcome, 0) for outcome in OUTCOMES},
+            "count_shards": len(shards),
             "count_exempted": scrubbed.get_column("exemptions").is_not_null().sum(),
             "suppression_rate": rate(outcomes.get("suppressed", 0), scrubbed.height),
             "invalid_rate": rate(outcomes.get("invalid", 0), scrubbed.height),
         },
     )
+
+
+@dg.graph_asset(kinds={"duckdb", "polars"})
+def scrubbed_leads(
+    normalised_dialler_leads: pl.LazyFrame, suppression_list: pl.LazyFrame, normalised_call_records: pl.LazyFrame
+) -> pl.DataFrame:
+    """One row per dialler record with its outcome (clean, suppressed, invalid, quarantined, deferred) and reason;
+    clean and deferred rows with the list day's calling window. Scrubbed in `scrub.shards` steps by number range."""
+    scrubbed = scrub_shard_plan(normalised_dialler_leads).map(
+        lambda shard: scrubbed_shard(normalised_dialler_leads, suppression_list, normalised_call_records, shard)
+    )
+    return scrubbed_in_audit_order(scrubbed.collect())
 
 
 # What `invariants.clean_rows_flagged` reads: the scrubbed leads' keys, seller, number and outcome; the suppression
@@ -287,6 +320,11 @@ def no_clean_number_is_suppressed(scrubbed_leads: pl.DataFrame, suppression_list
         if leaked.height
         else None,
     )
+
+
+def lead_number_column(config: ScrublineConfig) -> str:
+    """The normalised dialler leads' E.164 column: what the scrub's shards split by."""
+    return f"{config.dialler.phone_column}_e164"
 
 
 def leads_of(config: ScrublineConfig, normalised_dialler_leads: pl.DataFrame) -> pl.DataFrame:

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.nightly --leads 1000000                        # 20M-number registry
     .venv/bin/python -m benchmarks.nightly --leads 10000000 --registry 250000000  # issue 14's target scale
+    .venv/bin/python -m benchmarks.nightly --leads 1000000 --shards 4             # the scrub in 4 steps
 
 The data directory holds a zipped US registry download in the real layout with a change list, four
 campaigns of mixed formats (about 40% of their numbers registered), a CRM of `leads / 2` contacts with
@@ -40,6 +41,7 @@ FULL_LIST_ON = TODAY - timedelta(days=7)
 CHANGES_ON = TODAY - timedelta(days=1)
 CAMPAIGNS = ("spring", "summer", "autumn", "winback")
 REGISTERED_SHARE = 0.4
+SCRUB_ASSET = "scrubbed_leads"
 CONFIG = f"""\
 default_region: US
 crm:
@@ -74,8 +76,8 @@ calls:
 """
 
 
-def generate(data_dir: Path, *, leads: int, registry: int) -> None:
-    """Write the data directory: `scrubline.yaml` and an inbox at the given scale."""
+def generate(data_dir: Path, *, leads: int, registry: int, shards: int = 1) -> None:
+    """Write the data directory: `scrubline.yaml` (the scrub in `shards` steps) and an inbox at the given scale."""
     inbox = data_dir / "inbox"
     national = inbox / "registries/national"
     data_dir.mkdir(parents=True)
@@ -99,7 +101,7 @@ def generate(data_dir: Path, *, leads: int, registry: int) -> None:
     calls, estate = generate_calls(leads, seed=SEED + 4)
     _write_csv(inbox / "calls", {"log": calls.select(pl.exclude("^source_.*$", "quarantine_reason", "raw_record"))})
     _write_csv(inbox / "estate", {"clis": estate.select(pl.exclude("^source_.*$"))})
-    (data_dir / "scrubline.yaml").write_text(CONFIG, encoding="utf-8")
+    (data_dir / "scrubline.yaml").write_text(f"{CONFIG}scrub:\n  shards: {shards}\n", encoding="utf-8")
 
 
 def _campaigns(leads: int, registered: pl.DataFrame) -> dict[str, pl.DataFrame]:
@@ -153,7 +155,8 @@ def ingest(data_dir: Path) -> dict[str, object]:
 
 
 def night(data_dir: Path, home: Path) -> dict[str, object]:
-    """`scrubline run` on the data directory in its own process: wall time, peak memory, slowest steps."""
+    """`scrubline run` on the data directory in its own process: wall time, peak memory, slowest steps, and the
+    scrub's steps (`scrubbed_leads`: its plan, shards and merge; one after the other in-process), slowest first."""
     before = {run.run_id for run in _instance(home).get_runs()}
     command = [str(Path(sys.executable).with_name("scrubline")), "run", "--data-dir", str(data_dir)]
     measured = _measured(command, env={**os.environ, "DAGSTER_HOME": str(home)})
@@ -163,7 +166,13 @@ def night(data_dir: Path, home: Path) -> dict[str, object]:
         ((stat.step_key, stat.end_time - stat.start_time) for stat in instance.get_run_step_stats(run.run_id)),
         key=lambda step: -step[1],
     )
-    return {**measured, "slowest_steps": [(key, round(seconds, 1)) for key, seconds in steps[:10]]}
+    scrub = [(key, seconds) for key, seconds in steps if key.split(".")[0] == SCRUB_ASSET]
+    return {
+        **measured,
+        "scrub_steps_s": round(sum(seconds for _, seconds in scrub), 1),
+        "scrub_steps": [(key, round(seconds, 1)) for key, seconds in scrub],
+        "slowest_steps": [(key, round(seconds, 1)) for key, seconds in steps[:10]],
+    }
 
 
 def _measured(command: list[str], *, env: dict[str, str]) -> dict[str, object]:
@@ -189,16 +198,17 @@ def main(argv: list[str] | None = None) -> None:
         "--leads", type=int, default=1_000_000, help="dialler rows; CRM contacts are half, calls as many"
     )
     parser.add_argument("--registry", type=int, default=20_000_000, help="numbers in the US registry download")
+    parser.add_argument("--shards", type=int, default=1, help="scrub.shards: the scrub's steps by number range")
     parser.add_argument("--keep", type=Path, help="generate into this folder and keep it, instead of a temporary one")
     arguments = parser.parse_args(argv)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; {arguments.leads:,} leads, "
-          f"{arguments.registry:,}-number registry", flush=True)  # fmt: skip
+          f"{arguments.registry:,}-number registry, scrub in {arguments.shards} shard(s)", flush=True)  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="scrubline-nightly-") as scratch:
         data_dir = arguments.keep or Path(scratch) / "data"
         home = Path(scratch) / "dagster_home"
         home.mkdir()
         started = time.perf_counter()
-        generate(data_dir, leads=arguments.leads, registry=arguments.registry)
+        generate(data_dir, leads=arguments.leads, registry=arguments.registry, shards=arguments.shards)
         print(f"generated in {time.perf_counter() - started:.0f} s", flush=True)
         print(f"first ingest of the registry: {ingest(data_dir)}", flush=True)
         for label in ("night, registry stored", "no new inputs"):

@@ -25,6 +25,7 @@ EBR_INQUIRY_MONTHS = 3
 OPT_OUT_HONOUR_YEARS = 5
 MAX_LIST_AGE_DAYS = 10
 REGISTRY_ARCHIVE_MAX_BYTES = 200_000_000
+MAX_SCRUB_SHARDS = 64
 # With no `sellers:` every campaign belongs to this one seller.
 DEFAULT_SELLER = "default"
 DATA_DIR_VARIABLE = "SCRUBLINE_DATA_DIR"
@@ -334,6 +335,24 @@ class Retention(_Section):
     run_days: int | None = Field(default=None, ge=1)
 
 
+class ScrubSettings(_Section):
+    """How the scrub runs: in how many steps, each scrubbing one range of numbers (`suppression.shards`)."""
+
+    # 1 scrubs every lead in one step; more split the scrub by number range, a step each, for the executor to
+    # spread over processes or pods.
+    shards: int = 1
+
+    @field_validator("shards", mode="before")
+    @classmethod
+    def _shard_count(cls, shards: object) -> object:
+        if isinstance(shards, bool) or not isinstance(shards, int) or not 1 <= shards <= MAX_SCRUB_SHARDS:
+            raise ValueError(
+                f"the number of steps the scrub splits into by number range: a whole number from 1 (every lead "
+                f"in one step, the default) to {MAX_SCRUB_SHARDS}, not {shards!r}"
+            )
+        return shards
+
+
 class RegistryArchive(_Section):
     """Each registry copy a run scrubs against, kept once under `registry_archive/<sha256>` (docs/audit.md), so
     a certificate's list can be produced years later."""
@@ -395,6 +414,7 @@ class ScrublineConfig(_Section):
     retention: Retention = Retention()
     dialler_files: DiallerFiles = DiallerFiles()
     registry_archive: RegistryArchive = RegistryArchive()
+    scrub: ScrubSettings = ScrubSettings()
     # `scrubline serve`: where it listens and the API keys it accepts (see docs/service.md).
     serve: ServeSettings = ServeSettings()
 
