@@ -8,7 +8,10 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
+from pydantic import PrivateAttr
 
+from assets.resources import run_client
+from pipelines.clients import client_home
 from pipelines.operations.run_folders import work_dir
 from pipelines.parquet_files import write_parquet
 
@@ -17,13 +20,18 @@ SHARDS_DIR = "scrub_shards"
 
 
 class ShardWorkspace(dg.ConfigurableIOManager):
-    """Keeps each frame a shard step passes on at `<data dir>/work/<run id>/scrub_shards/<step>.<output>.parquet`.
+    """Keeps each frame a shard step passes on at `<home>/work/<run id>/scrub_shards/<step>.<output>.parquet`, where
+    `<home>` is the data directory, or the folder of the run's client (its partition) in a data directory of clients.
 
     The steps' own outputs are no assets, so `RunWorkspace` (which names files by asset) does not hold them;
     kept in the run's folder, they go when the run publishes and stay for a re-execution when it fails.
     """
 
     data_dir: str
+    _client: str | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._client = run_client(context)
 
     def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
         path = self._path(context)
@@ -35,4 +43,5 @@ class ShardWorkspace(dg.ConfigurableIOManager):
 
     def _path(self, context: dg.OutputContext) -> Path:
         run_id, *step_and_output = context.get_identifier()
-        return work_dir(Path(self.data_dir).resolve(), run_id) / SHARDS_DIR / f"{'.'.join(step_and_output)}.parquet"
+        home = client_home(Path(self.data_dir).resolve(), self._client)
+        return work_dir(home, run_id) / SHARDS_DIR / f"{'.'.join(step_and_output)}.parquet"
