@@ -16,7 +16,9 @@ import polars as pl
 
 from assets.constants import CLIENTS_PARTITIONS, NIGHTLY_SCRUB_JOB
 from assets.definitions import build_definitions
+from assets.run_clock import AS_OF_TAG, parse_as_of
 from pipelines.clients import client_home, load_config_for
+from pipelines.errors import ConfigError
 from pipelines.operations.preflight import check_inputs
 from pipelines.operations.run_lock import DataDirectoryBusyError, hold_data_dir
 from pipelines.publishing.latest import latest_run_folder
@@ -39,6 +41,7 @@ def run(arguments: argparse.Namespace) -> int:
     check_inputs(config, data_dir=data_dir)
     if config.signing is not None:
         private_key(config.signing, data_dir=data_dir)
+    tags = _clock_tags(arguments.as_of)
     defs = build_definitions(str(data_dir))
     loggers = {"progress": _progress_logger(_stage_of_step(defs))}
     # A run uses the loggers its config names; naming none would mean Dagster's DEBUG console stream.
@@ -55,7 +58,12 @@ def run(arguments: argparse.Namespace) -> int:
     try:
         with hold_data_dir(home, run_id=run_id, wait=arguments.wait, on_wait=_say_waiting):
             result = execute_without_capture(
-                job, run_config={"loggers": logger_config}, instance=instance, run_id=run_id, partition_key=client
+                job,
+                run_config={"loggers": logger_config},
+                instance=instance,
+                run_id=run_id,
+                partition_key=client,
+                tags=tags,
             )
     except DataDirectoryBusyError as busy:
         print(f"scrubline: {busy}", file=sys.stderr)
@@ -68,6 +76,19 @@ def run(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _clock_tags(as_of: str | None) -> dict[str, str]:
+    """The run's tags for `--as-of`: its instant as the `scrubline/as_of` tag, which only an ephemeral instance
+    honours (`assets.run_clock`), so it is refused before any run exists when `DAGSTER_HOME` is set."""
+    if as_of is None:
+        return {}
+    if os.environ.get("DAGSTER_HOME"):
+        raise ConfigError(
+            "--as-of is for tests and benchmarks, on an ephemeral instance: unset DAGSTER_HOME, or drop --as-of to "
+            "scrub as of now"
+        )
+    return {AS_OF_TAG: parse_as_of(as_of).isoformat()}
+
+
 def execute_without_capture(
     job: dg.JobDefinition,
     *,
@@ -75,6 +96,7 @@ def execute_without_capture(
     instance: dg.DagsterInstance,
     run_id: str,
     partition_key: str | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """`job.execute_in_process(..., raise_on_error=False)` without its output capture; of one client (partition) in
     a data directory of clients.
@@ -95,7 +117,7 @@ def execute_without_capture(
         run_tags=merge_run_tags(
             job_def=job,
             partition_key=partition_key,
-            tags=None,
+            tags=tags,
             asset_selection=None,
             instance=instance,
             run_config=run_config,
