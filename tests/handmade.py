@@ -10,8 +10,9 @@ RUN_AS_OF = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 RUN_DATE = RUN_AS_OF.date()
 RUN_TAGS = {AS_OF_TAG: RUN_AS_OF.isoformat()}
 
-SCRUBLINE_YAML = """\
-default_region: US
+# A client's own settings (its CRM and dialler lists) and the shared ones (the registries): a data directory of one
+# client holds both in one file; a data directory of clients, the shared ones at the top and each client's in its own.
+CLIENT_YAML = """\
 crm:
   path: inbox/crm/*.csv
   id_column: contact_id
@@ -23,6 +24,9 @@ dialler:
   id_column: lead_id
   phone_column: phone
   country_column: country
+"""
+SHARED_YAML = """\
+default_region: US
 registries:
   - name: internal_optouts
     format: plain
@@ -34,6 +38,7 @@ registries:
     path: inbox/registries/litigators/*.txt
     region: US
 """
+SCRUBLINE_YAML = SHARED_YAML.replace("registries:\n", CLIENT_YAML + "registries:\n", 1)
 
 # spring: L1, L2 clean; L3 opted out; L4 garbage; L5 repeats L1; L6 has an extra field;
 # L7 is flagged do-not-call in the CRM and on the litigator list; L8 is blank.
@@ -85,32 +90,6 @@ calls:
 # A data directory of two clients (`pipelines.clients`) sharing the hand-made registries. north has the hand-made
 # CRM and dialler lists and a summer campaign calling 415-555-0111, which south's CRM flags do-not-call: clean for
 # north, suppressed for south; south's autumn campaign calls an opted-out number and a litigator too.
-SHARED_YAML = """\
-default_region: US
-registries:
-  - name: internal_optouts
-    format: plain
-    path: inbox/registries/internal/*.csv
-    phone_column: phone
-    region: US
-  - name: litigators
-    format: plain
-    path: inbox/registries/litigators/*.txt
-    region: US
-"""
-CLIENT_YAML = """\
-crm:
-  path: inbox/crm/*.csv
-  id_column: contact_id
-  phone_columns: [phone, mobile]
-  country_column: country
-  do_not_call_column: do_not_call
-dialler:
-  path: inbox/dialler/*.csv
-  id_column: lead_id
-  phone_column: phone
-  country_column: country
-"""
 REGISTRIES = {path: text for path, text in INBOX.items() if path.startswith("registries/")}
 CLIENT_INBOXES = {
     "north": {
