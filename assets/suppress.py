@@ -5,6 +5,7 @@ import polars as pl
 
 import pipelines.suppression.relationships
 from assets.checks import expectation_result
+from assets.memo import MEMOISED_FRAME, memoised, upstream
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData, reads_columns
 from assets.run_clock import run_started
@@ -77,6 +78,39 @@ def unusable_suppression_entries(
     )
 
 
+# Memoised (`assets.memo`): which known numbers a stored snapshot holds does not change with the run's day.
+@dg.asset(kinds={"duckdb", "polars"}, dagster_type=MEMOISED_FRAME)
+def stored_registry_listings(
+    context: dg.AssetExecutionContext,
+    scrubline: ScrublineData,
+    normalised_crm_contacts: pl.LazyFrame,
+    normalised_dialler_leads: pl.LazyFrame,
+    registry_snapshots: pl.DataFrame,
+) -> dg.Output[pl.DataFrame]:
+    """One row per (CRM or dialler number, stored registry holding it), joined on integers against the snapshot."""
+    config = scrubline.config
+
+    def compute() -> dg.Output[pl.DataFrame]:
+        known = known_numbers(
+            crm_numbers(normalised_crm_contacts.collect(), config.crm),
+            leads_of(config, normalised_dialler_leads.collect()),
+        )
+        listings = listed_in_snapshots(known, registry_snapshots, data_dir=scrubline.root)
+        counts = listings.group_by("registry").len().sort("registry")
+        return dg.Output(
+            listings,
+            metadata={
+                "dagster/row_count": listings.height,
+                **{f"count_numbers/{name}": count for name, count in counts.iter_rows()},
+            },
+        )
+
+    depends_on = upstream(
+        context, scrubline, "normalised_crm_contacts", "normalised_dialler_leads", "registry_snapshots"
+    )
+    return memoised(context, scrubline, depends_on=depends_on, compute=compute)
+
+
 @dg.asset(kinds={"duckdb", "polars"})
 def suppression_list(
     scrubline: ScrublineData,
@@ -84,12 +118,12 @@ def suppression_list(
     normalised_crm_contacts: pl.DataFrame,
     normalised_dialler_leads: pl.DataFrame,
     established_relationships: pl.DataFrame,
-    registry_snapshots: pl.DataFrame,
+    stored_registry_listings: pl.DataFrame,
     unusable_suppression_entries: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
     """One row per (number, source, file, opt-out time, seller scope): registry numbers, blocks, CRM do-not-call flags.
 
-    Stored registries contribute the numbers of the CRM and the dialler lists they hold, joined on integers.
+    Stored registries contribute the numbers of the CRM and the dialler lists they hold (`stored_registry_listings`).
     """
     config = scrubline.config
     numbers = crm_numbers(normalised_crm_contacts, config.crm)
@@ -98,7 +132,7 @@ def suppression_list(
     entries = build_suppression_list(
         normalised_registry_entries,
         numbers,
-        stored_listings=listed_in_snapshots(known, registry_snapshots, data_dir=scrubline.root),
+        stored_listings=stored_registry_listings,
         registries=config.registries,
         known_numbers=known,
         relationships=established_relationships,
