@@ -11,13 +11,13 @@ import pipelines.registries.store
 from assets.constants import REGISTRY_INGEST_POOL
 from assets.memo import MEMOISED_FRAME, memoised
 from assets.metadata import PREVIEW_ROWS, frame_metadata, rate
-from assets.resources import RememberedFrame, ScrublineData
+from assets.resources import RememberedFrame, ScrublineData, reads_columns
 from assets.run_clock import run_started
 from pipelines.config import resolve_files
 from pipelines.inputs.calls import no_call_records, no_number_estate, read_call_records, read_number_estate
 from pipelines.inputs.crm import read_crm
 from pipelines.inputs.dialler import read_dialler
-from pipelines.inputs.records import quarantined
+from pipelines.inputs.records import LINEAGE_COLUMNS, QUARANTINE_COLUMNS, quarantined
 from pipelines.operations.frame_memo import file_checksums
 from pipelines.publishing.publish import write_quarantine
 from pipelines.registries.entries import read_registries
@@ -38,8 +38,13 @@ def crm_contacts(context: dg.AssetExecutionContext, scrubline: ScrublineData) ->
     )
 
 
-# With a do-not-call column, an unreadable CRM record may be an opt-out nobody can see: fail closed.
-@dg.asset_check(asset=crm_contacts, blocking=True)
+# With a do-not-call column, an unreadable CRM record may be an opt-out nobody can see: fail closed. Of the records,
+# the check reads what `quarantined` keeps.
+@dg.asset_check(
+    asset=crm_contacts,
+    blocking=True,
+    op_tags=reads_columns(crm_contacts=[*LINEAGE_COLUMNS, *QUARANTINE_COLUMNS]),
+)
 def crm_records_are_readable(scrubline: ScrublineData, crm_contacts: pl.DataFrame) -> dg.AssetCheckResult:
     """When the CRM carries do-not-call flags, every CRM record must be readable."""
     unreadable = quarantined(crm_contacts)

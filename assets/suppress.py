@@ -1,5 +1,7 @@
 """Suppress: the suppression list and the scrub of every campaign against it, with blocking checks."""
 
+from collections.abc import Iterator
+
 import dagster as dg
 import polars as pl
 
@@ -9,7 +11,14 @@ from assets.memo import MEMOISED_FRAME, memoised, upstream
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData, reads_columns
 from assets.run_clock import run_started
-from pipelines.calling.deferral import DEFERRED_REASONS, TIMING_COLUMNS, defer_uncallable, number_windows
+from pipelines.calling.deferral import (
+    DEFERRED_REASONS,
+    TIMING_COLUMNS,
+    defer_uncallable,
+    lead_windows,
+    listed_rows,
+    number_windows,
+)
 from pipelines.config import ScrublineConfig
 from pipelines.inputs.crm import crm_numbers
 from pipelines.phones.masking import masked_e164
@@ -210,9 +219,25 @@ def every_registry_contributes(
     )
 
 
-# Of the call log, the calling windows read each number's recent attempts (`deferral.number_windows`).
-@dg.asset(
-    kinds={"duckdb", "polars"},
+# One step makes both: the windows of the clean rows decide which are deferred, and are the calling windows' rows.
+# Of the call log, the windows read each number's recent attempts (`deferral.number_windows`).
+@dg.multi_asset(
+    outs={
+        "scrubbed_leads": dg.AssetOut(
+            kinds={"duckdb", "polars"},
+            description=(
+                "One row per dialler record with its outcome (clean, suppressed, invalid, quarantined, deferred) and "
+                "reason; clean and deferred rows with the list day's calling window."
+            ),
+        ),
+        "calling_windows": dg.AssetOut(
+            kinds={"polars"},
+            description=(
+                "One row per clean or deferred list row: the recipient's time zones, jurisdictions, the list day's "
+                "window in UTC, its call limit and calls in the last 24 hours, and why it is deferred."
+            ),
+        ),
+    },
     op_tags=reads_columns(normalised_call_records=["dialled_e164", "started_at", "is_attempt"]),
 )
 def scrubbed_leads(
@@ -221,9 +246,8 @@ def scrubbed_leads(
     normalised_dialler_leads: pl.DataFrame,
     suppression_list: pl.DataFrame,
     normalised_call_records: pl.DataFrame,
-) -> dg.Output[pl.DataFrame]:
-    """One row per dialler record with its outcome (clean, suppressed, invalid, quarantined, deferred) and reason;
-    clean and deferred rows with the list day's calling window."""
+) -> Iterator[dg.Output[pl.DataFrame]]:
+    """The scrub of every dialler record, its clean rows' windows for the list's day, and those windows per row."""
     config = scrubline.config
     leads = leads_of(config, normalised_dialler_leads)
     scrubbed = scrub_leads(leads, suppression_list)
@@ -232,17 +256,31 @@ def scrubbed_leads(
         clean, normalised_call_records, rules=config.calling_time.rules, as_of=run_started(context)
     )
     scrubbed = defer_uncallable(scrubbed, windows)
-    outcomes = dict(scrubbed.get_column("outcome").value_counts().iter_rows())
-    return dg.Output(
-        scrubbed,
+    listed = listed_rows(scrubbed)
+    yield dg.Output(scrubbed, output_name="scrubbed_leads", metadata=_scrubbed_metadata(scrubbed))
+    del scrubbed, clean, leads  # written: the 10M-row frames go before the windows per row are made
+    per_row = lead_windows(listed, windows)
+    count_without = per_row.get_column("window_start_utc").null_count()
+    yield dg.Output(
+        per_row,
+        output_name="calling_windows",
         metadata={
-            **frame_metadata(scrubbed, preview_columns=["campaign", "lead_id", "phone_e164", "outcome", "reason"]),
-            **{f"count_{outcome}": outcomes.get(outcome, 0) for outcome in OUTCOMES},
-            "count_exempted": scrubbed.get_column("exemptions").is_not_null().sum(),
-            "suppression_rate": rate(outcomes.get("suppressed", 0), scrubbed.height),
-            "invalid_rate": rate(outcomes.get("invalid", 0), scrubbed.height),
+            **frame_metadata(per_row, preview_columns=["campaign", "phone_e164", "window_start_utc", "window_end_utc"]),
+            "count_without_window": count_without,
+            "without_window_rate": rate(count_without, per_row.height),
         },
     )
+
+
+def _scrubbed_metadata(scrubbed: pl.DataFrame) -> dict[str, object]:
+    outcomes = dict(scrubbed.get_column("outcome").value_counts().iter_rows())
+    return {
+        **frame_metadata(scrubbed, preview_columns=["campaign", "lead_id", "phone_e164", "outcome", "reason"]),
+        **{f"count_{outcome}": outcomes.get(outcome, 0) for outcome in OUTCOMES},
+        "count_exempted": scrubbed.get_column("exemptions").is_not_null().sum(),
+        "suppression_rate": rate(outcomes.get("suppressed", 0), scrubbed.height),
+        "invalid_rate": rate(outcomes.get("invalid", 0), scrubbed.height),
+    }
 
 
 # What `invariants.clean_rows_flagged` reads: the scrubbed leads' keys, seller, number and outcome; the suppression
@@ -253,7 +291,7 @@ _READS_FLAGGED = reads_columns(
 )
 
 
-@dg.asset_check(asset=scrubbed_leads, blocking=True)
+@dg.asset_check(asset="scrubbed_leads", blocking=True)
 def scrubbed_leads_expectations(scrubbed_leads: pl.DataFrame) -> dg.AssetCheckResult:
     """One row per source record, a known outcome, a reason for every outcome but clean, a known deferral reason."""
     parameters = {"deferred_reasons": list(DEFERRED_REASONS)}
@@ -261,7 +299,7 @@ def scrubbed_leads_expectations(scrubbed_leads: pl.DataFrame) -> dg.AssetCheckRe
 
 
 @dg.asset_check(
-    asset=scrubbed_leads,
+    asset="scrubbed_leads",
     blocking=True,
     additional_ins={"suppression_list": dg.AssetIn("suppression_list")},
     op_tags=_READS_FLAGGED,
@@ -272,7 +310,7 @@ def clean_call_lists_expectations(scrubbed_leads: pl.DataFrame, suppression_list
 
 
 @dg.asset_check(
-    asset=scrubbed_leads,
+    asset="scrubbed_leads",
     blocking=True,
     op_tags=reads_columns(scrubbed_leads=["campaign", "lead_id", "outcome", *TIMING_COLUMNS]),
 )
@@ -283,7 +321,7 @@ def clean_rows_have_windows(scrubbed_leads: pl.DataFrame) -> dg.AssetCheckResult
 
 
 @dg.asset_check(
-    asset=scrubbed_leads,
+    asset="scrubbed_leads",
     blocking=True,
     additional_ins={"dialler_leads": dg.AssetIn("dialler_leads")},
     op_tags=reads_columns(scrubbed_leads=["campaign", "outcome"], dialler_leads=["campaign"]),
@@ -300,7 +338,7 @@ def rows_reconcile(scrubbed_leads: pl.DataFrame, dialler_leads: pl.DataFrame) ->
 
 
 @dg.asset_check(
-    asset=scrubbed_leads,
+    asset="scrubbed_leads",
     blocking=True,
     additional_ins={"suppression_list": dg.AssetIn("suppression_list")},
     op_tags=_READS_FLAGGED,

@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from assets.cli import main
 from pipelines.publishing.signing import public_key_pem
-from tests.handmade import INBOX, write_data_dir
+from pipelines.records import Manifest
+from tests.handmade import INBOX, RUN_AS_OF, write_data_dir
 
 REPOSITORY = Path(__file__).parents[2]
 
@@ -39,6 +40,27 @@ def test_run_shows_dagsters_debug_stream_only_when_verbose(data_dir: Path, capsy
     assert main(["run", "--data-dir", str(data_dir), "--verbose"]) == 0
     captured = capsys.readouterr()
     assert "STEP_START" in captured.out + captured.err
+
+
+def test_run_as_of_an_instant_scrubs_as_of_it_and_ends_with_the_slowest_steps(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    assert main(["run", "--data-dir", str(data_dir), "--as-of", "2026-11-27T02:00:00Z"]) == 0
+    manifest = Manifest.read(data_dir / "published/latest/manifest.json")
+    assert (manifest.run_started_at, manifest.clock) == (RUN_AS_OF, "as_of_tag")
+    (slowest,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("slowest steps: ")]
+    assert len(slowest.split(", ")) == 10
+    assert "publish " in slowest
+
+
+def test_run_as_of_is_refused_on_a_real_instance_before_any_run(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    assert main(["run", "--data-dir", str(data_dir), "--as-of", "2026-11-27T02:00:00Z"]) == 2
+    assert "--as-of is for tests and benchmarks" in capsys.readouterr().err
+    assert not (data_dir / "published").exists()
 
 
 def test_run_fails_with_the_reason_and_nonzero_exit(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
