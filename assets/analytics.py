@@ -1,5 +1,4 @@
-"""Analytics: per-number facts for analysts and CLI health for the number estate (the calling windows are made with
-the scrub, in `assets.suppress`)."""
+"""Analytics: per-number facts for analysts, CLI health for the number estate, and calling windows."""
 
 import dagster as dg
 import polars as pl
@@ -14,6 +13,7 @@ from assets.resources import ScrublineData, reads_columns
 from assets.run_clock import run_started
 from pipelines.analytics.cli_health import HEALTH_STATUSES
 from pipelines.analytics.dialled_numbers import SUPPRESSION_STATUSES
+from pipelines.calling.deferral import lead_windows, listed_rows
 from pipelines.inputs.crm import crm_numbers
 from pipelines.phones.masking import masked_e164
 from pipelines.suppression.suppression_list import binding_suppressions
@@ -199,6 +199,22 @@ def call_limit_breaches(
 
     depends_on = upstream(context, scrubline, "normalised_call_records")
     return memoised(context, scrubline, depends_on=depends_on, compute=compute)
+
+
+@dg.asset(kinds={"polars"}, op_tags=reads_columns(scrubbed_leads=["campaign", "lead_id", "phone_e164", "outcome"]))
+def calling_windows(scrubbed_leads: pl.DataFrame, clean_number_windows: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    """One row per clean or deferred list row: the recipient's time zones, jurisdictions, the list day's window in
+    UTC, its call limit and calls in the last 24 hours, and why it is deferred."""
+    windows = lead_windows(listed_rows(scrubbed_leads), clean_number_windows)
+    count_without = windows.get_column("window_start_utc").null_count()
+    return dg.Output(
+        windows,
+        metadata={
+            **frame_metadata(windows, preview_columns=["campaign", "phone_e164", "window_start_utc", "window_end_utc"]),
+            "count_without_window": count_without,
+            "without_window_rate": rate(count_without, windows.height),
+        },
+    )
 
 
 def _answer_rates(health: pl.DataFrame) -> dict[str, float]:

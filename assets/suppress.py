@@ -15,8 +15,6 @@ from pipelines.calling.deferral import (
     DEFERRED_REASONS,
     TIMING_COLUMNS,
     defer_uncallable,
-    lead_windows,
-    listed_rows,
     number_windows,
 )
 from pipelines.config import ScrublineConfig
@@ -219,8 +217,8 @@ def every_registry_contributes(
     )
 
 
-# One step makes both: the windows of the clean rows decide which are deferred, and are the calling windows' rows.
-# Of the call log, the windows read each number's recent attempts (`deferral.number_windows`).
+# The windows of the clean rows decide which are deferred, and are kept for `calling_windows`, which would otherwise
+# compute them again. Of the call log, they read each number's recent attempts (`deferral.number_windows`).
 @dg.multi_asset(
     outs={
         "scrubbed_leads": dg.AssetOut(
@@ -230,11 +228,11 @@ def every_registry_contributes(
                 "reason; clean and deferred rows with the list day's calling window."
             ),
         ),
-        "calling_windows": dg.AssetOut(
+        "clean_number_windows": dg.AssetOut(
             kinds={"polars"},
             description=(
-                "One row per clean or deferred list row: the recipient's time zones, jurisdictions, the list day's "
-                "window in UTC, its call limit and calls in the last 24 hours, and why it is deferred."
+                "One row per valid number of a row the scrub left clean: where it is called, the list day's window, "
+                "its call limit and calls in the last 24 hours, and why it is deferred."
             ),
         ),
     },
@@ -247,7 +245,7 @@ def scrubbed_leads(
     suppression_list: pl.DataFrame,
     normalised_call_records: pl.DataFrame,
 ) -> Iterator[dg.Output[pl.DataFrame]]:
-    """The scrub of every dialler record, its clean rows' windows for the list's day, and those windows per row."""
+    """The scrub of every dialler record, with its clean rows' windows for the list's day."""
     config = scrubline.config
     leads = leads_of(config, normalised_dialler_leads)
     scrubbed = scrub_leads(leads, suppression_list)
@@ -256,20 +254,12 @@ def scrubbed_leads(
         clean, normalised_call_records, rules=config.calling_time.rules, as_of=run_started(context)
     )
     scrubbed = defer_uncallable(scrubbed, windows)
-    listed = listed_rows(scrubbed)
-    yield dg.Output(scrubbed, output_name="scrubbed_leads", metadata=_scrubbed_metadata(scrubbed))
-    del scrubbed, clean, leads  # written: the 10M-row frames go before the windows per row are made
-    per_row = lead_windows(listed, windows)
-    count_without = per_row.get_column("window_start_utc").null_count()
     yield dg.Output(
-        per_row,
-        output_name="calling_windows",
-        metadata={
-            **frame_metadata(per_row, preview_columns=["campaign", "phone_e164", "window_start_utc", "window_end_utc"]),
-            "count_without_window": count_without,
-            "without_window_rate": rate(count_without, per_row.height),
-        },
+        windows,
+        output_name="clean_number_windows",
+        metadata=frame_metadata(windows, preview_columns=["phone_e164", "window_start_utc", "window_end_utc"]),
     )
+    yield dg.Output(scrubbed, output_name="scrubbed_leads", metadata=_scrubbed_metadata(scrubbed))
 
 
 def _scrubbed_metadata(scrubbed: pl.DataFrame) -> dict[str, object]:
