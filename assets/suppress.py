@@ -31,6 +31,7 @@ from pipelines.suppression.suppression_list import (
     binding_suppressions,
     build_suppression_list,
     known_numbers,
+    phones_of,
     registries_with_entries,
 )
 from pipelines.validation.suites import validate_frame
@@ -99,8 +100,8 @@ def stored_registry_listings(
 
     def compute() -> dg.Output[pl.DataFrame]:
         known = known_numbers(
-            crm_numbers(normalised_crm_contacts.collect(), config.crm),
-            leads_of(config, normalised_dialler_leads.collect()),
+            phones_of(normalised_crm_contacts, config.crm.phone_columns).collect(),
+            phones_of(normalised_dialler_leads, [config.dialler.phone_column]).collect(),
         )
         listings = listed_in_snapshots(known, registry_snapshots, data_dir=scrubline.root)
         counts = listings.group_by("registry").len().sort("registry")
