@@ -50,16 +50,16 @@ def memoised(
     """
     if any(part is None for part in depends_on.values()):
         return compute()
+    name = context.asset_key.to_user_string()
     step_fingerprint = fingerprint(
         {
-            "asset": context.asset_key.to_user_string(),
+            "asset": name,
             "code": source_fingerprint(Path(pipelines.__file__).parent, Path(assets.__file__).parent),
             "libraries": library_versions(),
             "config": scrubline.config.model_dump(mode="json"),
             **depends_on,
         }
     )
-    name = context.asset_key.to_user_string()
     path = remembered_frame(scrubline.root, name=name, frame_fingerprint=step_fingerprint)
     if path is None:
         computed = compute()
@@ -73,7 +73,7 @@ def memoised(
         )
     context.log.info(f"{name}: inputs unchanged, frame reused ({path})")
     return dg.Output(
-        RememberedFrame(path, step_fingerprint),
+        RememberedFrame(path),
         metadata={
             "dagster/row_count": pl.scan_parquet(path).select(pl.len()).collect().item(),
             FINGERPRINT: step_fingerprint,

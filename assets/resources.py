@@ -76,7 +76,6 @@ class RememberedFrame:
     `RunWorkspace` links into the run's folder."""
 
     path: Path
-    fingerprint: str
 
 
 class RunWorkspace(dg.ConfigurableIOManager):
