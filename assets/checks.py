@@ -5,7 +5,6 @@ from pathlib import Path
 import dagster as dg
 
 from assets.resources import PUBLISHED, RunWorkspace
-from pipelines.operations.run_folders import work_dir
 from pipelines.publishing.layout import RUNS
 from pipelines.validation.data_docs import DATA_DOCS, write_data_docs
 from pipelines.validation.suites import ValidationReport
@@ -50,4 +49,4 @@ def _run_site() -> Path | None:
     workspace = getattr(context.resources, "io_manager", None)
     if not isinstance(workspace, RunWorkspace):
         return None
-    return work_dir(Path(workspace.data_dir).resolve(), context.run.run_id) / DATA_DOCS
+    return workspace.work(context.run.run_id) / DATA_DOCS

@@ -101,12 +101,15 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="if another run holds the data directory, wait for it (without: exit 3 at once)",
     )
+    run_parser.add_argument(
+        "--client", help="in a data directory of clients: the client (its folder under clients/) to scrub"
+    )
     run_parser.add_argument("--verbose", action="store_true", help="also print Dagster's own DEBUG event stream")
     run_parser.add_argument(
         "--as-of",
         metavar="INSTANT",
         help="scrub as of this ISO 8601 instant with its zone (2026-11-28T02:00:00Z) instead of now: for tests and "
-        "benchmarks, without DAGSTER_HOME only (docs/operations.md#the-run-clock)",
+        "benchmarks, without DAGSTER_HOME only (assets/run_clock.py)",
     )
     run_parser.set_defaults(handler=run)
     normalize_parser = commands.add_parser("normalize", help="normalise one file's phone column to E.164")

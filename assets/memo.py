@@ -60,7 +60,7 @@ def memoised(
             **depends_on,
         }
     )
-    path = remembered_frame(scrubline.root, name=name, frame_fingerprint=step_fingerprint)
+    path = remembered_frame(scrubline.home, name=name, frame_fingerprint=step_fingerprint)
     if path is None:
         computed = compute()
         if not is_rememberable(computed.value):

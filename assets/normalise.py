@@ -79,7 +79,7 @@ def registries_have_not_shrunk(
     config = scrubline.config
     versions = registry_versions(normalised_registry_entries, registry_snapshots)
     accepted = accepted_versions(
-        registry_ledger(scrubline.published / RUNS, kept=scrubline.root / LEDGER), config.retired_registries
+        registry_ledger(scrubline.published / RUNS, kept=scrubline.home / LEDGER), config.retired_registries
     )
     shrinkage = registry_shrinkage(versions, accepted, config.registries)
     problems = shrink_problems(shrinkage)
@@ -100,7 +100,7 @@ def registries_have_not_shrunk(
 def no_registry_is_missing(scrubline: ScrublineData) -> dg.AssetCheckResult:
     """Every registry a published run used is still configured, or retired deliberately in `retired_registries`."""
     config = scrubline.config
-    ledger = registry_ledger(scrubline.published / RUNS, kept=scrubline.root / LEDGER)
+    ledger = registry_ledger(scrubline.published / RUNS, kept=scrubline.home / LEDGER)
     missing = missing_registries(ledger, config.registries, config.retired_registries)
     return dg.AssetCheckResult(
         passed=not missing,

@@ -91,7 +91,7 @@ def publish(
     )
     ages = ages_on(scrubline, today=started_at.date())
     done = publish_night(
-        frames, night=night, config=scrubline.config, ages=ages, data_dir=scrubline.root,
+        frames, night=night, config=scrubline.config, ages=ages, data_dir=scrubline.root, home=scrubline.home,
         published_dir=scrubline.published, warehouse=scrubline.warehouse,
     )  # fmt: skip
     _warn(context, done.published)

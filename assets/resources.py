@@ -7,10 +7,12 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
+from dagster._core.storage.tags import PARTITION_NAME_TAG
 from pydantic import PrivateAttr
 
 from assets.metadata import table_metadata
-from pipelines.config import ScrublineConfig, load_config
+from pipelines.clients import client_home, has_clients, load_config_for
+from pipelines.config import ScrublineConfig
 from pipelines.inputs.records import file_sha256
 from pipelines.operations.frame_memo import link_frame, remember_frame
 from pipelines.operations.run_folders import work_dir
@@ -28,46 +30,62 @@ WAREHOUSE = "warehouse.duckdb"
 
 
 class ScrublineData(dg.ConfigurableResource):
-    """A Scrubline data directory: `scrubline.yaml`, `inbox/`, and where outputs land.
+    """A Scrubline data directory: `scrubline.yaml`, `inbox/`, and where outputs land; in a data directory of
+    clients (`pipelines.clients`), one client's: the run's partition, or `client` where no run names one.
 
-    The configuration is read and validated once, when the run (or sensor tick) sets the resource up, so
-    every step of one run sees the same configuration even if the file changes while it runs.
+    Configured paths resolve against the data directory (`root`); the client's inbox and outputs are in its own
+    folder (`home`, the data directory itself when it is one client). The configuration is read and validated
+    once, when the run (or sensor tick) sets the resource up, so every step of one run sees the same configuration
+    even if the file changes while it runs.
     """
 
     data_dir: str
+    client: str | None = None
     _config: ScrublineConfig | None = PrivateAttr(default=None)
+    _run_client: str | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._config = load_config(self.root)
+        self._run_client = run_client(context)
+        # A data directory of clients has no configuration of its own: a run reads its client's, the sensor each one's.
+        if self.client_name is not None or not has_clients(self.root):
+            self._config = load_config_for(self.root, self.client_name)
 
     @property
     def root(self) -> Path:
         return Path(self.data_dir).resolve()
 
     @property
+    def client_name(self) -> str | None:
+        return self.client if self.client is not None else self._run_client
+
+    @property
+    def home(self) -> Path:
+        return client_home(self.root, self.client_name)
+
+    @property
     def config(self) -> ScrublineConfig:
         if self._config is None:  # called outside a run, as a plain object
-            self._config = load_config(self.root)
+            self._config = load_config_for(self.root, self.client_name)
         return self._config
 
     @property
     def inbox(self) -> Path:
-        return self.root / "inbox"
+        return self.home / "inbox"
 
     @property
     def published(self) -> Path:
-        return self.root / PUBLISHED
+        return self.home / PUBLISHED
 
     @property
     def quarantine(self) -> Path:
-        return self.root / "quarantine"
+        return self.home / "quarantine"
 
     @property
     def warehouse(self) -> Path:
-        return self.root / WAREHOUSE
+        return self.home / WAREHOUSE
 
     def work(self, run_id: str) -> Path:
-        return work_dir(self.root, run_id)
+        return work_dir(self.home, run_id)
 
 
 @dataclass(frozen=True)
@@ -79,8 +97,9 @@ class RememberedFrame:
 
 
 class RunWorkspace(dg.ConfigurableIOManager):
-    """Keeps each asset's polars frame at `<data dir>/work/<run id>/<asset key>.parquet`, and holds the data
-    directory's lock for the whole run.
+    """Keeps each asset's polars frame at `<home>/work/<run id>/<asset key>.parquet`, and holds the lock of `<home>`
+    for the whole run: the data directory, or in a data directory of clients the folder of the run's client (its
+    partition), so one client's frames never mix with another's and two clients' runs may run side by side.
 
     Every step needs the IO manager, so every run of the job, however it was started, takes the lock when
     it starts (waiting for a run that holds it) and then clears what dead runs left half-published. With the
@@ -91,9 +110,13 @@ class RunWorkspace(dg.ConfigurableIOManager):
 
     data_dir: str
     _held: ExitStack = PrivateAttr(default_factory=ExitStack)
+    _client: str | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        root = Path(self.data_dir).resolve()
+        self._client = run_client(context)
+        root = self._home
+        if self._client is None and has_clients(root):
+            return  # a run over every client (the cross-client warehouse) writes no frame and holds no client's folder
         self._held.enter_context(
             hold_data_dir(root, run_id=context.run.run_id, wait=True, on_wait=lambda busy: _log_wait(context, busy))
         )
@@ -121,7 +144,7 @@ class RunWorkspace(dg.ConfigurableIOManager):
             return
         if not isinstance(obj, RememberedFrame):
             name = context.asset_key.to_user_string()
-            remember_frame(path, self._root, name=name, frame_fingerprint=memo_fingerprint.value)
+            remember_frame(path, self._home, name=name, frame_fingerprint=memo_fingerprint.value)
         path.with_suffix(FINGERPRINT_SUFFIX).write_text(memo_fingerprint.value, encoding="utf-8")
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame | pl.LazyFrame:
@@ -136,11 +159,22 @@ class RunWorkspace(dg.ConfigurableIOManager):
         return pl.read_parquet(path, columns=columns.split(",") if columns else None)
 
     @property
-    def _root(self) -> Path:
-        return Path(self.data_dir).resolve()
+    def _home(self) -> Path:
+        return client_home(Path(self.data_dir).resolve(), self._client)
+
+    def work(self, run_id: str) -> Path:
+        """Run `run_id`'s folder of frames (and Data Docs) in the run's data directory or client folder."""
+        return work_dir(self._home, run_id)
 
     def _path(self, run_id: str, key: dg.AssetKey) -> Path:
-        return work_dir(self._root, run_id) / f"{'/'.join(key.path)}.parquet"
+        return self.work(run_id) / f"{'/'.join(key.path)}.parquet"
+
+
+def run_client(context: dg.InitResourceContext) -> str | None:
+    """The client a run scrubs: its partition key (every asset of a client's run but the national registries'
+    is partitioned by client), or None outside a run and for a data directory that is one client."""
+    run = context.run
+    return None if run is None else run.tags.get(PARTITION_NAME_TAG)
 
 
 def frame_fingerprint(work: Path, key: str) -> str | None:

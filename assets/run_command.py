@@ -14,10 +14,10 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from assets.constants import NIGHTLY_SCRUB_JOB
+from assets.constants import CLIENTS_PARTITIONS, NIGHTLY_SCRUB_JOB
 from assets.definitions import build_definitions
 from assets.run_clock import AS_OF_TAG, parse_as_of
-from pipelines.config import load_config
+from pipelines.clients import client_home, load_config_for
 from pipelines.errors import ConfigError
 from pipelines.operations.preflight import check_inputs
 from pipelines.operations.run_lock import DataDirectoryBusyError, hold_data_dir
@@ -29,21 +29,21 @@ from pipelines.suppression.scrub import OUTCOMES
 
 # Exit code of `scrubline run` when another run holds the data directory (0 published, 1 failed, 2 config error).
 EXIT_BUSY = 3
-# Steps named in the line `scrubline run` ends with, slowest first.
-SLOWEST_STEPS = 10
 
 
 def run(arguments: argparse.Namespace) -> int:
     """Run the nightly scrub job on a data directory, as the UI would, and print what it did."""
     data_dir = Path(arguments.data_dir).resolve()
-    config = load_config(data_dir)  # a configuration error stops here, exit 2, before any run exists
+    client = arguments.client
+    # A configuration error stops here, exit 2, before any run exists; so does a data directory of clients without
+    # --client.
+    config = load_config_for(data_dir, client)
     check_inputs(config, data_dir=data_dir)
     if config.signing is not None:
         private_key(config.signing, data_dir=data_dir)
     tags = _clock_tags(arguments.as_of)
     defs = build_definitions(str(data_dir))
-    stages = _StageHandler(_stage_of_step(defs))
-    loggers = {"progress": _progress_logger(stages)}
+    loggers = {"progress": _progress_logger(_stage_of_step(defs))}
     # A run uses the loggers its config names; naming none would mean Dagster's DEBUG console stream.
     logger_config: dict[str, dict] = {"progress": {}}
     if arguments.verbose:
@@ -51,11 +51,19 @@ def run(arguments: argparse.Namespace) -> int:
         logger_config["console"] = {"config": {"log_level": "DEBUG"}}
     job = defs.resolve_job_def(NIGHTLY_SCRUB_JOB).with_logger_defs(loggers)
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    if client is not None and not instance.has_dynamic_partition(CLIENTS_PARTITIONS, client):
+        instance.add_dynamic_partitions(CLIENTS_PARTITIONS, [client])
+    home = client_home(data_dir, client)
     run_id = str(uuid.uuid4())
     try:
-        with hold_data_dir(data_dir, run_id=run_id, wait=arguments.wait, on_wait=_say_waiting):
+        with hold_data_dir(home, run_id=run_id, wait=arguments.wait, on_wait=_say_waiting):
             result = execute_without_capture(
-                job, run_config={"loggers": logger_config}, instance=instance, run_id=run_id, tags=tags
+                job,
+                run_config={"loggers": logger_config},
+                instance=instance,
+                run_id=run_id,
+                partition_key=client,
+                tags=tags,
             )
     except DataDirectoryBusyError as busy:
         print(f"scrubline: {busy}", file=sys.stderr)
@@ -64,14 +72,13 @@ def run(arguments: argparse.Namespace) -> int:
     if not result.success:
         print(f"scrubline: run {result.run_id} failed; nothing new was published", file=sys.stderr)
         return 1
-    _print_summary(data_dir, run_id=result.run_id)
-    print(f"slowest steps: {stages.slowest(SLOWEST_STEPS)}")
+    _print_summary(home, run_id=result.run_id)
     return 0
 
 
 def _clock_tags(as_of: str | None) -> dict[str, str]:
     """The run's tags for `--as-of`: its instant as the `scrubline/as_of` tag, which only an ephemeral instance
-    honours (`assets.run_clock`), so it is refused up front with `DAGSTER_HOME` set."""
+    honours (`assets.run_clock`), so it is refused before any run exists when `DAGSTER_HOME` is set."""
     if as_of is None:
         return {}
     if os.environ.get("DAGSTER_HOME"):
@@ -88,9 +95,11 @@ def execute_without_capture(
     run_config: Mapping[str, object],
     instance: dg.DagsterInstance,
     run_id: str,
+    partition_key: str | None = None,
     tags: Mapping[str, str] | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """`job.execute_in_process(..., raise_on_error=False)` without its output capture.
+    """`job.execute_in_process(..., raise_on_error=False)` without its output capture; of one client (partition) in
+    a data directory of clients.
 
     `execute_in_process` keeps every step's returned value in memory until the run ends, for
     `result.output_for_node`; the nightly job's frames live in the IO manager's Parquet, so holding them
@@ -106,7 +115,12 @@ def execute_without_capture(
         output_capturing_enabled=False,
         raise_on_error=False,
         run_tags=merge_run_tags(
-            job_def=job, partition_key=None, tags=tags, asset_selection=None, instance=instance, run_config=run_config
+            job_def=job,
+            partition_key=partition_key,
+            tags=tags,
+            asset_selection=None,
+            instance=instance,
+            run_config=run_config,
         ),
         run_id=run_id,
     )
@@ -117,53 +131,60 @@ def _say_waiting(busy: str) -> None:
 
 
 def _stage_of_step(defs: dg.Definitions) -> dict[str, str]:
-    """Each step of the job (an asset's or a check's) and the stage (asset group) it belongs to."""
+    """The last step of each asset or check of the job, and the stage (asset group) it belongs to.
+
+    A graph-backed asset's other steps (the scrub's shards, as many as the run plans) are not counted.
+    """
     graph = defs.resolve_asset_graph()
     return {
-        assets_def.node_def.name: graph.get(
+        _last_step(assets_def.node_def): graph.get(
             next(iter(assets_def.keys or {c.asset_key for c in assets_def.check_keys}))
         ).group_name
         for assets_def in graph.assets_defs
     }
 
 
-def _progress_logger(handler: logging.Handler) -> dg.LoggerDefinition:
-    """A Dagster logger that hands the run's records to `handler` (a `_StageHandler`)."""
+def _last_step(node: dg.OpDefinition | dg.GraphDefinition) -> str:
+    """The key of the step that gives a node's outputs: the op's own, or that of the op a graph's outputs map from."""
+    if isinstance(node, dg.GraphDefinition):
+        (last,) = {output.maps_from.node_name for output in node.output_mappings}
+        return f"{node.name}.{last}"
+    return node.name
+
+
+def _progress_logger(stage_of_step: Mapping[str, str]) -> dg.LoggerDefinition:
+    """A Dagster logger that prints a line as each stage's steps have all succeeded, and the run's warnings."""
 
     @dg.logger
     def progress(_: dg.InitLoggerContext) -> logging.Logger:
         logger = logging.Logger("scrubline.progress", level=logging.DEBUG)  # step events are DEBUG records
-        logger.addHandler(handler)
+        logger.addHandler(_StageHandler(stage_of_step))
         return logger
 
     return progress
 
 
 class _StageHandler(logging.Handler):
-    """Prints a line as each stage's steps have all succeeded, and the run's warnings; keeps each step's time."""
-
     def __init__(self, stage_of_step: Mapping[str, str]) -> None:
         super().__init__()
         self._stage_of_step = stage_of_step
         self._remaining = Counter(stage_of_step.values())
         self._started = time.monotonic()
-        self._step_seconds: dict[str, float] = {}
 
-    def slowest(self, count: int) -> str:
-        """The `count` slowest steps that succeeded, slowest first: `publish 61.2 s, scrubbed_leads 55.0 s`."""
-        steps = sorted(self._step_seconds.items(), key=lambda step: -step[1])[:count]
-        return ", ".join(f"{step} {seconds:.1f} s" for step, seconds in steps)
+    def _step_done(self, stage: str) -> None:
+        """Counts one of `stage`'s steps done; prints the stage's line when it was the last."""
+        self._remaining[stage] -= 1
+        if not self._remaining[stage]:
+            steps = sum(1 for step_stage in self._stage_of_step.values() if step_stage == stage)
+            print(f"{stage:>10} done: {steps} steps, {time.monotonic() - self._started:.1f} s", flush=True)
 
     def emit(self, record: logging.LogRecord) -> None:
         meta = getattr(record, "dagster_meta", {})
         event = meta.get("dagster_event")
         if event is not None and event.event_type == dg.DagsterEventType.STEP_SUCCESS:
-            self._step_seconds[event.step_key] = event.event_specific_data.duration_ms / 1000
-            stage = self._stage_of_step[event.step_key]
-            self._remaining[stage] -= 1
-            if not self._remaining[stage]:
-                steps = sum(1 for step_stage in self._stage_of_step.values() if step_stage == stage)
-                print(f"{stage:>10} done: {steps} steps, {time.monotonic() - self._started:.1f} s", flush=True)
+            stage = self._stage_of_step.get(event.step_key)  # None: a step before a graph-backed asset's last
+            if stage is not None:
+                self._step_done(stage)
         elif event is None and record.levelno == logging.WARNING:  # the run's own warnings; errors come after
             print(f"  warning ({meta.get('step_key') or 'run'}): {meta.get('orig_message')}", file=sys.stderr)
 

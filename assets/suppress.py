@@ -11,12 +11,8 @@ from assets.memo import MEMOISED_FRAME, memoised, upstream
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData, reads_columns
 from assets.run_clock import run_started
-from pipelines.calling.deferral import (
-    DEFERRED_REASONS,
-    TIMING_COLUMNS,
-    defer_uncallable,
-    number_windows,
-)
+from assets.scrub_shards import SHARD_IO_MANAGER
+from pipelines.calling.deferral import DEFERRED_REASONS, TIMING_COLUMNS, defer_uncallable, number_windows
 from pipelines.config import ScrublineConfig
 from pipelines.inputs.crm import crm_numbers
 from pipelines.phones.masking import masked_e164
@@ -26,6 +22,7 @@ from pipelines.suppression.invariants import clean_rows_flagged, leaked_numbers,
 from pipelines.suppression.relationships import EBR_INQUIRY, EBR_PURCHASE
 from pipelines.suppression.scrub import OUTCOMES, canonical_leads, scrub_leads
 from pipelines.suppression.sellers import campaign_sellers, scope_aliases, unknown_seller_scopes
+from pipelines.suppression.shards import merged_in_audit_order, shard_plan, shard_rows
 from pipelines.suppression.suppression_list import (
     CRM_DO_NOT_CALL,
     binding_suppressions,
@@ -218,15 +215,80 @@ def every_registry_contributes(
     )
 
 
+@dg.op(out=dg.DynamicOut(pl.DataFrame, io_manager_key=SHARD_IO_MANAGER))
+def scrub_shard_plan(scrubline: ScrublineData, normalised_dialler_leads: pl.LazyFrame) -> Iterator[dg.DynamicOutput]:
+    """One step per range of the leads' numbers (`shards.shard_plan`), as many as `scrub.shards` allows."""
+    config = scrubline.config
+    numbers = normalised_dialler_leads.select(lead_number_column(config)).collect().to_series()
+    for shard in shard_plan(numbers, shards=config.scrub.shards).iter_slices(1):
+        yield dg.DynamicOutput(shard, mapping_key=f"shard_{shard.item(0, 'shard')}")
+
+
 # The windows of the clean rows decide which are deferred, and are kept for `calling_windows`, which would otherwise
 # compute them again. Of the call log, they read each number's recent attempts (`deferral.number_windows`).
-@dg.multi_asset(
+@dg.op(
+    out={
+        "scrubbed": dg.Out(pl.DataFrame, io_manager_key=SHARD_IO_MANAGER),
+        "windows": dg.Out(pl.DataFrame, io_manager_key=SHARD_IO_MANAGER),
+    },
+    tags=reads_columns(normalised_call_records=["dialled_e164", "started_at", "is_attempt"]),
+)
+def scrubbed_shard(
+    context: dg.OpExecutionContext,
+    scrubline: ScrublineData,
+    normalised_dialler_leads: pl.LazyFrame,
+    suppression_list: pl.LazyFrame,
+    normalised_call_records: pl.LazyFrame,
+    shard: pl.DataFrame,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The leads of one range of numbers scrubbed against the suppression entries of that range only, its clean
+    rows given the list day's window from that range's calls, or deferred; and those windows."""
+    config = scrubline.config
+    leads = shard_rows(normalised_dialler_leads, shard, number_column=lead_number_column(config))
+    entries = shard_rows(suppression_list, shard, number_column="phone_e164")
+    calls = shard_rows(normalised_call_records, shard, number_column="dialled_e164")
+    scrubbed = scrub_leads(leads_of(config, leads.collect()), entries.collect())
+    clean = scrubbed.lazy().filter(pl.col("outcome") == "clean")
+    windows = number_windows(clean, calls.collect(), rules=config.calling_time.rules, as_of=run_started(context))
+    return defer_uncallable(scrubbed, windows), windows
+
+
+@dg.op(out={"scrubbed_leads": dg.Out(pl.DataFrame), "clean_number_windows": dg.Out(pl.DataFrame)})
+def scrubbed_in_audit_order(
+    shards: list[pl.DataFrame], windows: list[pl.DataFrame]
+) -> Iterator[dg.Output[pl.DataFrame]]:
+    """The scrubbed shards as one frame, in audit order; their windows as one frame (a number is in one shard)."""
+    clean_windows = pl.concat(windows, how="vertical", rechunk=False)
+    yield dg.Output(
+        clean_windows,
+        output_name="clean_number_windows",
+        metadata=frame_metadata(clean_windows, preview_columns=["phone_e164", "window_start_utc", "window_end_utc"]),
+    )
+    del clean_windows, windows
+    scrubbed = merged_in_audit_order(shards)
+    outcomes = dict(scrubbed.get_column("outcome").value_counts().iter_rows())
+    yield dg.Output(
+        scrubbed,
+        output_name="scrubbed_leads",
+        metadata={
+            **frame_metadata(scrubbed, preview_columns=["campaign", "lead_id", "phone_e164", "outcome", "reason"]),
+            **{f"count_{outcome}": outcomes.get(outcome, 0) for outcome in OUTCOMES},
+            "count_shards": len(shards),
+            "count_exempted": scrubbed.get_column("exemptions").is_not_null().sum(),
+            "suppression_rate": rate(outcomes.get("suppressed", 0), scrubbed.height),
+            "invalid_rate": rate(outcomes.get("invalid", 0), scrubbed.height),
+        },
+    )
+
+
+@dg.graph_multi_asset(
     outs={
         "scrubbed_leads": dg.AssetOut(
             kinds={"duckdb", "polars"},
             description=(
                 "One row per dialler record with its outcome (clean, suppressed, invalid, quarantined, deferred) and "
-                "reason; clean and deferred rows with the list day's calling window."
+                "reason; clean and deferred rows with the list day's calling window. Scrubbed in `scrub.shards` "
+                "steps by number range."
             ),
         ),
         "clean_number_windows": dg.AssetOut(
@@ -237,41 +299,16 @@ def every_registry_contributes(
             ),
         ),
     },
-    op_tags=reads_columns(normalised_call_records=["dialled_e164", "started_at", "is_attempt"]),
 )
 def scrubbed_leads(
-    context: dg.AssetExecutionContext,
-    scrubline: ScrublineData,
-    normalised_dialler_leads: pl.DataFrame,
-    suppression_list: pl.DataFrame,
-    normalised_call_records: pl.DataFrame,
-) -> Iterator[dg.Output[pl.DataFrame]]:
-    """The scrub of every dialler record, with its clean rows' windows for the list's day."""
-    config = scrubline.config
-    leads = leads_of(config, normalised_dialler_leads)
-    scrubbed = scrub_leads(leads, suppression_list)
-    clean = scrubbed.lazy().filter(pl.col("outcome") == "clean")
-    windows = number_windows(
-        clean, normalised_call_records, rules=config.calling_time.rules, as_of=run_started(context)
+    normalised_dialler_leads: pl.LazyFrame, suppression_list: pl.LazyFrame, normalised_call_records: pl.LazyFrame
+) -> dict[str, object]:
+    """The scrub of every dialler record in shards by number range, with its clean rows' windows for the list's day."""
+    scrubbed, windows = scrub_shard_plan(normalised_dialler_leads).map(
+        lambda shard: scrubbed_shard(normalised_dialler_leads, suppression_list, normalised_call_records, shard)
     )
-    scrubbed = defer_uncallable(scrubbed, windows)
-    yield dg.Output(
-        windows,
-        output_name="clean_number_windows",
-        metadata=frame_metadata(windows, preview_columns=["phone_e164", "window_start_utc", "window_end_utc"]),
-    )
-    yield dg.Output(scrubbed, output_name="scrubbed_leads", metadata=_scrubbed_metadata(scrubbed))
-
-
-def _scrubbed_metadata(scrubbed: pl.DataFrame) -> dict[str, object]:
-    outcomes = dict(scrubbed.get_column("outcome").value_counts().iter_rows())
-    return {
-        **frame_metadata(scrubbed, preview_columns=["campaign", "lead_id", "phone_e164", "outcome", "reason"]),
-        **{f"count_{outcome}": outcomes.get(outcome, 0) for outcome in OUTCOMES},
-        "count_exempted": scrubbed.get_column("exemptions").is_not_null().sum(),
-        "suppression_rate": rate(outcomes.get("suppressed", 0), scrubbed.height),
-        "invalid_rate": rate(outcomes.get("invalid", 0), scrubbed.height),
-    }
+    merged_leads, merged_windows = scrubbed_in_audit_order(scrubbed.collect(), windows.collect())
+    return {"scrubbed_leads": merged_leads, "clean_number_windows": merged_windows}
 
 
 # What `invariants.clean_rows_flagged` reads: the scrubbed leads' keys, seller, number and outcome; the suppression
@@ -350,6 +387,11 @@ def no_clean_number_is_suppressed(scrubbed_leads: pl.DataFrame, suppression_list
         if leaked.height
         else None,
     )
+
+
+def lead_number_column(config: ScrublineConfig) -> str:
+    """The normalised dialler leads' E.164 column: what the scrub's shards split by."""
+    return f"{config.dialler.phone_column}_e164"
 
 
 def leads_of(config: ScrublineConfig, normalised_dialler_leads: pl.DataFrame) -> pl.DataFrame:

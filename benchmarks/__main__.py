@@ -11,6 +11,7 @@ BENCHMARKS = (
     "benchmarks.call_analytics",
     "benchmarks.registry",
     "benchmarks.nightly",
+    "benchmarks.scrub_shards",
     "benchmarks.serve",
 )
 

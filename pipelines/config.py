@@ -25,6 +25,7 @@ EBR_INQUIRY_MONTHS = 3
 OPT_OUT_HONOUR_YEARS = 5
 MAX_LIST_AGE_DAYS = 10
 REGISTRY_ARCHIVE_MAX_BYTES = 200_000_000
+MAX_SCRUB_SHARDS = 64
 # With no `sellers:` every campaign belongs to this one seller.
 DEFAULT_SELLER = "default"
 DATA_DIR_VARIABLE = "SCRUBLINE_DATA_DIR"
@@ -334,6 +335,24 @@ class Retention(_Section):
     run_days: int | None = Field(default=None, ge=1)
 
 
+class ScrubSettings(_Section):
+    """How the scrub runs: in how many steps, each scrubbing one range of numbers (`suppression.shards`)."""
+
+    # 1 scrubs every lead in one step; more split the scrub by number range, a step each, for the executor to
+    # spread over processes or pods.
+    shards: int = 1
+
+    @field_validator("shards", mode="before")
+    @classmethod
+    def _shard_count(cls, shards: object) -> object:
+        if isinstance(shards, bool) or not isinstance(shards, int) or not 1 <= shards <= MAX_SCRUB_SHARDS:
+            raise ValueError(
+                f"the number of steps the scrub splits into by number range: a whole number from 1 (every lead "
+                f"in one step, the default) to {MAX_SCRUB_SHARDS}, not {shards!r}"
+            )
+        return shards
+
+
 class RegistryArchive(_Section):
     """Each registry copy a run scrubs against, kept once under `registry_archive/<sha256>` (docs/audit.md), so
     a certificate's list can be produced years later."""
@@ -395,6 +414,7 @@ class ScrublineConfig(_Section):
     retention: Retention = Retention()
     dialler_files: DiallerFiles = DiallerFiles()
     registry_archive: RegistryArchive = RegistryArchive()
+    scrub: ScrubSettings = ScrubSettings()
     # `scrubline serve`: where it listens and the API keys it accepts (see docs/service.md).
     serve: ServeSettings = ServeSettings()
 
@@ -471,12 +491,17 @@ class ScrublineConfig(_Section):
 def load_config(data_dir: Path) -> ScrublineConfig:
     """Read and validate `<data_dir>/scrubline.yaml`; every problem names its key."""
     path = data_dir / CONFIG_FILE_NAME
+    return with_live_opt_outs(validated_config(read_yaml(path), path), data_dir=data_dir)
+
+
+def read_yaml(path: Path) -> object:
+    """A `scrubline.yaml` as YAML's values; a missing, unreadable or malformed file is an error naming it."""
     if not path.is_file():
         raise ConfigError(
             f"{path}: no {CONFIG_FILE_NAME} here; set SCRUBLINE_DATA_DIR to a data directory that has one"
         )
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
     except _DuplicateKey as error:
         raise ConfigError(f"{path}: {error}") from error
     except UnicodeDecodeError as error:
@@ -490,12 +515,15 @@ def load_config(data_dir: Path) -> ScrublineConfig:
         ) from None
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: not valid YAML: {error}") from error
+
+
+def validated_config(raw: object, path: Path) -> ScrublineConfig:
+    """`raw` as a configuration; every problem names its key, reported against the file `path`."""
     try:
-        config = ScrublineConfig.model_validate(raw)
+        return ScrublineConfig.model_validate(raw)
     except ValidationError as error:
         problems = "; ".join(_describe(problem, raw) for problem in error.errors())
         raise ConfigError(f"{path}: {problems}") from error
-    return with_live_opt_outs(config, data_dir=data_dir)
 
 
 def with_live_opt_outs(config: ScrublineConfig, *, data_dir: Path) -> ScrublineConfig:

@@ -80,3 +80,56 @@ calls:
     reputation_label_column: reputation_label
     reputation_checked_column: reputation_checked_on
 """
+
+
+# A data directory of two clients (`pipelines.clients`) sharing the hand-made registries. north has the hand-made
+# CRM and dialler lists and a summer campaign calling 415-555-0111, which south's CRM flags do-not-call: clean for
+# north, suppressed for south; south's autumn campaign calls an opted-out number and a litigator too.
+SHARED_YAML = """\
+default_region: US
+registries:
+  - name: internal_optouts
+    format: plain
+    path: inbox/registries/internal/*.csv
+    phone_column: phone
+    region: US
+  - name: litigators
+    format: plain
+    path: inbox/registries/litigators/*.txt
+    region: US
+"""
+CLIENT_YAML = """\
+crm:
+  path: inbox/crm/*.csv
+  id_column: contact_id
+  phone_columns: [phone, mobile]
+  country_column: country
+  do_not_call_column: do_not_call
+dialler:
+  path: inbox/dialler/*.csv
+  id_column: lead_id
+  phone_column: phone
+  country_column: country
+"""
+REGISTRIES = {path: text for path, text in INBOX.items() if path.startswith("registries/")}
+CLIENT_INBOXES = {
+    "north": {
+        **{path: text for path, text in INBOX.items() if not path.startswith("registries/")},
+        "dialler/summer.csv": "lead_id,phone,country\nN1,415-555-0111,US\n",
+    },
+    "south": {
+        "dialler/autumn.csv": (
+            "lead_id,phone,country\nS1,(415) 555-0100,US\nS2,201-555-0199,US\nS3,212-555-0142,US\nS4,4155550111,US\n"
+        ),
+        "crm/contacts.csv": "contact_id,phone,mobile,country,do_not_call\nD1,4155550111,,US,yes\n",
+    },
+}
+
+
+def write_clients_data_dir(root: Path, shared: str = SHARED_YAML) -> Path:
+    """Lay out a data directory of clients: the shared `scrubline.yaml` and registries, and under `clients/` each
+    client's `scrubline.yaml` and inbox."""
+    write_data_dir(root, REGISTRIES, shared)
+    for client, inbox in CLIENT_INBOXES.items():
+        write_data_dir(root / "clients" / client, inbox, CLIENT_YAML)
+    return root

@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from pipelines.calling.rules import CallingRule
+from pipelines.clients import data_dir_of
 from pipelines.config import CrmSource, Registry, RetiredRegistry
 from pipelines.inputs.records import file_sha256
 from pipelines.publishing.signing import ALGORITHM, signature_path, verify_file
@@ -155,7 +156,7 @@ def verify_certificate(path: Path, *, public_key: bytes | None) -> list[tuple[st
     """
     certificate = Certificate.read(path)
     run_dir = path.resolve().parents[1]
-    data_dir = run_dir.parents[2]
+    data_dir = data_dir_of(run_dir.parents[2])  # registry copies are the data directory's, shared by its clients
     listed = [(f"list {name}", run_dir / name, entry.sha256) for name, entry in certificate.listed.items()]
     registry_files = [
         (f"registry {registry.name} file {file.file}", data_dir / file.file.split("!")[0], file.sha256)

@@ -42,9 +42,13 @@ TABLES = {
     "has two rows), from the latest run.",
     "runs": "One row per published run and campaign: counts of each outcome, valid_through, and the registry "
     "versions it was scrubbed against.",
+    "clients": "One row per client of the data directory: the run its published/latest.json names, which the "
+    "cross-client views read (null: none published, or withdrawn).",
 }
 
 COLUMNS = {
+    "client": "The client the row belongs to: its folder clients/<client>/ and its Dagster partition.",
+    "run_dir": "The client's latest run folder, relative to the data directory.",
     "campaign": "The campaign: the dialler file's stem.",
     "seller": "The seller the campaign belongs to (`sellers:` in scrubline.yaml; `default` without it).",
     "lead_id": "The lead's id in the dialler file.",

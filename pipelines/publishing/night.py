@@ -84,11 +84,14 @@ def publish_night(
     config: ScrublineConfig,
     ages: pl.DataFrame,
     data_dir: Path,
+    home: Path,
     published_dir: Path,
     warehouse: Path,
 ) -> PublishedNight:
     """Publish the night whole. `ages` (`freshness.registry_ages`) are each dated registry's age on the run's
-    date; `data_dir` holds the ledger, the archive of registry copies and the run folders retention prunes."""
+    date; `data_dir` holds the inputs, the signing key and the archive of registry copies; `home` (the data
+    directory, or the client's folder in a data directory of clients) the ledger and the run folders retention
+    prunes."""
     config.check_dialler_file_campaigns(frames.dialler_leads.get_column("campaign").unique().to_list())
     scrubbed = frames.scrubbed_leads.lazy()
     outputs = run_outputs(
@@ -120,7 +123,7 @@ def publish_night(
     counts = reconciliation(frames.dialler_leads, scrubbed.select("campaign", "outcome").collect())
     versions = registry_versions(frames.registry_entries, frames.registry_snapshots)
     ledger = ledger_with(
-        registry_ledger(published_dir / RUNS, kept=data_dir / LEDGER),
+        registry_ledger(published_dir / RUNS, kept=home / LEDGER),
         versions,
         run_id=night.run_id,
         run_started_at=night.started_at,
@@ -136,7 +139,7 @@ def publish_night(
         else None
     )
     # Before publishing, so that the new warehouse's number_history reads the runs archived now.
-    pruned = apply_retention(config, data_dir=data_dir, published_dir=published_dir, night=night)
+    pruned = apply_retention(config, home=home, published_dir=published_dir, night=night)
     published = publish_run(
         chain(outputs, [(LEDGER, ledger)]),
         published_dir=published_dir,
@@ -176,24 +179,22 @@ def publish_night(
             campaign: list_files(campaign, config.dialler_files.profiles_for(campaign))
             for campaign in counts.get_column("campaign")
         },
-        data_docs=work_dir(data_dir, night.run_id) / DATA_DOCS,
+        data_docs=work_dir(home, night.run_id) / DATA_DOCS,
         sign=partial(signature, key=key) if key else None,
     )
-    keep_ledger(ledger, data_dir / LEDGER)
+    keep_ledger(ledger, home / LEDGER)
     return PublishedNight(published, Manifest.read(published.run_dir / MANIFEST).outputs, counts, pruned)
 
 
-def apply_retention(
-    config: ScrublineConfig, *, data_dir: Path, published_dir: Path, night: Night
-) -> dict[str, list[str]]:
+def apply_retention(config: ScrublineConfig, *, home: Path, published_dir: Path, night: Night) -> dict[str, list[str]]:
     """Prune what `retention` no longer keeps, on the run's clock; the folders pruned and runs archived."""
     retention, now = config.retention, night.started_at
     pruned = {
         "pruned_work_dirs": prune_run_folders(
-            data_dir / WORK, keep=night.run_id, written_before=now - timedelta(days=retention.failed_work_days)
+            home / WORK, keep=night.run_id, written_before=now - timedelta(days=retention.failed_work_days)
         ),
         "pruned_quarantine": prune_run_folders(
-            data_dir / "quarantine", keep=night.run_id, written_before=now - timedelta(days=retention.quarantine_days)
+            home / "quarantine", keep=night.run_id, written_before=now - timedelta(days=retention.quarantine_days)
         ),
     }
     archived = (

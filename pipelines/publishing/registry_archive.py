@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pipelines.inputs.records import file_sha256
 from pipelines.records import ArchivedCopy
+from pipelines.registries.store import staging_path
 
 ARCHIVE_DIR = "registry_archive"
 
@@ -45,7 +46,8 @@ def _archive(source: Path, sha256: str, *, data_dir: Path, max_bytes: int) -> Ar
             sha256=sha256, path=None, reason=f"{size:,} bytes, over registry_archive.max_bytes ({max_bytes:,})"
         )
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{sha256}.partial")
+    # A name of its own: two clients' runs may archive the same copy at once (docs/clients.md).
+    partial = staging_path(target)
     shutil.copyfile(source, partial)
     if file_sha256(partial) != sha256:
         partial.unlink()

@@ -13,6 +13,7 @@ Every view and column carries a `COMMENT` from `descriptions`, the same words th
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
@@ -34,6 +35,13 @@ WAREHOUSE_VIEWS = {
 }
 # Runs published before quarantined rows were published have none: the view is empty for them.
 QUARANTINED = "quarantined/*.parquet"
+# The cross-client warehouse's views, each over every client's latest run (`build_clients_warehouse`).
+CLIENT_VIEWS = {
+    **{view: WAREHOUSE_VIEWS[view] for view in ("clean_call_lists", "suppressed", "invalid", "deferred")},
+    "quarantined": QUARANTINED,
+}
+CLIENTS_TABLE = "clients"
+_NO_CLIENT = "select null::varchar as client where false"
 _QUARANTINED_NONE = """
 select null::varchar as campaign, null::varchar as lead_id, null::varchar as source_file,
        null::bigint as source_row, null::varchar as outcome, null::varchar as reason
@@ -175,6 +183,41 @@ def build_warehouse(warehouse_path: Path, *, run_dir: Path, status: pl.DataFrame
         if outcomes:
             sources = "[" + ", ".join(_literal(glob) for glob in outcomes) + "]"
             connection.execute(_NUMBER_HISTORY.format(source=sources))
+        _comment_everything(connection)
+    finally:
+        connection.close()
+    return building
+
+
+def build_clients_warehouse(warehouse_path: Path, *, latest_runs: Mapping[str, Path | None]) -> Path:
+    """Build a fresh DuckDB file beside `warehouse_path`, at the top of a data directory of clients: the views of
+    `CLIENT_VIEWS` over every client's latest run (`latest_runs`: each client's run folder, None when it has no
+    list), each row with its `client` first, and the table `clients`; every view and column commented. Returns the
+    new file, for `install_warehouse`."""
+    building = warehouse_path.with_name(f".{warehouse_path.name}.building")
+    building.unlink(missing_ok=True)
+    home = warehouse_path.resolve().parent
+    runs = {
+        client: Path(os.path.relpath(run_dir.resolve(), home)) for client, run_dir in latest_runs.items() if run_dir
+    }
+    connection = duckdb.connect(str(building), config={"file_search_path": str(home)})
+    try:
+        for view, pattern in CLIENT_VIEWS.items():
+            selects = [
+                f"select {_literal(client)} as client, * from read_parquet({_literal(run / pattern)})"
+                for client, run in sorted(runs.items())
+                if any((home / run).glob(pattern))
+            ]
+            connection.execute(f"create view {view} as {' union all by name '.join(selects) or _NO_CLIENT}")
+        clients = pl.DataFrame(
+            {
+                "client": sorted(latest_runs),
+                "run_dir": [str(runs[c]) if c in runs else None for c in sorted(latest_runs)],
+            },
+            schema={"client": pl.String, "run_dir": pl.String},
+        )
+        connection.register("latest", clients.to_arrow())
+        connection.execute(f"create table {CLIENTS_TABLE} as select * from latest")
         _comment_everything(connection)
     finally:
         connection.close()

@@ -260,3 +260,17 @@ def test_a_symlink_out_of_the_data_directory_is_refused(tmp_path: Path) -> None:
         resolve_files(tmp_path / "data", "inbox/*.csv", key="dialler.path")
     assert f"dialler.path 'inbox/*.csv' matches {inbox / 'linked.csv'}, a link to {secret} outside" in str(raised.value)
     assert "2015550123" not in str(raised.value)
+
+
+@pytest.mark.parametrize("shards", ["0", "65", "2.5", "two", "true"])
+def test_scrub_shards_is_a_whole_number_of_steps_from_1_to_64(tmp_path: Path, shards: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_config(write_config(tmp_path, SCRUBLINE_YAML + f"scrub:\n  shards: {shards}\n"))
+    assert "scrub.shards: the number of steps the scrub splits into by number range: a whole number from 1" in str(
+        error.value
+    )
+
+
+def test_the_scrub_runs_in_one_step_unless_configured(tmp_path: Path) -> None:
+    assert load_config(write_config(tmp_path, SCRUBLINE_YAML)).scrub.shards == 1
+    assert load_config(write_config(tmp_path, SCRUBLINE_YAML + "scrub:\n  shards: 4\n")).scrub.shards == 4

@@ -1,0 +1,47 @@
+"""The steps of the scrub split by number range (`pipelines.suppression.shards`): a plan, a step per shard, a merge.
+
+Between them, the plan's rows and each shard's scrubbed rows pass through `ShardWorkspace`, in the run's own
+folder beside the assets' frames.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+from pydantic import PrivateAttr
+
+from assets.resources import run_client
+from pipelines.clients import client_home
+from pipelines.operations.run_folders import work_dir
+from pipelines.parquet_files import write_parquet
+
+SHARD_IO_MANAGER = "shard_io_manager"
+SHARDS_DIR = "scrub_shards"
+
+
+class ShardWorkspace(dg.ConfigurableIOManager):
+    """Keeps each frame a shard step passes on at `<home>/work/<run id>/scrub_shards/<step>.<output>.parquet`, where
+    `<home>` is the data directory, or the folder of the run's client (its partition) in a data directory of clients.
+
+    The steps' own outputs are no assets, so `RunWorkspace` (which names files by asset) does not hold them;
+    kept in the run's folder, they go when the run publishes and stay for a re-execution when it fails.
+    """
+
+    data_dir: str
+    _client: str | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._client = run_client(context)
+
+    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
+        path = self._path(context)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_parquet(obj, path)
+
+    def load_input(self, context: dg.InputContext) -> pl.DataFrame:
+        return pl.read_parquet(self._path(context.upstream_output), glob=False)  # a mapped step key has [ ]
+
+    def _path(self, context: dg.OutputContext) -> Path:
+        run_id, *step_and_output = context.get_identifier()
+        home = client_home(Path(self.data_dir).resolve(), self._client)
+        return work_dir(home, run_id) / SHARDS_DIR / f"{'.'.join(step_and_output)}.parquet"
