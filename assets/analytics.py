@@ -7,12 +7,13 @@ import pipelines.analytics.cli_health
 import pipelines.analytics.dialled_numbers
 import pipelines.analytics.numbers
 import pipelines.calling.deferral
+from assets.memo import MEMOISED_FRAME, memoised, upstream
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData, reads_columns
 from assets.run_clock import run_started
 from pipelines.analytics.cli_health import HEALTH_STATUSES
 from pipelines.analytics.dialled_numbers import SUPPRESSION_STATUSES
-from pipelines.calling.deferral import lead_windows
+from pipelines.calling.deferral import lead_windows, listed_rows
 from pipelines.inputs.crm import crm_numbers
 from pipelines.phones.masking import masked_e164
 from pipelines.suppression.suppression_list import binding_suppressions
@@ -48,8 +49,10 @@ def number_analytics(
 _LOCATED_CALLS = ["dialled_e164", "dialled_type", "dialled_region", "started_at", "is_attempt"]
 
 
+# Memoised (`assets.memo`): a CLI's days depend on the call log, the estate and the configuration, not the run's day.
 @dg.asset(
     kinds={"polars"},
+    dagster_type=MEMOISED_FRAME,
     op_tags=reads_columns(
         normalised_call_records=[
             *_LOCATED_CALLS, "cli_e164", "disposition", "duration_s", "is_complaint", "call_reason",
@@ -57,31 +60,37 @@ _LOCATED_CALLS = ["dialled_e164", "dialled_type", "dialled_region", "started_at"
     ),
 )  # fmt: skip
 def cli_days(
-    scrubline: ScrublineData, normalised_call_records: pl.DataFrame, normalised_number_estate: pl.DataFrame
+    context: dg.AssetExecutionContext,
+    scrubline: ScrublineData,
+    normalised_call_records: pl.LazyFrame,
+    normalised_number_estate: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
     """One row per CLI per UTC day: calls, recipients, answers, short calls, calls outside hours or over a number's
     call limit, complaints, cap."""
     config = scrubline.config
-    calls = config.calls
-    days = pipelines.analytics.cli_health.cli_days(
-        normalised_call_records,
-        normalised_number_estate,
-        daily_cap=calls.daily_cap,
-        short_call_s=calls.short_call_s,
-        rules=config.calling_time.rules,
-    )
-    return dg.Output(
-        days,
-        metadata={
-            **frame_metadata(
-                days, preview_columns=["cli_e164", "day_utc", "count_calls", "answer_rate", "is_over_cap"]
-            ),
-            "count_over_cap_days": days.get_column("is_over_cap").sum(),
-            "count_calls_outside_hours": days.get_column("count_outside_hours").sum(),
-            "count_calls_over_call_limit": days.get_column("count_over_call_limit").sum(),
-            "daily_cap": calls.daily_cap,
-        },
-    )
+
+    def compute() -> dg.Output[pl.DataFrame]:
+        days = pipelines.analytics.cli_health.cli_days(
+            normalised_call_records.collect(),
+            normalised_number_estate,
+            daily_cap=config.calls.daily_cap,
+            short_call_s=config.calls.short_call_s,
+            rules=config.calling_time.rules,
+        )
+        return dg.Output(days, metadata=_cli_days_metadata(days, daily_cap=config.calls.daily_cap))
+
+    depends_on = upstream(context, scrubline, "normalised_call_records", "normalised_number_estate")
+    return memoised(context, scrubline, depends_on=depends_on, compute=compute)
+
+
+def _cli_days_metadata(days: pl.DataFrame, *, daily_cap: int) -> dict[str, object]:
+    return {
+        **frame_metadata(days, preview_columns=["cli_e164", "day_utc", "count_calls", "answer_rate", "is_over_cap"]),
+        "count_over_cap_days": days.get_column("is_over_cap").sum(),
+        "count_calls_outside_hours": days.get_column("count_outside_hours").sum(),
+        "count_calls_over_call_limit": days.get_column("count_over_call_limit").sum(),
+        "daily_cap": daily_cap,
+    }
 
 
 @dg.asset(kinds={"polars"})
@@ -162,48 +171,41 @@ def dialled_numbers(
     )
 
 
+# Memoised (`assets.memo`): which calls broke a limit is a fact of the call log, whatever the run's day.
 @dg.asset(
     kinds={"polars"},
+    dagster_type=MEMOISED_FRAME,
     op_tags=reads_columns(
         normalised_call_records=[*_LOCATED_CALLS, "call_id", "cli_e164", "source_file", "source_row"]
     ),
 )
-def call_limit_breaches(scrubline: ScrublineData, normalised_call_records: pl.DataFrame) -> dg.Output[pl.DataFrame]:
-    """One row per call made when its number's call limit (Florida, Oklahoma: 3 in 24 hours) was already reached."""
-    breaches = pipelines.calling.deferral.call_limit_breaches(
-        normalised_call_records, rules=scrubline.config.calling_time.rules
-    )
-    return dg.Output(
-        breaches,
-        metadata={
-            **frame_metadata(breaches, preview_columns=["cli_e164", "dialled_e164", "started_at"]),
-            "count_clis": breaches.get_column("cli_e164").n_unique(),
-            "count_numbers": breaches.get_column("dialled_e164").n_unique(),
-        },
-    )
-
-
-@dg.asset(
-    kinds={"polars"},
-    op_tags=reads_columns(
-        scrubbed_leads=["campaign", "lead_id", "outcome", "phone_e164", "phone_valid", "phone_type", "phone_region"],
-        normalised_call_records=["dialled_e164", "started_at", "is_attempt"],
-    ),
-)
-def calling_windows(
-    context: dg.AssetExecutionContext,
-    scrubline: ScrublineData,
-    scrubbed_leads: pl.DataFrame,
-    normalised_call_records: pl.DataFrame,
+def call_limit_breaches(
+    context: dg.AssetExecutionContext, scrubline: ScrublineData, normalised_call_records: pl.LazyFrame
 ) -> dg.Output[pl.DataFrame]:
+    """One row per call made when its number's call limit (Florida, Oklahoma: 3 in 24 hours) was already reached."""
+
+    def compute() -> dg.Output[pl.DataFrame]:
+        breaches = pipelines.calling.deferral.call_limit_breaches(
+            normalised_call_records.collect(), rules=scrubline.config.calling_time.rules
+        )
+        return dg.Output(
+            breaches,
+            metadata={
+                **frame_metadata(breaches, preview_columns=["cli_e164", "dialled_e164", "started_at"]),
+                "count_clis": breaches.get_column("cli_e164").n_unique(),
+                "count_numbers": breaches.get_column("dialled_e164").n_unique(),
+            },
+        )
+
+    depends_on = upstream(context, scrubline, "normalised_call_records")
+    return memoised(context, scrubline, depends_on=depends_on, compute=compute)
+
+
+@dg.asset(kinds={"polars"}, op_tags=reads_columns(scrubbed_leads=["campaign", "lead_id", "phone_e164", "outcome"]))
+def calling_windows(scrubbed_leads: pl.DataFrame, clean_number_windows: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     """One row per clean or deferred list row: the recipient's time zones, jurisdictions, the list day's window in
     UTC, its call limit and calls in the last 24 hours, and why it is deferred."""
-    windows = lead_windows(
-        scrubbed_leads,
-        normalised_call_records,
-        rules=scrubline.config.calling_time.rules,
-        as_of=run_started(context),
-    )
+    windows = lead_windows(listed_rows(scrubbed_leads), clean_number_windows)
     count_without = windows.get_column("window_start_utc").null_count()
     return dg.Output(
         windows,

@@ -1,19 +1,24 @@
 """Ingest: every input record as strings, with file, row and checksum lineage."""
 
+from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
 import pipelines.registries.store
 from assets.constants import REGISTRY_INGEST_POOL
+from assets.memo import MEMOISED_FRAME, memoised
 from assets.metadata import PREVIEW_ROWS, frame_metadata, rate
-from assets.resources import ScrublineData
+from assets.resources import RememberedFrame, ScrublineData, reads_columns
 from assets.run_clock import run_started
+from pipelines.config import resolve_files
 from pipelines.inputs.calls import no_call_records, no_number_estate, read_call_records, read_number_estate
 from pipelines.inputs.crm import read_crm
 from pipelines.inputs.dialler import read_dialler
-from pipelines.inputs.records import quarantined
+from pipelines.inputs.records import LINEAGE_COLUMNS, QUARANTINE_COLUMNS, quarantined
+from pipelines.operations.frame_memo import file_checksums
 from pipelines.publishing.publish import write_quarantine
 from pipelines.registries.entries import read_registries
 from pipelines.registries.freshness import registry_ages, staleness_problems
@@ -24,15 +29,22 @@ from pipelines.suppression.suppression_list import future_opt_outs
 NOT_CONFIGURED = {"calls": "no calls.records in scrubline.yaml"}
 
 
-@dg.asset(kinds={"polars", "duckdb"})
+@dg.asset(kinds={"polars", "duckdb"}, dagster_type=MEMOISED_FRAME)
 def crm_contacts(context: dg.AssetExecutionContext, scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
     """One row per CRM export record, as read; unreadable records kept with a quarantine reason."""
-    records = read_crm(scrubline.config.crm, data_dir=scrubline.root)
-    return with_quarantine(context, scrubline, records, name="crm")
+    source = scrubline.config.crm
+    return read_once(
+        context, scrubline, source.path, read=lambda: read_crm(source, data_dir=scrubline.root), name="crm"
+    )
 
 
-# With a do-not-call column, an unreadable CRM record may be an opt-out nobody can see: fail closed.
-@dg.asset_check(asset=crm_contacts, blocking=True)
+# With a do-not-call column, an unreadable CRM record may be an opt-out nobody can see: fail closed. Of the records,
+# the check reads what `quarantined` keeps.
+@dg.asset_check(
+    asset=crm_contacts,
+    blocking=True,
+    op_tags=reads_columns(crm_contacts=[*LINEAGE_COLUMNS, *QUARANTINE_COLUMNS]),
+)
 def crm_records_are_readable(scrubline: ScrublineData, crm_contacts: pl.DataFrame) -> dg.AssetCheckResult:
     """When the CRM carries do-not-call flags, every CRM record must be readable."""
     unreadable = quarantined(crm_contacts)
@@ -51,11 +63,13 @@ def crm_records_are_readable(scrubline: ScrublineData, crm_contacts: pl.DataFram
     )
 
 
-@dg.asset(kinds={"polars", "duckdb"})
+@dg.asset(kinds={"polars", "duckdb"}, dagster_type=MEMOISED_FRAME)
 def dialler_leads(context: dg.AssetExecutionContext, scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
     """One row per dialler record, campaign from the file stem; unreadable records kept with a reason."""
-    records = read_dialler(scrubline.config.dialler, data_dir=scrubline.root)
-    return with_quarantine(context, scrubline, records, name="dialler")
+    source = scrubline.config.dialler
+    return read_once(
+        context, scrubline, source.path, read=lambda: read_dialler(source, data_dir=scrubline.root), name="dialler"
+    )
 
 
 @dg.asset(kinds={"polars", "duckdb"})
@@ -140,13 +154,15 @@ def ages_on(scrubline: ScrublineData, *, today: date) -> pl.DataFrame:
     return registry_ages(configured, today=today, newest_change_lists=newest)
 
 
-@dg.asset(kinds={"polars", "duckdb"})
+@dg.asset(kinds={"polars", "duckdb"}, dagster_type=MEMOISED_FRAME)
 def call_records(context: dg.AssetExecutionContext, scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
     """One row per call record as read, under Scrubline's column names; unreadable records kept with a reason."""
     source = scrubline.config.calls.records
     if source is None:
         return dg.Output(no_call_records(), metadata={"dagster/row_count": 0, **NOT_CONFIGURED})
-    return with_quarantine(context, scrubline, read_call_records(source, data_dir=scrubline.root), name="calls")
+    return read_once(
+        context, scrubline, source.path, read=lambda: read_call_records(source, data_dir=scrubline.root), name="calls"
+    )
 
 
 @dg.asset(kinds={"polars", "duckdb"})
@@ -159,14 +175,51 @@ def number_estate(scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
     return dg.Output(estate, metadata=frame_metadata(estate, preview_columns=["source_file", "source_row", "pool"]))
 
 
+def read_once(
+    context: dg.AssetExecutionContext,
+    scrubline: ScrublineData,
+    pattern: str,
+    *,
+    read: Callable[[], pl.DataFrame],
+    name: str,
+) -> dg.Output:
+    """The records of the files `pattern` matches, read once per set of file contents (`assets.memo`); a frame
+    reused from an earlier run still has its unreadable records quarantined for this one."""
+    checksums = file_checksums(resolve_files(scrubline.root, pattern, key=f"{name} path"), data_dir=scrubline.root)
+    output = memoised(
+        context,
+        scrubline,
+        depends_on={"files": checksums},
+        compute=lambda: with_quarantine(context, scrubline, read(), name=name),
+        is_rememberable=lambda records: read_from(records) == set(checksums),
+    )
+    if isinstance(output.value, RememberedFrame):
+        unreadable = pl.scan_parquet(output.value.path).filter(pl.col("quarantine_reason").is_not_null())
+        quarantine(context, scrubline, quarantined(unreadable.collect()), name=name)
+    return output
+
+
+def read_from(records: pl.DataFrame) -> set[tuple[str, str]]:
+    """The files the records were read from, as (lineage path, SHA-256)."""
+    return set(records.select("source_file", "source_sha256").unique().iter_rows())
+
+
+def quarantine(
+    context: dg.AssetExecutionContext, scrubline: ScrublineData, rejected: pl.DataFrame, *, name: str
+) -> Path | None:
+    """The unreadable records written to the run's quarantine folder, and a warning naming it."""
+    path = write_quarantine(rejected, quarantine_dir=scrubline.quarantine / context.run.run_id, name=name)
+    if path is not None:
+        context.log.warning(f"{rejected.height} unreadable {name} record(s) quarantined to {path}")
+    return path
+
+
 def with_quarantine(
     context: dg.AssetExecutionContext, scrubline: ScrublineData, records: pl.DataFrame, *, name: str
 ) -> dg.Output[pl.DataFrame]:
     """The records as the asset's output, their unreadable ones written to the quarantine folder and reported."""
     rejected = quarantined(records)
-    path = write_quarantine(rejected, quarantine_dir=scrubline.quarantine / context.run.run_id, name=name)
-    if path is not None:
-        context.log.warning(f"{rejected.height} unreadable {name} record(s) quarantined to {path}")
+    path = quarantine(context, scrubline, rejected, name=name)
     return dg.Output(
         records,
         metadata={

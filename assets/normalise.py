@@ -3,6 +3,7 @@
 import dagster as dg
 import polars as pl
 
+from assets.memo import MEMOISED_FRAME, memoised, upstream
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData
 from pipelines.inputs.calls import normalise_call_records, normalise_number_estate
@@ -30,21 +31,33 @@ from pipelines.registries.versions import (
 )
 
 
-@dg.asset(kinds={"polars"})
-def normalised_crm_contacts(scrubline: ScrublineData, crm_contacts: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+# Memoised (`assets.memo`): their upstream is a scan, read only when the step computes.
+@dg.asset(kinds={"polars"}, dagster_type=MEMOISED_FRAME)
+def normalised_crm_contacts(
+    context: dg.AssetExecutionContext, scrubline: ScrublineData, crm_contacts: pl.LazyFrame
+) -> dg.Output[pl.DataFrame]:
     """One row per CRM record; every configured phone column normalised to `<col>_e164` and friends."""
     config = scrubline.config
-    contacts = normalise_crm(crm_contacts, config.crm, default_region=config.default_region)
-    first = config.crm.phone_columns[0]
-    return dg.Output(contacts, metadata=_validity_metadata(contacts, first))
+
+    def compute() -> dg.Output[pl.DataFrame]:
+        contacts = normalise_crm(crm_contacts.collect(), config.crm, default_region=config.default_region)
+        return dg.Output(contacts, metadata=_validity_metadata(contacts, config.crm.phone_columns[0]))
+
+    return memoised(context, scrubline, depends_on=upstream(context, scrubline, "crm_contacts"), compute=compute)
 
 
-@dg.asset(kinds={"polars"})
-def normalised_dialler_leads(scrubline: ScrublineData, dialler_leads: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+@dg.asset(kinds={"polars"}, dagster_type=MEMOISED_FRAME)
+def normalised_dialler_leads(
+    context: dg.AssetExecutionContext, scrubline: ScrublineData, dialler_leads: pl.LazyFrame
+) -> dg.Output[pl.DataFrame]:
     """One row per dialler record; the phone column normalised to `<col>_e164` and friends."""
     config = scrubline.config
-    leads = normalise_dialler(dialler_leads, config.dialler, default_region=config.default_region)
-    return dg.Output(leads, metadata=_validity_metadata(leads, config.dialler.phone_column))
+
+    def compute() -> dg.Output[pl.DataFrame]:
+        leads = normalise_dialler(dialler_leads.collect(), config.dialler, default_region=config.default_region)
+        return dg.Output(leads, metadata=_validity_metadata(leads, config.dialler.phone_column))
+
+    return memoised(context, scrubline, depends_on=upstream(context, scrubline, "dialler_leads"), compute=compute)
 
 
 @dg.asset(kinds={"polars"})
@@ -131,10 +144,21 @@ def registries_are_readable_numbers(
     )
 
 
-@dg.asset(kinds={"polars"})
-def normalised_call_records(scrubline: ScrublineData, call_records: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+@dg.asset(kinds={"polars"}, dagster_type=MEMOISED_FRAME)
+def normalised_call_records(
+    context: dg.AssetExecutionContext, scrubline: ScrublineData, call_records: pl.LazyFrame
+) -> dg.Output[pl.DataFrame]:
     """One row per call record: CLI and dialled number in E.164, typed fields, and why a record is unusable."""
-    calls = normalise_call_records(call_records, default_region=scrubline.config.default_region)
+    return memoised(
+        context,
+        scrubline,
+        depends_on=upstream(context, scrubline, "call_records"),
+        compute=lambda: _normalised_calls(call_records.collect(), default_region=scrubline.config.default_region),
+    )
+
+
+def _normalised_calls(call_records: pl.DataFrame, *, default_region: str) -> dg.Output[pl.DataFrame]:
+    calls = normalise_call_records(call_records, default_region=default_region)
     reasons = calls.get_column("call_reason").drop_nulls().value_counts(sort=True)
     count_unusable = calls.height - calls.get_column("call_reason").null_count()
     return dg.Output(

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -12,6 +13,8 @@ from pydantic import PrivateAttr
 from assets.metadata import table_metadata
 from pipelines.clients import client_home, has_clients, load_config_for
 from pipelines.config import ScrublineConfig
+from pipelines.inputs.records import file_sha256
+from pipelines.operations.frame_memo import link_frame, remember_frame
 from pipelines.operations.run_folders import work_dir
 from pipelines.operations.run_lock import hold_data_dir
 from pipelines.parquet_files import write_parquet
@@ -20,6 +23,9 @@ from pipelines.publishing.publish import clear_unfinished_publishing
 PUBLISHED = "published"
 # Op tag prefix: `<prefix>.<asset key>` names the columns a step reads of that upstream frame (`reads_columns`).
 COLUMNS_TAG = "scrubline/columns"
+# Output metadata: the fingerprint a memoised step's frame was made or reused under (`assets.memo`).
+FINGERPRINT = "scrubline/fingerprint"
+FINGERPRINT_SUFFIX = ".fingerprint"
 WAREHOUSE = "warehouse.duckdb"
 
 
@@ -82,6 +88,14 @@ class ScrublineData(dg.ConfigurableResource):
         return work_dir(self.home, run_id)
 
 
+@dataclass(frozen=True)
+class RememberedFrame:
+    """A step's frame as an earlier run made it under the same fingerprint (`assets.memo`): the Parquet that
+    `RunWorkspace` links into the run's folder."""
+
+    path: Path
+
+
 class RunWorkspace(dg.ConfigurableIOManager):
     """Keeps each asset's polars frame at `<home>/work/<run id>/<asset key>.parquet`, and holds the lock of `<home>`
     for the whole run: the data directory, or in a data directory of clients the folder of the run's client (its
@@ -113,13 +127,25 @@ class RunWorkspace(dg.ConfigurableIOManager):
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         self._held.close()
 
-    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
+    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame | RememberedFrame) -> None:
+        """Write the frame to the run's folder; a memoised step's frame is also remembered under its fingerprint,
+        and a frame remembered before (`assets.memo.RememberedFrame`) is linked in, neither read nor written."""
         path = self._path(context.run_id, context.asset_key)
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.partial")
-        write_parquet(obj, partial)
+        if isinstance(obj, RememberedFrame):
+            link_frame(obj.path, partial)
+        else:
+            write_parquet(obj, partial)
+            context.add_output_metadata(table_metadata(obj))
         partial.replace(path)
-        context.add_output_metadata(table_metadata(obj))
+        memo_fingerprint = context.output_metadata.get(FINGERPRINT)
+        if memo_fingerprint is None:
+            return
+        if not isinstance(obj, RememberedFrame):
+            name = context.asset_key.to_user_string()
+            remember_frame(path, self._home, name=name, frame_fingerprint=memo_fingerprint.value)
+        path.with_suffix(FINGERPRINT_SUFFIX).write_text(memo_fingerprint.value, encoding="utf-8")
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame | pl.LazyFrame:
         """The frame, or only the columns its step's tags name (`reads_columns`); a scan of it, read only as the
@@ -149,6 +175,16 @@ def run_client(context: dg.InitResourceContext) -> str | None:
     is partitioned by client), or None outside a run and for a data directory that is one client."""
     run = context.run
     return None if run is None else run.tags.get(PARTITION_NAME_TAG)
+
+
+def frame_fingerprint(work: Path, key: str) -> str | None:
+    """What the run's frame `key` in its folder `work` is: the fingerprint it was made or reused under, else the
+    SHA-256 of its Parquet (for small frames); None when the run has no such frame (it re-executes another run's)."""
+    path = work / f"{key}.parquet"
+    remembered = path.with_suffix(FINGERPRINT_SUFFIX)
+    if remembered.is_file():
+        return remembered.read_text(encoding="utf-8")
+    return file_sha256(path) if path.is_file() else None
 
 
 def reads_columns(**columns_by_input: Sequence[str]) -> dict[str, str]:

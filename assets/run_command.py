@@ -145,10 +145,10 @@ def _stage_of_step(defs: dg.Definitions) -> dict[str, str]:
 
 
 def _last_step(node: dg.OpDefinition | dg.GraphDefinition) -> str:
-    """The key of the step that gives a node's output: the op's own, or that of the op a graph's output maps from."""
+    """The key of the step that gives a node's outputs: the op's own, or that of the op a graph's outputs map from."""
     if isinstance(node, dg.GraphDefinition):
-        (output,) = node.output_mappings
-        return f"{node.name}.{output.maps_from.node_name}"
+        (last,) = {output.maps_from.node_name for output in node.output_mappings}
+        return f"{node.name}.{last}"
     return node.name
 
 

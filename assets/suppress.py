@@ -7,6 +7,7 @@ import polars as pl
 
 import pipelines.suppression.relationships
 from assets.checks import expectation_result
+from assets.memo import MEMOISED_FRAME, memoised, upstream
 from assets.metadata import frame_metadata, rate
 from assets.resources import ScrublineData, reads_columns
 from assets.run_clock import run_started
@@ -27,6 +28,7 @@ from pipelines.suppression.suppression_list import (
     binding_suppressions,
     build_suppression_list,
     known_numbers,
+    phones_of,
     registries_with_entries,
 )
 from pipelines.validation.suites import validate_frame
@@ -81,6 +83,39 @@ def unusable_suppression_entries(
     )
 
 
+# Memoised (`assets.memo`): which known numbers a stored snapshot holds does not change with the run's day.
+@dg.asset(kinds={"duckdb", "polars"}, dagster_type=MEMOISED_FRAME)
+def stored_registry_listings(
+    context: dg.AssetExecutionContext,
+    scrubline: ScrublineData,
+    normalised_crm_contacts: pl.LazyFrame,
+    normalised_dialler_leads: pl.LazyFrame,
+    registry_snapshots: pl.DataFrame,
+) -> dg.Output[pl.DataFrame]:
+    """One row per (CRM or dialler number, stored registry holding it), joined on integers against the snapshot."""
+    config = scrubline.config
+
+    def compute() -> dg.Output[pl.DataFrame]:
+        known = known_numbers(
+            phones_of(normalised_crm_contacts, config.crm.phone_columns).collect(),
+            phones_of(normalised_dialler_leads, [config.dialler.phone_column]).collect(),
+        )
+        listings = listed_in_snapshots(known, registry_snapshots, data_dir=scrubline.root)
+        counts = listings.group_by("registry").len().sort("registry")
+        return dg.Output(
+            listings,
+            metadata={
+                "dagster/row_count": listings.height,
+                **{f"count_numbers/{name}": count for name, count in counts.iter_rows()},
+            },
+        )
+
+    depends_on = upstream(
+        context, scrubline, "normalised_crm_contacts", "normalised_dialler_leads", "registry_snapshots"
+    )
+    return memoised(context, scrubline, depends_on=depends_on, compute=compute)
+
+
 @dg.asset(kinds={"duckdb", "polars"})
 def suppression_list(
     scrubline: ScrublineData,
@@ -88,12 +123,12 @@ def suppression_list(
     normalised_crm_contacts: pl.DataFrame,
     normalised_dialler_leads: pl.DataFrame,
     established_relationships: pl.DataFrame,
-    registry_snapshots: pl.DataFrame,
+    stored_registry_listings: pl.DataFrame,
     unusable_suppression_entries: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
     """One row per (number, source, file, opt-out time, seller scope): registry numbers, blocks, CRM do-not-call flags.
 
-    Stored registries contribute the numbers of the CRM and the dialler lists they hold, joined on integers.
+    Stored registries contribute the numbers of the CRM and the dialler lists they hold (`stored_registry_listings`).
     """
     config = scrubline.config
     numbers = crm_numbers(normalised_crm_contacts, config.crm)
@@ -102,7 +137,7 @@ def suppression_list(
     entries = build_suppression_list(
         normalised_registry_entries,
         numbers,
-        stored_listings=listed_in_snapshots(known, registry_snapshots, data_dir=scrubline.root),
+        stored_listings=stored_registry_listings,
         registries=config.registries,
         known_numbers=known,
         relationships=established_relationships,
@@ -189,9 +224,13 @@ def scrub_shard_plan(scrubline: ScrublineData, normalised_dialler_leads: pl.Lazy
         yield dg.DynamicOutput(shard, mapping_key=f"shard_{shard.item(0, 'shard')}")
 
 
-# Of the call log, the calling windows read each number's recent attempts (`deferral.number_windows`).
+# The windows of the clean rows decide which are deferred, and are kept for `calling_windows`, which would otherwise
+# compute them again. Of the call log, they read each number's recent attempts (`deferral.number_windows`).
 @dg.op(
-    out=dg.Out(pl.DataFrame, io_manager_key=SHARD_IO_MANAGER),
+    out={
+        "scrubbed": dg.Out(pl.DataFrame, io_manager_key=SHARD_IO_MANAGER),
+        "windows": dg.Out(pl.DataFrame, io_manager_key=SHARD_IO_MANAGER),
+    },
     tags=reads_columns(normalised_call_records=["dialled_e164", "started_at", "is_attempt"]),
 )
 def scrubbed_shard(
@@ -201,9 +240,9 @@ def scrubbed_shard(
     suppression_list: pl.LazyFrame,
     normalised_call_records: pl.LazyFrame,
     shard: pl.DataFrame,
-) -> pl.DataFrame:
-    """The leads of one range of numbers scrubbed against the suppression entries of that range only, and its
-    clean rows given the list day's window from that range's calls, or deferred."""
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The leads of one range of numbers scrubbed against the suppression entries of that range only, its clean
+    rows given the list day's window from that range's calls, or deferred; and those windows."""
     config = scrubline.config
     leads = shard_rows(normalised_dialler_leads, shard, number_column=lead_number_column(config))
     entries = shard_rows(suppression_list, shard, number_column="phone_e164")
@@ -211,16 +250,26 @@ def scrubbed_shard(
     scrubbed = scrub_leads(leads_of(config, leads.collect()), entries.collect())
     clean = scrubbed.lazy().filter(pl.col("outcome") == "clean")
     windows = number_windows(clean, calls.collect(), rules=config.calling_time.rules, as_of=run_started(context))
-    return defer_uncallable(scrubbed, windows)
+    return defer_uncallable(scrubbed, windows), windows
 
 
-@dg.op(out=dg.Out(pl.DataFrame))
-def scrubbed_in_audit_order(shards: list[pl.DataFrame]) -> dg.Output[pl.DataFrame]:
-    """The scrubbed shards as one frame, in audit order."""
+@dg.op(out={"scrubbed_leads": dg.Out(pl.DataFrame), "clean_number_windows": dg.Out(pl.DataFrame)})
+def scrubbed_in_audit_order(
+    shards: list[pl.DataFrame], windows: list[pl.DataFrame]
+) -> Iterator[dg.Output[pl.DataFrame]]:
+    """The scrubbed shards as one frame, in audit order; their windows as one frame (a number is in one shard)."""
+    clean_windows = pl.concat(windows, how="vertical", rechunk=False)
+    yield dg.Output(
+        clean_windows,
+        output_name="clean_number_windows",
+        metadata=frame_metadata(clean_windows, preview_columns=["phone_e164", "window_start_utc", "window_end_utc"]),
+    )
+    del clean_windows, windows
     scrubbed = merged_in_audit_order(shards)
     outcomes = dict(scrubbed.get_column("outcome").value_counts().iter_rows())
-    return dg.Output(
+    yield dg.Output(
         scrubbed,
+        output_name="scrubbed_leads",
         metadata={
             **frame_metadata(scrubbed, preview_columns=["campaign", "lead_id", "phone_e164", "outcome", "reason"]),
             **{f"count_{outcome}": outcomes.get(outcome, 0) for outcome in OUTCOMES},
@@ -232,16 +281,34 @@ def scrubbed_in_audit_order(shards: list[pl.DataFrame]) -> dg.Output[pl.DataFram
     )
 
 
-@dg.graph_asset(kinds={"duckdb", "polars"})
+@dg.graph_multi_asset(
+    outs={
+        "scrubbed_leads": dg.AssetOut(
+            kinds={"duckdb", "polars"},
+            description=(
+                "One row per dialler record with its outcome (clean, suppressed, invalid, quarantined, deferred) and "
+                "reason; clean and deferred rows with the list day's calling window. Scrubbed in `scrub.shards` "
+                "steps by number range."
+            ),
+        ),
+        "clean_number_windows": dg.AssetOut(
+            kinds={"polars"},
+            description=(
+                "One row per valid number of a row the scrub left clean: where it is called, the list day's window, "
+                "its call limit and calls in the last 24 hours, and why it is deferred."
+            ),
+        ),
+    },
+)
 def scrubbed_leads(
     normalised_dialler_leads: pl.LazyFrame, suppression_list: pl.LazyFrame, normalised_call_records: pl.LazyFrame
-) -> pl.DataFrame:
-    """One row per dialler record with its outcome (clean, suppressed, invalid, quarantined, deferred) and reason;
-    clean and deferred rows with the list day's calling window. Scrubbed in `scrub.shards` steps by number range."""
-    scrubbed = scrub_shard_plan(normalised_dialler_leads).map(
+) -> dict[str, object]:
+    """The scrub of every dialler record in shards by number range, with its clean rows' windows for the list's day."""
+    scrubbed, windows = scrub_shard_plan(normalised_dialler_leads).map(
         lambda shard: scrubbed_shard(normalised_dialler_leads, suppression_list, normalised_call_records, shard)
     )
-    return scrubbed_in_audit_order(scrubbed.collect())
+    merged_leads, merged_windows = scrubbed_in_audit_order(scrubbed.collect(), windows.collect())
+    return {"scrubbed_leads": merged_leads, "clean_number_windows": merged_windows}
 
 
 # What `invariants.clean_rows_flagged` reads: the scrubbed leads' keys, seller, number and outcome; the suppression
@@ -252,7 +319,7 @@ _READS_FLAGGED = reads_columns(
 )
 
 
-@dg.asset_check(asset=scrubbed_leads, blocking=True)
+@dg.asset_check(asset="scrubbed_leads", blocking=True)
 def scrubbed_leads_expectations(scrubbed_leads: pl.DataFrame) -> dg.AssetCheckResult:
     """One row per source record, a known outcome, a reason for every outcome but clean, a known deferral reason."""
     parameters = {"deferred_reasons": list(DEFERRED_REASONS)}
@@ -260,7 +327,7 @@ def scrubbed_leads_expectations(scrubbed_leads: pl.DataFrame) -> dg.AssetCheckRe
 
 
 @dg.asset_check(
-    asset=scrubbed_leads,
+    asset="scrubbed_leads",
     blocking=True,
     additional_ins={"suppression_list": dg.AssetIn("suppression_list")},
     op_tags=_READS_FLAGGED,
@@ -271,7 +338,7 @@ def clean_call_lists_expectations(scrubbed_leads: pl.DataFrame, suppression_list
 
 
 @dg.asset_check(
-    asset=scrubbed_leads,
+    asset="scrubbed_leads",
     blocking=True,
     op_tags=reads_columns(scrubbed_leads=["campaign", "lead_id", "outcome", *TIMING_COLUMNS]),
 )
@@ -282,7 +349,7 @@ def clean_rows_have_windows(scrubbed_leads: pl.DataFrame) -> dg.AssetCheckResult
 
 
 @dg.asset_check(
-    asset=scrubbed_leads,
+    asset="scrubbed_leads",
     blocking=True,
     additional_ins={"dialler_leads": dg.AssetIn("dialler_leads")},
     op_tags=reads_columns(scrubbed_leads=["campaign", "outcome"], dialler_leads=["campaign"]),
@@ -299,7 +366,7 @@ def rows_reconcile(scrubbed_leads: pl.DataFrame, dialler_leads: pl.DataFrame) ->
 
 
 @dg.asset_check(
-    asset=scrubbed_leads,
+    asset="scrubbed_leads",
     blocking=True,
     additional_ins={"suppression_list": dg.AssetIn("suppression_list")},
     op_tags=_READS_FLAGGED,

@@ -50,15 +50,17 @@ def number_windows(
     ).with_columns(deferred_reason=_deferred_reason(as_of))
 
 
-def lead_windows(
-    scrubbed: pl.DataFrame, calls: pl.DataFrame, *, rules: Mapping[str, CallingRule], as_of: datetime
-) -> pl.DataFrame:
-    """One row per clean or deferred row of `scrubbed`: its number's calling time, as `number_windows` gives it."""
-    rows = scrubbed.filter(pl.col("outcome").is_in(["clean", DEFERRED]))
-    windows = number_windows(rows, calls, rules=rules, as_of=as_of)
-    return rows.select("campaign", "lead_id", "phone_e164", "outcome").join(
-        windows, on="phone_e164", how="left", maintain_order="left"
+def listed_rows(scrubbed: pl.DataFrame) -> pl.DataFrame:
+    """The clean and deferred rows of `scrubbed`: campaign, lead id, number and outcome."""
+    return scrubbed.filter(pl.col("outcome").is_in(["clean", DEFERRED])).select(
+        "campaign", "lead_id", "phone_e164", "outcome"
     )
+
+
+def lead_windows(listed: pl.DataFrame, windows: pl.DataFrame) -> pl.DataFrame:
+    """One row per `listed_rows` row: its number's calling time from `windows`, the `number_windows` of the rows
+    that were clean before `defer_uncallable` (the same numbers)."""
+    return listed.join(windows, on="phone_e164", how="left", maintain_order="left")
 
 
 def defer_uncallable(scrubbed: pl.DataFrame, windows: pl.DataFrame) -> pl.DataFrame:

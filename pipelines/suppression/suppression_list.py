@@ -15,7 +15,7 @@ import polars as pl
 
 from pipelines.config import Registry
 from pipelines.duck import query_frames
-from pipelines.phones.e164 import e164_as_int
+from pipelines.phones.e164 import e164_as_int, result_column
 from pipelines.registries.unusable_entries import digit_matches
 from pipelines.suppression.sellers import seller_scope
 
@@ -215,6 +215,21 @@ def known_numbers(crm_numbers: pl.DataFrame, leads: pl.DataFrame) -> pl.DataFram
         ]
     )
     return numbers.with_columns(_number=e164_as_int(pl.col("phone_e164"))).unique("_number").drop("_number")
+
+
+def phones_of(frame: pl.LazyFrame, phone_columns: Sequence[str]) -> pl.LazyFrame:
+    """Every valid number of `phone_columns` in a normalised frame, as `phone_e164` and `phone_region` (valid): what
+    `known_numbers` reads, and no other column of the frame."""
+    return pl.concat(
+        [
+            frame.filter(pl.col(result_column(column, "valid"))).select(
+                phone_e164=pl.col(result_column(column, "e164")),
+                phone_region=pl.col(result_column(column, "region")),
+                phone_valid=pl.col(result_column(column, "valid")),
+            )
+            for column in phone_columns
+        ]
+    )
 
 
 def future_opt_outs(entries: pl.DataFrame, *, now: datetime) -> pl.DataFrame:

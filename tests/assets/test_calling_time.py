@@ -100,7 +100,11 @@ def test_the_reconciliation_counts_five_outcomes_and_the_certificate_the_deferre
     assert "Rows: 5 read, 2 clean, 0 suppressed, 0 invalid, 0 quarantined, 3 deferred\n" in (
         (published / "clean/autumn.certificate.txt").read_text()
     )
-    (scrubbed,) = result.asset_materializations_for_node("scrubbed_leads")
+    (scrubbed,) = [
+        materialization
+        for materialization in result.asset_materializations_for_node("scrubbed_leads")
+        if materialization.asset_key == dg.AssetKey("scrubbed_leads")
+    ]
     assert scrubbed.metadata["count_deferred"].value == 5
     with open_warehouse(data_dir / "warehouse.duckdb") as analyst:
         assert analyst.execute("select count(*) from deferred").fetchone() == (5,)

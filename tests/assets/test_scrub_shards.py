@@ -74,7 +74,7 @@ def test_a_failing_check_on_the_sharded_scrub_still_blocks_publishing_and_each_s
     # A run that did not publish keeps its folder: what each shard step was handed and gave.
     steps = data_dir / "work" / result.run_id / SHARDS_DIR
     plan = pl.concat(pl.read_parquet(path) for path in sorted(steps.glob("*.scrub_shard_plan.*.parquet")))
-    shards = [pl.read_parquet(steps / f"scrubbed_leads.scrubbed_shard[shard_{shard}].result.parquet", glob=False)
+    shards = [pl.read_parquet(steps / f"scrubbed_leads.scrubbed_shard[shard_{shard}].scrubbed.parquet", glob=False)
               for shard in plan.get_column("shard")]  # fmt: skip
     assert len(shards) > 1
     for (_, lower, upper), scrubbed in zip(plan.iter_rows(), shards, strict=True):
