@@ -7,9 +7,9 @@ import pipelines.analytics.cli_health
 import pipelines.analytics.dialled_numbers
 import pipelines.analytics.numbers
 import pipelines.calling.deferral
-from assets.memo import MEMOISED_FRAME, memoised, upstream
+from assets.memo import memoised, upstream
 from assets.metadata import frame_metadata, rate
-from assets.resources import ScrublineData, reads_columns
+from assets.resources import FRAME_OR_FILE, ScrublineData, reads_columns
 from assets.run_clock import run_started
 from pipelines.analytics.cli_health import HEALTH_STATUSES
 from pipelines.analytics.dialled_numbers import SUPPRESSION_STATUSES
@@ -52,7 +52,7 @@ _LOCATED_CALLS = ["dialled_e164", "dialled_type", "dialled_region", "started_at"
 # Memoised (`assets.memo`): a CLI's days depend on the call log, the estate and the configuration, not the run's day.
 @dg.asset(
     kinds={"polars"},
-    dagster_type=MEMOISED_FRAME,
+    dagster_type=FRAME_OR_FILE,
     op_tags=reads_columns(
         normalised_call_records=[
             *_LOCATED_CALLS, "cli_e164", "disposition", "duration_s", "is_complaint", "call_reason",
@@ -174,7 +174,7 @@ def dialled_numbers(
 # Memoised (`assets.memo`): which calls broke a limit is a fact of the call log, whatever the run's day.
 @dg.asset(
     kinds={"polars"},
-    dagster_type=MEMOISED_FRAME,
+    dagster_type=FRAME_OR_FILE,
     op_tags=reads_columns(
         normalised_call_records=[*_LOCATED_CALLS, "call_id", "cli_e164", "source_file", "source_row"]
     ),

@@ -9,9 +9,9 @@ import polars as pl
 
 import pipelines.registries.store
 from assets.constants import REGISTRY_INGEST_POOL
-from assets.memo import MEMOISED_FRAME, memoised
+from assets.memo import memoised
 from assets.metadata import PREVIEW_ROWS, frame_metadata, rate
-from assets.resources import RememberedFrame, ScrublineData, reads_columns
+from assets.resources import FRAME_OR_FILE, FrameFile, ScrublineData, reads_columns
 from assets.run_clock import run_started
 from pipelines.config import resolve_files
 from pipelines.inputs.calls import no_call_records, no_number_estate, read_call_records, read_number_estate
@@ -29,7 +29,7 @@ from pipelines.suppression.suppression_list import future_opt_outs
 NOT_CONFIGURED = {"calls": "no calls.records in scrubline.yaml"}
 
 
-@dg.asset(kinds={"polars", "duckdb"}, dagster_type=MEMOISED_FRAME)
+@dg.asset(kinds={"polars", "duckdb"}, dagster_type=FRAME_OR_FILE)
 def crm_contacts(context: dg.AssetExecutionContext, scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
     """One row per CRM export record, as read; unreadable records kept with a quarantine reason."""
     source = scrubline.config.crm
@@ -63,7 +63,7 @@ def crm_records_are_readable(scrubline: ScrublineData, crm_contacts: pl.DataFram
     )
 
 
-@dg.asset(kinds={"polars", "duckdb"}, dagster_type=MEMOISED_FRAME)
+@dg.asset(kinds={"polars", "duckdb"}, dagster_type=FRAME_OR_FILE)
 def dialler_leads(context: dg.AssetExecutionContext, scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
     """One row per dialler record, campaign from the file stem; unreadable records kept with a reason."""
     source = scrubline.config.dialler
@@ -154,7 +154,7 @@ def ages_on(scrubline: ScrublineData, *, today: date) -> pl.DataFrame:
     return registry_ages(configured, today=today, newest_change_lists=newest)
 
 
-@dg.asset(kinds={"polars", "duckdb"}, dagster_type=MEMOISED_FRAME)
+@dg.asset(kinds={"polars", "duckdb"}, dagster_type=FRAME_OR_FILE)
 def call_records(context: dg.AssetExecutionContext, scrubline: ScrublineData) -> dg.Output[pl.DataFrame]:
     """One row per call record as read, under Scrubline's column names; unreadable records kept with a reason."""
     source = scrubline.config.calls.records
@@ -193,7 +193,7 @@ def read_once(
         compute=lambda: with_quarantine(context, scrubline, read(), name=name),
         is_rememberable=lambda records: read_from(records) == set(checksums),
     )
-    if isinstance(output.value, RememberedFrame):
+    if isinstance(output.value, FrameFile):
         unreadable = pl.scan_parquet(output.value.path).filter(pl.col("quarantine_reason").is_not_null())
         quarantine(context, scrubline, quarantined(unreadable.collect()), name=name)
     return output

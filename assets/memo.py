@@ -2,7 +2,7 @@
 
 A memoised step names what its frame depends on besides the code, the libraries and the configuration: the
 files it reads (by SHA-256) or the upstream frames it reads (by their own fingerprints). On a hit it returns a
-`RememberedFrame`, which `RunWorkspace` links into the run's folder; on a miss it computes the frame as before,
+`FrameFile`, which `RunWorkspace` links into the run's folder; on a miss it computes the frame as before,
 and `RunWorkspace` remembers what it wrote. The fingerprint is the output's data version, so the UI shows when
 two runs' frames are the same.
 """
@@ -15,7 +15,7 @@ import polars as pl
 
 import assets
 import pipelines
-from assets.resources import FINGERPRINT, RememberedFrame, ScrublineData, frame_fingerprint
+from assets.resources import FINGERPRINT, FrameFile, ScrublineData, frame_fingerprint
 from pipelines.operations.frame_memo import (
     fingerprint,
     library_versions,
@@ -24,14 +24,6 @@ from pipelines.operations.frame_memo import (
 )
 
 REUSED = "scrubline/reused"
-
-
-def _is_frame(_: dg.TypeCheckContext, value: object) -> bool:
-    return isinstance(value, pl.DataFrame | RememberedFrame)
-
-
-# A memoised step's output: a frame it computed, or the one remembered for its fingerprint.
-MEMOISED_FRAME = dg.DagsterType(name="MemoisedFrame", type_check_fn=_is_frame, typing_type=pl.DataFrame)
 
 
 def memoised(
@@ -73,12 +65,8 @@ def memoised(
         )
     context.log.info(f"{name}: inputs unchanged, frame reused ({path})")
     return dg.Output(
-        RememberedFrame(path),
-        metadata={
-            "dagster/row_count": pl.scan_parquet(path).select(pl.len()).collect().item(),
-            FINGERPRINT: step_fingerprint,
-            REUSED: True,
-        },
+        FrameFile(path),
+        metadata={FINGERPRINT: step_fingerprint, REUSED: True},
         data_version=dg.DataVersion(step_fingerprint),
     )
 

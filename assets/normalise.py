@@ -3,9 +3,9 @@
 import dagster as dg
 import polars as pl
 
-from assets.memo import MEMOISED_FRAME, memoised, upstream
+from assets.memo import memoised, upstream
 from assets.metadata import frame_metadata, rate
-from assets.resources import ScrublineData
+from assets.resources import FRAME_OR_FILE, ScrublineData
 from pipelines.inputs.calls import normalise_call_records, normalise_number_estate
 from pipelines.inputs.crm import normalise_crm
 from pipelines.inputs.dialler import normalise_dialler
@@ -32,7 +32,7 @@ from pipelines.registries.versions import (
 
 
 # Memoised (`assets.memo`): their upstream is a scan, read only when the step computes.
-@dg.asset(kinds={"polars"}, dagster_type=MEMOISED_FRAME)
+@dg.asset(kinds={"polars"}, dagster_type=FRAME_OR_FILE)
 def normalised_crm_contacts(
     context: dg.AssetExecutionContext, scrubline: ScrublineData, crm_contacts: pl.LazyFrame
 ) -> dg.Output[pl.DataFrame]:
@@ -46,7 +46,7 @@ def normalised_crm_contacts(
     return memoised(context, scrubline, depends_on=upstream(context, scrubline, "crm_contacts"), compute=compute)
 
 
-@dg.asset(kinds={"polars"}, dagster_type=MEMOISED_FRAME)
+@dg.asset(kinds={"polars"}, dagster_type=FRAME_OR_FILE)
 def normalised_dialler_leads(
     context: dg.AssetExecutionContext, scrubline: ScrublineData, dialler_leads: pl.LazyFrame
 ) -> dg.Output[pl.DataFrame]:
@@ -144,7 +144,7 @@ def registries_are_readable_numbers(
     )
 
 
-@dg.asset(kinds={"polars"}, dagster_type=MEMOISED_FRAME)
+@dg.asset(kinds={"polars"}, dagster_type=FRAME_OR_FILE)
 def normalised_call_records(
     context: dg.AssetExecutionContext, scrubline: ScrublineData, call_records: pl.LazyFrame
 ) -> dg.Output[pl.DataFrame]:

@@ -89,11 +89,20 @@ class ScrublineData(dg.ConfigurableResource):
 
 
 @dataclass(frozen=True)
-class RememberedFrame:
-    """A step's frame as an earlier run made it under the same fingerprint (`assets.memo`): the Parquet that
-    `RunWorkspace` links into the run's folder."""
+class FrameFile:
+    """A step's frame already written as Parquet, which `RunWorkspace` links into the run's folder rather than
+    writing again: the frame an earlier run made under the same fingerprint (`assets.memo`), or the one shard of a
+    scrub in one shard (`assets.scrub_shards`)."""
 
     path: Path
+
+
+def _is_frame_or_file(_: dg.TypeCheckContext, value: object) -> bool:
+    return isinstance(value, pl.DataFrame | FrameFile)
+
+
+# The output of a step that may hand on a frame it computed or one already in a file: a memoised step's, the merge's.
+FRAME_OR_FILE = dg.DagsterType(name="FrameOrFile", type_check_fn=_is_frame_or_file, typing_type=pl.DataFrame)
 
 
 class RunWorkspace(dg.ConfigurableIOManager):
@@ -127,14 +136,15 @@ class RunWorkspace(dg.ConfigurableIOManager):
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         self._held.close()
 
-    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame | RememberedFrame) -> None:
+    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame | FrameFile) -> None:
         """Write the frame to the run's folder; a memoised step's frame is also remembered under its fingerprint,
-        and a frame remembered before (`assets.memo.RememberedFrame`) is linked in, neither read nor written."""
+        and a frame already in a file (`FrameFile`) is linked in, neither read nor written."""
         path = self._path(context.run_id, context.asset_key)
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.partial")
-        if isinstance(obj, RememberedFrame):
+        if isinstance(obj, FrameFile):
             link_frame(obj.path, partial)
+            context.add_output_metadata(table_metadata(pl.scan_parquet(partial)))
         else:
             write_parquet(obj, partial)
             context.add_output_metadata(table_metadata(obj))
@@ -142,7 +152,7 @@ class RunWorkspace(dg.ConfigurableIOManager):
         memo_fingerprint = context.output_metadata.get(FINGERPRINT)
         if memo_fingerprint is None:
             return
-        if not isinstance(obj, RememberedFrame):
+        if not isinstance(obj, FrameFile):
             name = context.asset_key.to_user_string()
             remember_frame(path, self._home, name=name, frame_fingerprint=memo_fingerprint.value)
         path.with_suffix(FINGERPRINT_SUFFIX).write_text(memo_fingerprint.value, encoding="utf-8")

@@ -5,12 +5,13 @@ folder beside the assets' frames.
 """
 
 from pathlib import Path
+from typing import get_args
 
 import dagster as dg
 import polars as pl
 from pydantic import PrivateAttr
 
-from assets.resources import run_client
+from assets.resources import FrameFile, run_client
 from pipelines.clients import client_home
 from pipelines.operations.run_folders import work_dir
 from pipelines.parquet_files import write_parquet
@@ -38,8 +39,14 @@ class ShardWorkspace(dg.ConfigurableIOManager):
         path.parent.mkdir(parents=True, exist_ok=True)
         write_parquet(obj, path)
 
-    def load_input(self, context: dg.InputContext) -> pl.DataFrame:
-        return pl.read_parquet(self._path(context.upstream_output), glob=False)  # a mapped step key has [ ]
+    def load_input(self, context: dg.InputContext) -> pl.DataFrame | FrameFile:
+        """The frame; or, for a step whose parameter is a `FrameFile`, only where it is (the merge links one shard's
+        frames as they are)."""
+        path = self._path(context.upstream_output)
+        wanted = context.dagster_type.typing_type
+        if FrameFile in (wanted, *get_args(wanted)):  # the parameter, or each item of the merge's list of them
+            return FrameFile(path)
+        return pl.read_parquet(path, glob=False)  # a mapped step key has [ ]
 
     def _path(self, context: dg.OutputContext) -> Path:
         run_id, *step_and_output = context.get_identifier()

@@ -1,15 +1,16 @@
 """Suppress: the suppression list and the scrub of every campaign against it, with blocking checks."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import dagster as dg
 import polars as pl
 
 import pipelines.suppression.relationships
+import pipelines.suppression.suppression_list
 from assets.checks import expectation_result
-from assets.memo import MEMOISED_FRAME, memoised, upstream
+from assets.memo import memoised, upstream
 from assets.metadata import frame_metadata, rate
-from assets.resources import ScrublineData, reads_columns
+from assets.resources import FRAME_OR_FILE, FrameFile, ScrublineData, reads_columns
 from assets.run_clock import run_started
 from assets.scrub_shards import SHARD_IO_MANAGER
 from pipelines.calling.deferral import DEFERRED_REASONS, TIMING_COLUMNS, defer_uncallable, number_windows
@@ -26,10 +27,10 @@ from pipelines.suppression.shards import merged_in_audit_order, shard_plan, shar
 from pipelines.suppression.suppression_list import (
     CRM_DO_NOT_CALL,
     binding_suppressions,
-    build_suppression_list,
     known_numbers,
     phones_of,
     registries_with_entries,
+    with_exemptions,
 )
 from pipelines.validation.suites import validate_frame
 
@@ -84,7 +85,7 @@ def unusable_suppression_entries(
 
 
 # Memoised (`assets.memo`): which known numbers a stored snapshot holds does not change with the run's day.
-@dg.asset(kinds={"duckdb", "polars"}, dagster_type=MEMOISED_FRAME)
+@dg.asset(kinds={"duckdb", "polars"}, dagster_type=FRAME_OR_FILE)
 def stored_registry_listings(
     context: dg.AssetExecutionContext,
     scrubline: ScrublineData,
@@ -116,34 +117,56 @@ def stored_registry_listings(
     return memoised(context, scrubline, depends_on=depends_on, compute=compute)
 
 
-@dg.asset(kinds={"duckdb", "polars"})
-def suppression_list(
+# Memoised (`assets.memo`): what the registries, blocks, CRM flags and unusable entries list for the known numbers does
+# not change with the run's day; only which of them an established relationship lifts does (`suppression_list`).
+@dg.asset(kinds={"duckdb", "polars"}, dagster_type=FRAME_OR_FILE)
+def suppression_entries(
+    context: dg.AssetExecutionContext,
     scrubline: ScrublineData,
     normalised_registry_entries: pl.DataFrame,
     normalised_crm_contacts: pl.DataFrame,
     normalised_dialler_leads: pl.DataFrame,
-    established_relationships: pl.DataFrame,
     stored_registry_listings: pl.DataFrame,
     unusable_suppression_entries: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
-    """One row per (number, source, file, opt-out time, seller scope): registry numbers, blocks, CRM do-not-call flags.
-
-    Stored registries contribute the numbers of the CRM and the dialler lists they hold (`stored_registry_listings`).
-    """
+    """One row per (number, source, file, opt-out time, seller scope): registry numbers, blocks, CRM do-not-call flags,
+    in audit order; stored registries contribute the CRM's and the dialler lists' numbers they hold."""
     config = scrubline.config
-    numbers = crm_numbers(normalised_crm_contacts, config.crm)
-    leads = leads_of(config, normalised_dialler_leads)
-    known = known_numbers(numbers, leads)
-    entries = build_suppression_list(
-        normalised_registry_entries,
-        numbers,
-        stored_listings=stored_registry_listings,
-        registries=config.registries,
-        known_numbers=known,
-        relationships=established_relationships,
-        scopes_as_sellers=scope_aliases(config),
-        unusable=unusable_suppression_entries,
+
+    def compute() -> dg.Output[pl.DataFrame]:
+        numbers = crm_numbers(normalised_crm_contacts, config.crm)
+        entries = pipelines.suppression.suppression_list.suppression_entries(
+            normalised_registry_entries,
+            numbers,
+            stored_listings=stored_registry_listings,
+            registries=config.registries,
+            known_numbers=known_numbers(numbers, leads_of(config, normalised_dialler_leads)),
+            scopes_as_sellers=scope_aliases(config),
+            unusable=unusable_suppression_entries,
+        )
+        return dg.Output(
+            entries, metadata=frame_metadata(entries, preview_columns=["phone_e164", "source_name", "source_file"])
+        )
+
+    depends_on = upstream(
+        context,
+        scrubline,
+        "normalised_registry_entries",
+        "normalised_crm_contacts",
+        "normalised_dialler_leads",
+        "stored_registry_listings",
+        "unusable_suppression_entries",
     )
+    return memoised(context, scrubline, depends_on=depends_on, compute=compute)
+
+
+@dg.asset(kinds={"polars"})
+def suppression_list(
+    scrubline: ScrublineData, suppression_entries: pl.DataFrame, established_relationships: pl.DataFrame
+) -> dg.Output[pl.DataFrame]:
+    """The suppression entries as of the run's day: a national or state registry's row for a number with an
+    established business relationship that day names the exemption, the contact and the date behind it."""
+    entries = with_exemptions(suppression_entries, established_relationships, registries=scrubline.config.registries)
     counts = entries.group_by("source_name").agg(pl.col("phone_e164").n_unique()).sort("source_name")
     return dg.Output(
         entries,
@@ -253,32 +276,49 @@ def scrubbed_shard(
     return defer_uncallable(scrubbed, windows), windows
 
 
-@dg.op(out={"scrubbed_leads": dg.Out(pl.DataFrame), "clean_number_windows": dg.Out(pl.DataFrame)})
-def scrubbed_in_audit_order(
-    shards: list[pl.DataFrame], windows: list[pl.DataFrame]
-) -> Iterator[dg.Output[pl.DataFrame]]:
-    """The scrubbed shards as one frame, in audit order; their windows as one frame (a number is in one shard)."""
-    clean_windows = pl.concat(windows, how="vertical", rechunk=False)
+@dg.op(out={"scrubbed_leads": dg.Out(FRAME_OR_FILE), "clean_number_windows": dg.Out(FRAME_OR_FILE)})
+def scrubbed_in_audit_order(shards: list[FrameFile], windows: list[FrameFile]) -> Iterator[dg.Output]:
+    """The scrubbed shards as one frame, in audit order; their windows as one frame (a number is in one shard).
+
+    A scrub in one shard is in audit order already: its files are linked as they are, neither read nor written
+    again (10M scrubbed rows with their lineage take seconds each way)."""
+    clean_windows = _merged(windows, merge=lambda frames: pl.concat(frames, how="vertical", rechunk=False))
     yield dg.Output(
         clean_windows,
         output_name="clean_number_windows",
-        metadata=frame_metadata(clean_windows, preview_columns=["phone_e164", "window_start_utc", "window_end_utc"]),
+        metadata=frame_metadata(
+            _scan(clean_windows), preview_columns=["phone_e164", "window_start_utc", "window_end_utc"]
+        ),
     )
-    del clean_windows, windows
-    scrubbed = merged_in_audit_order(shards)
-    outcomes = dict(scrubbed.get_column("outcome").value_counts().iter_rows())
+    del clean_windows
+    scrubbed = _merged(shards, merge=merged_in_audit_order)
+    scan = _scan(scrubbed)
+    outcomes = dict(scan.group_by("outcome").len().collect().iter_rows())
+    count_rows = sum(outcomes.values())
     yield dg.Output(
         scrubbed,
         output_name="scrubbed_leads",
         metadata={
-            **frame_metadata(scrubbed, preview_columns=["campaign", "lead_id", "phone_e164", "outcome", "reason"]),
+            **frame_metadata(scan, preview_columns=["campaign", "lead_id", "phone_e164", "outcome", "reason"]),
             **{f"count_{outcome}": outcomes.get(outcome, 0) for outcome in OUTCOMES},
             "count_shards": len(shards),
-            "count_exempted": scrubbed.get_column("exemptions").is_not_null().sum(),
-            "suppression_rate": rate(outcomes.get("suppressed", 0), scrubbed.height),
-            "invalid_rate": rate(outcomes.get("invalid", 0), scrubbed.height),
+            # A row lists its lifted entries (`exemptions`) exactly when it names why (`exemption_reason`).
+            "count_exempted": scan.select(pl.col("exemption_reason").is_not_null().sum()).collect().item(),
+            "suppression_rate": rate(outcomes.get("suppressed", 0), count_rows),
+            "invalid_rate": rate(outcomes.get("invalid", 0), count_rows),
         },
     )
+
+
+def _merged(files: list[FrameFile], *, merge: Callable[[list[pl.DataFrame]], pl.DataFrame]) -> pl.DataFrame | FrameFile:
+    """One shard's file as it is, or the shards' frames read and merged."""
+    if len(files) == 1:
+        return files[0]
+    return merge([pl.read_parquet(file.path, glob=False) for file in files])  # a mapped step key has [ ]
+
+
+def _scan(frame: pl.DataFrame | FrameFile) -> pl.LazyFrame:
+    return pl.scan_parquet(frame.path, glob=False) if isinstance(frame, FrameFile) else frame.lazy()
 
 
 @dg.graph_multi_asset(

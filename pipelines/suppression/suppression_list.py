@@ -89,9 +89,7 @@ grouped as (
     group by phone_e164, source_name, source_file, source_sha256, downloaded_on, requested_at, seller_scope
 )
 
-select grouped.*, exemptible.exemption, exemptible.ebr_contact_id, exemptible.ebr_date
-from grouped
-left join exemptible using (phone_e164, source_name)
+select * from grouped
 """
 # The suppression list as the `suppress` stage passes it on: one row per (number, source, file, opt-out time, scope).
 SUPPRESSION_LIST_SCHEMA = {
@@ -114,36 +112,64 @@ def build_suppression_list(
     scopes_as_sellers: Mapping[str, str] | None,
     unusable: pl.DataFrame,
 ) -> pl.DataFrame:
-    """One row per (number, source, source file, opt-out time and seller scope): registry numbers and blocks in
-    scope, and CRM do-not-call flags; `seller_scope` is the seller an opt-out binds (its written scope read
-    through `scopes_as_sellers`, `sellers.scope_aliases`), null for every seller.
+    """The suppression list of a day: its `suppression_entries` `with_exemptions` of that day's `relationships`."""
+    entries = suppression_entries(
+        registry_entries,
+        crm_numbers,
+        stored_listings=stored_listings,
+        registries=registries,
+        known_numbers=known_numbers,
+        scopes_as_sellers=scopes_as_sellers,
+        unusable=unusable,
+    )
+    return with_exemptions(entries, relationships, registries=registries)
+
+
+def suppression_entries(
+    registry_entries: pl.DataFrame,
+    crm_numbers: pl.DataFrame,
+    *,
+    stored_listings: pl.DataFrame,
+    registries: Sequence[Registry],
+    known_numbers: pl.DataFrame,
+    scopes_as_sellers: Mapping[str, str] | None,
+    unusable: pl.DataFrame,
+) -> pl.DataFrame:
+    """One row per (number, source, source file, opt-out time and seller scope), in audit order: registry numbers
+    and blocks in scope, and CRM do-not-call flags; `seller_scope` is the seller an opt-out binds (its written
+    scope read through `scopes_as_sellers`, `sellers.scope_aliases`), null for every seller. They depend on the
+    inputs alone, not on the day.
 
     `stored_listings` are the known numbers stored registries hold (`registry_store.listed_in_snapshots`):
     a stored registry is too large to list whole, so it contributes only the numbers this run can dial.
     `known_numbers` (`phone_e164`, `phone_region`) are the numbers wildcard blocks are resolved against;
-    a block's row names its most specific matching prefix. A national or state registry's row for a
-    number with an established business relationship (`relationships`) names the `exemption`, the
-    contact and date behind it: it does not stop a call. Nothing else is ever exempt. `unusable` entries
+    a block's row names its most specific matching prefix. `unusable` entries
     (`unusable_entries.unusable_entries`, scopes as written) suppress the known numbers their digits could mean.
     """
     scopes = registry_scopes(registries)
-    exemptible = exemptions(relationships, scopes)
     as_sellers = {"seller_scope": seller_scope(pl.col("seller_scope"), scopes_as_sellers)}
     resolved = unusable.with_columns(**as_sellers)
     read = query_frames(
         _SUPPRESSION_LIST,
         params={"crm_source": CRM_DO_NOT_CALL},
-        registry_entries=registry_entries.with_columns(
-            seller_scope=seller_scope(pl.col("seller_scope"), scopes_as_sellers)
-        ),
+        registry_entries=registry_entries.with_columns(**as_sellers),
         registry_scopes=scopes,
         crm_numbers=crm_numbers,
         known_numbers=known_numbers.select("phone_e164", "phone_region"),
-        exemptible=exemptible,
         digit_matched=digit_matches(resolved, known_numbers, scopes),
     )
-    stored = stored_suppressions(stored_listings, scopes).join(exemptible, on=["phone_e164", "source_name"], how="left")
+    stored = stored_suppressions(stored_listings, scopes)
     return pl.concat([read, stored], how="vertical_relaxed").pipe(_in_audit_order)
+
+
+def with_exemptions(
+    entries: pl.DataFrame, relationships: pl.DataFrame, *, registries: Sequence[Registry]
+) -> pl.DataFrame:
+    """`suppression_entries` with, on a national or state registry's row for a number with an established business
+    relationship that day (`relationships`), the `exemption` and the contact and date behind it: such a row does
+    not stop a call. Nothing else is ever exempt. The entries' order is kept."""
+    exemptible = exemptions(relationships, registry_scopes(registries))
+    return entries.join(exemptible, on=["phone_e164", "source_name"], how="left", maintain_order="left")
 
 
 def exemptions(relationships: pl.DataFrame, scopes: pl.DataFrame) -> pl.DataFrame:

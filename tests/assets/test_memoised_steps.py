@@ -16,13 +16,14 @@ from assets.run_clock import AS_OF_TAG
 from data.generate import COMMITTED_AS_OF, generate
 from pipelines.operations.frame_memo import MEMO, library_versions
 from tests.assets.test_nightly_scrub import run_nightly
-from tests.handmade import RUN_AS_OF
+from tests.assets.test_us_registry import with_us_dnc
+from tests.handmade import RUN_AS_OF, RUN_DATE
 
 FIRST_NIGHT = {AS_OF_TAG: RUN_AS_OF.isoformat()}
 NEXT_NIGHT = {AS_OF_TAG: (RUN_AS_OF + timedelta(days=1)).isoformat()}
 MEMOISED = {
     "crm_contacts", "dialler_leads", "call_records", "normalised_crm_contacts", "normalised_dialler_leads",
-    "normalised_call_records", "stored_registry_listings", "cli_days", "call_limit_breaches",
+    "normalised_call_records", "stored_registry_listings", "suppression_entries", "cli_days", "call_limit_breaches",
 }  # fmt: skip
 # What names the run itself in a published Parquet file: never the same in two runs.
 RUN_COLUMNS = ["run_id", "run_created_at"]
@@ -88,7 +89,7 @@ def test_a_changed_dialler_file_is_read_and_normalised_again_and_nothing_else_is
     spring.write_text(spring.read_text(encoding="utf-8") + first.replace(first.split(",")[0], "NEW1", 1) + "\n")
     result = night(sample, NEXT_NIGHT)
     computed = {step for step, is_reused in reused(result).items() if not is_reused}
-    assert computed == {"dialler_leads", "normalised_dialler_leads", "stored_registry_listings"}
+    assert computed == {"dialler_leads", "normalised_dialler_leads", "stored_registry_listings", "suppression_entries"}
     outcomes = [pl.read_parquet(path) for path in (sample / "published/latest").glob("*/spring_promo.parquet")]
     assert "NEW1" in pl.concat(outcomes, how="diagonal_relaxed").get_column("lead_id").to_list()
 
@@ -139,3 +140,37 @@ def test_a_frame_read_from_a_file_that_changed_after_its_checksum_is_not_remembe
     assert not (sample / MEMO / "dialler_leads").exists()
     monkeypatch.undo()
     assert reused(night(sample, NEXT_NIGHT))["dialler_leads"] is False
+
+
+def test_a_relationship_that_lapses_between_nights_suppresses_the_number_though_its_entries_are_reused(
+    tmp_path: Path,
+) -> None:
+    """The suppression entries depend on the inputs alone; which of them an EBR lifts depends on the day. Bought
+    17 months and 20 days before the first night, the purchase exempts L1 from the US list that night, and no longer
+    twenty days later (18 months, 47 CFR 64.1200(f)(5)), when the entries are reused."""
+    data_dir = with_us_dnc(tmp_path / "data", RUN_DATE)
+    config = data_dir / "scrubline.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "  do_not_call_column: do_not_call\n", "  do_not_call_column: do_not_call\n  last_purchase_column: bought\n"
+        )
+    )
+    (data_dir / "inbox/crm/contacts.csv").write_text(
+        "contact_id,phone,mobile,country,do_not_call,bought\nC2,(201) 555-0123,,,no,2025-06-06\n"
+    )
+    first = night(data_dir, FIRST_NIGHT)
+    assert outcome_of(data_dir, first.run_id, "L1") == ("clean", "us_dnc:ebr_purchase")
+    later = night(data_dir, {AS_OF_TAG: (RUN_AS_OF + timedelta(days=20)).isoformat()})
+    assert reused(later)["suppression_entries"]
+    assert outcome_of(data_dir, later.run_id, "L1") == ("suppressed", None)
+
+
+def outcome_of(data_dir: Path, run_id: str, lead_id: str) -> tuple[str, str | None]:
+    """A spring lead's outcome in a published run, and the exemption its row names."""
+    run_dir = data_dir / "published/runs" / run_id
+    rows = pl.concat(
+        [pl.read_parquet(run_dir / f"{outcome}/spring.parquet").with_columns(outcome=pl.lit(outcome))
+         for outcome in ("clean", "suppressed")],
+        how="diagonal_relaxed",
+    )  # fmt: skip
+    return rows.filter(pl.col("lead_id") == lead_id).select("outcome", "exemption_reason").row(0)
