@@ -49,20 +49,42 @@ def number_analytics(
 _LOCATED_CALLS = ["dialled_e164", "dialled_type", "dialled_region", "started_at", "is_attempt"]
 
 
-# Memoised (`assets.memo`): a CLI's days depend on the call log, the estate and the configuration, not the run's day.
+# Memoised (`assets.memo`): where each call's recipient is and whether the call broke its limit are facts of the call
+# log, whatever the run's day; the CLIs' days, the breaches and the dialled numbers are all made from them.
 @dg.asset(
     kinds={"polars"},
     dagster_type=FRAME_OR_FILE,
     op_tags=reads_columns(
         normalised_call_records=[
-            *_LOCATED_CALLS, "cli_e164", "disposition", "duration_s", "is_complaint", "call_reason",
+            *_LOCATED_CALLS, "call_id", "cli_e164", "disposition", "duration_s", "is_complaint", "call_reason",
+            "source_file", "source_row",
         ]
     ),
 )  # fmt: skip
+def call_attempts(
+    context: dg.AssetExecutionContext, scrubline: ScrublineData, normalised_call_records: pl.LazyFrame
+) -> dg.Output[pl.DataFrame]:
+    """One row per call attempt: its recipient's time zones, jurisdictions and call limit, the calls to it in the 24
+    hours before, and whether the limit was already reached."""
+
+    def compute() -> dg.Output[pl.DataFrame]:
+        attempts = pipelines.calling.deferral.limited_calls(
+            normalised_call_records.collect(), rules=scrubline.config.calling_time.rules
+        )
+        return dg.Output(
+            attempts, metadata=frame_metadata(attempts, preview_columns=["call_id", "dialled_e164", "started_at"])
+        )
+
+    depends_on = upstream(context, scrubline, "normalised_call_records")
+    return memoised(context, scrubline, depends_on=depends_on, compute=compute)
+
+
+# Memoised (`assets.memo`): a CLI's days depend on the call log, the estate and the configuration, not the run's day.
+@dg.asset(kinds={"polars"}, dagster_type=FRAME_OR_FILE)
 def cli_days(
     context: dg.AssetExecutionContext,
     scrubline: ScrublineData,
-    normalised_call_records: pl.LazyFrame,
+    call_attempts: pl.DataFrame,
     normalised_number_estate: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
     """One row per CLI per UTC day: calls, recipients, answers, short calls, calls outside hours or over a number's
@@ -71,7 +93,7 @@ def cli_days(
 
     def compute() -> dg.Output[pl.DataFrame]:
         days = pipelines.analytics.cli_health.cli_days(
-            normalised_call_records.collect(),
+            call_attempts,
             normalised_number_estate,
             daily_cap=config.calls.daily_cap,
             short_call_s=config.calls.short_call_s,
@@ -79,7 +101,7 @@ def cli_days(
         )
         return dg.Output(days, metadata=_cli_days_metadata(days, daily_cap=config.calls.daily_cap))
 
-    depends_on = upstream(context, scrubline, "normalised_call_records", "normalised_number_estate")
+    depends_on = upstream(context, scrubline, "call_attempts", "normalised_number_estate")
     return memoised(context, scrubline, depends_on=depends_on, compute=compute)
 
 
@@ -141,21 +163,20 @@ def pool_capacity(scrubline: ScrublineData, cli_health: pl.DataFrame) -> dg.Outp
 
 @dg.asset(
     kinds={"duckdb", "polars"},
-    op_tags=reads_columns(normalised_call_records=[*_LOCATED_CALLS, "disposition", "source_file", "source_row"]),
-)
+    op_tags=reads_columns(
+        call_attempts=[
+            "dialled_e164", "dialled_subdivision", "max_calls_per_24h", "is_over_call_limit", "started_at",
+            "disposition", "source_file", "source_row", "is_attempt",
+        ]
+    ),
+)  # fmt: skip
 def dialled_numbers(
-    context: dg.AssetExecutionContext,
-    scrubline: ScrublineData,
-    normalised_call_records: pl.DataFrame,
-    suppression_list: pl.DataFrame,
+    context: dg.AssetExecutionContext, call_attempts: pl.DataFrame, suppression_list: pl.DataFrame
 ) -> dg.Output[pl.DataFrame]:
     """One row per dialled number: attempts in the last 24 h, 7 and 30 days, last call, contact rate, calls over its
     limit, status today."""
     numbers = pipelines.analytics.dialled_numbers.dialled_numbers(
-        normalised_call_records,
-        binding_suppressions(suppression_list),
-        rules=scrubline.config.calling_time.rules,
-        as_of=run_started(context),
+        call_attempts, binding_suppressions(suppression_list), as_of=run_started(context)
     )
     statuses = dict(numbers.get_column("suppression_status").value_counts().iter_rows())
     return dg.Output(
@@ -171,34 +192,18 @@ def dialled_numbers(
     )
 
 
-# Memoised (`assets.memo`): which calls broke a limit is a fact of the call log, whatever the run's day.
-@dg.asset(
-    kinds={"polars"},
-    dagster_type=FRAME_OR_FILE,
-    op_tags=reads_columns(
-        normalised_call_records=[*_LOCATED_CALLS, "call_id", "cli_e164", "source_file", "source_row"]
-    ),
-)
-def call_limit_breaches(
-    context: dg.AssetExecutionContext, scrubline: ScrublineData, normalised_call_records: pl.LazyFrame
-) -> dg.Output[pl.DataFrame]:
+@dg.asset(kinds={"polars"})
+def call_limit_breaches(call_attempts: pl.LazyFrame) -> dg.Output[pl.DataFrame]:
     """One row per call made when its number's call limit (Florida, Oklahoma: 3 in 24 hours) was already reached."""
-
-    def compute() -> dg.Output[pl.DataFrame]:
-        breaches = pipelines.calling.deferral.call_limit_breaches(
-            normalised_call_records.collect(), rules=scrubline.config.calling_time.rules
-        )
-        return dg.Output(
-            breaches,
-            metadata={
-                **frame_metadata(breaches, preview_columns=["cli_e164", "dialled_e164", "started_at"]),
-                "count_clis": breaches.get_column("cli_e164").n_unique(),
-                "count_numbers": breaches.get_column("dialled_e164").n_unique(),
-            },
-        )
-
-    depends_on = upstream(context, scrubline, "normalised_call_records")
-    return memoised(context, scrubline, depends_on=depends_on, compute=compute)
+    breaches = pipelines.calling.deferral.call_limit_breaches(call_attempts)
+    return dg.Output(
+        breaches,
+        metadata={
+            **frame_metadata(breaches, preview_columns=["cli_e164", "dialled_e164", "started_at"]),
+            "count_clis": breaches.get_column("cli_e164").n_unique(),
+            "count_numbers": breaches.get_column("dialled_e164").n_unique(),
+        },
+    )
 
 
 @dg.asset(kinds={"polars"}, op_tags=reads_columns(scrubbed_leads=["campaign", "lead_id", "phone_e164", "outcome"]))

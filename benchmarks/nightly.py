@@ -106,7 +106,7 @@ def generate(data_dir: Path, *, leads: int, registry: int, shards: int = 1) -> N
     _write_csv(inbox / "registries/internal", {"optouts": optouts})
     calls, estate = generate_calls(leads, seed=SEED + 4)
     _write_csv(inbox / "calls", {"log": calls.select(pl.exclude("^source_.*$", "quarantine_reason", "raw_record"))})
-    _write_csv(inbox / "estate", {"clis": estate.select(pl.exclude("^source_.*$"))})
+    _write_csv(inbox / "estate", {"clis": estate.select(pl.exclude("^source_.*$", "quarantine_reason", "raw_record"))})
     (data_dir / "scrubline.yaml").write_text(f"{CONFIG}scrub:\n  shards: {shards}\n", encoding="utf-8")
 
 

@@ -17,8 +17,8 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from pipelines.calling.deferral import audited_calls
 from pipelines.calling.rules import CallingRule
+from pipelines.calling.windows import with_outside_hours
 from pipelines.config import HealthThresholds
 from pipelines.inputs.calls import ANSWERED
 from pipelines.phones.masking import masked_e164
@@ -30,16 +30,17 @@ USABLE_STATUSES = ("healthy", "watch")
 
 
 def cli_days(
-    calls: pl.DataFrame,
+    attempts: pl.DataFrame,
     estate: pl.DataFrame,
     *,
     daily_cap: int,
     short_call_s: int,
     rules: Mapping[str, CallingRule],
 ) -> pl.DataFrame:
-    """One row per CLI per UTC day of usable calls: volume, answers, short calls, calls outside the legal hours
-    and over a number's call limit (the calling-time rule table), complaints, cap."""
-    timed = audited_calls(calls, rules=rules).filter(pl.col("call_reason").is_null())
+    """One row per CLI per UTC day of usable call attempts (`deferral.limited_calls`): volume, answers, short calls,
+    calls outside the legal hours and over a number's call limit (the calling-time rule table), complaints, cap."""
+    usable = attempts.filter(pl.col("call_reason").is_null())
+    timed = with_outside_hours(usable, "dialled", rules=rules)
     days = timed.group_by("cli_e164", day_utc=pl.col("started_at").dt.date()).agg(
         count_calls=pl.len(),
         count_recipients=pl.col("dialled_e164").n_unique(),

@@ -10,13 +10,10 @@ the last 30 days that were made when the limit was already reached.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import polars as pl
 
-from pipelines.calling.deferral import limited_calls
-from pipelines.calling.rules import CallingRule
 from pipelines.duck import query_frames
 from pipelines.inputs.calls import ANSWERED
 
@@ -80,14 +77,11 @@ order by dialled_e164
 """
 
 
-def dialled_numbers(
-    calls: pl.DataFrame, suppression_list: pl.DataFrame, *, rules: Mapping[str, CallingRule], as_of: datetime
-) -> pl.DataFrame:
-    """One row per number dialled up to `as_of`: attempts, last call, contact rate, calls over its limit and
-    suppression status today."""
+def dialled_numbers(attempts: pl.DataFrame, suppression_list: pl.DataFrame, *, as_of: datetime) -> pl.DataFrame:
+    """One row per number dialled up to `as_of`: attempts (`deferral.limited_calls`), last call, contact rate, calls
+    over its limit and suppression status today."""
     if as_of.utcoffset() is None:
         raise ValueError(f"as_of must be a time-zone-aware instant, not the naive {as_of.isoformat()}")
-    attempts = limited_calls(calls, rules=rules)
     history = query_frames(
         _HISTORY,
         params={

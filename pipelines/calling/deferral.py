@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from pipelines.calling.rules import CallingRule
-from pipelines.calling.windows import calling_windows, located, with_outside_hours
+from pipelines.calling.windows import calling_windows, located
 
 DEFERRED = "deferred"
 NO_CALLING_RULE = "no_calling_rule"
@@ -110,17 +110,12 @@ def limited_calls(calls: pl.DataFrame, *, rules: Mapping[str, CallingRule]) -> p
     )
 
 
-def audited_calls(calls: pl.DataFrame, *, rules: Mapping[str, CallingRule]) -> pl.DataFrame:
-    """`limited_calls` with `is_outside_hours` (whether each started outside its recipient's legal hours), in
-    `started_at` order."""
-    return with_outside_hours(limited_calls(calls, rules=rules), "dialled", rules=rules)
-
-
-def call_limit_breaches(calls: pl.DataFrame, *, rules: Mapping[str, CallingRule]) -> pl.DataFrame:
+def call_limit_breaches(attempts: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     """One row per call attempt made when its number's call limit was already reached: the call, its CLI and
-    number, the limit and the calls before it in 24 hours; in number and time order."""
+    number, the limit and the calls before it in 24 hours; in number and time order. `attempts` are
+    `limited_calls`."""
     return (
-        limited_calls(calls, rules=rules)
+        attempts.lazy()
         .filter("is_over_call_limit")
         .select(
             "call_id",
@@ -134,6 +129,7 @@ def call_limit_breaches(calls: pl.DataFrame, *, rules: Mapping[str, CallingRule]
             "source_row",
         )  # fmt: skip
         .sort("dialled_e164", "started_at")
+        .collect()
     )
 
 

@@ -11,10 +11,11 @@ ASSETS = {
     "crm_contacts", "dialler_leads", "registry_entries", "registry_snapshots", "call_records", "number_estate",
     "normalised_crm_contacts", "normalised_dialler_leads", "normalised_registry_entries",
     "normalised_call_records", "normalised_number_estate",
-    "established_relationships", "unusable_suppression_entries", "stored_registry_listings", "suppression_list",
+    "established_relationships", "unusable_suppression_entries", "stored_registry_listings", "suppression_entries",
+    "suppression_list",
     "scrubbed_leads", "clean_number_windows",
     "number_analytics", "cli_days", "cli_health", "pool_capacity", "dialled_numbers", "calling_windows",
-    "call_limit_breaches",
+    "call_attempts", "call_limit_breaches",
     "published_run", "warehouse", "list_expiry",
 }  # fmt: skip
 CHECKS = {

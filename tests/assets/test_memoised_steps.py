@@ -23,7 +23,7 @@ FIRST_NIGHT = {AS_OF_TAG: RUN_AS_OF.isoformat()}
 NEXT_NIGHT = {AS_OF_TAG: (RUN_AS_OF + timedelta(days=1)).isoformat()}
 MEMOISED = {
     "crm_contacts", "dialler_leads", "call_records", "normalised_crm_contacts", "normalised_dialler_leads",
-    "normalised_call_records", "stored_registry_listings", "suppression_entries", "cli_days", "call_limit_breaches",
+    "normalised_call_records", "stored_registry_listings", "suppression_entries", "call_attempts", "cli_days",
 }  # fmt: skip
 # What names the run itself in a published Parquet file: never the same in two runs.
 RUN_COLUMNS = ["run_id", "run_created_at"]
@@ -99,7 +99,7 @@ def test_a_changed_call_log_is_computed_again_down_to_the_call_analytics(sample:
     (log,) = (sample / "inbox/calls").glob("*.csv")
     log.write_text(log.read_text(encoding="utf-8").rstrip("\n").rsplit("\n", 1)[0] + "\n", encoding="utf-8")
     computed = {step for step, is_reused in reused(night(sample, NEXT_NIGHT)).items() if not is_reused}
-    assert computed == {"call_records", "normalised_call_records", "cli_days", "call_limit_breaches"}
+    assert computed == {"call_records", "normalised_call_records", "call_attempts", "cli_days"}
 
 
 def test_a_changed_configuration_computes_every_memoised_step_again(sample: Path) -> None:

@@ -8,6 +8,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines.analytics.cli_health import HealthStatus, cli_days, cli_health, pool_capacity
+from pipelines.calling.deferral import limited_calls
 from pipelines.calling.rules import DEFAULT_CALLING_RULES
 from pipelines.config import HealthThresholds
 from pipelines.inputs.calls import normalise_call_records, normalise_number_estate
@@ -93,7 +94,8 @@ def clis() -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def days(calls: pl.DataFrame, clis: pl.DataFrame) -> pl.DataFrame:
-    return cli_days(calls, clis, daily_cap=DAILY_CAP, short_call_s=SHORT_CALL_S, rules=DEFAULT_CALLING_RULES)
+    attempts = limited_calls(calls, rules=DEFAULT_CALLING_RULES)
+    return cli_days(attempts, clis, daily_cap=DAILY_CAP, short_call_s=SHORT_CALL_S, rules=DEFAULT_CALLING_RULES)
 
 
 def judge(days: pl.DataFrame, clis: pl.DataFrame, *, thresholds: HealthThresholds, as_of: date) -> pl.DataFrame:

@@ -8,6 +8,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines.analytics.dialled_numbers import dialled_numbers
+from pipelines.calling.deferral import limited_calls
 from pipelines.calling.rules import DEFAULT_CALLING_RULES
 from pipelines.inputs.calls import normalise_call_records
 from tests.call_log import call_records
@@ -51,7 +52,7 @@ def at(text: str) -> datetime:
 @pytest.fixture(scope="module")
 def numbers() -> pl.DataFrame:
     calls = normalise_call_records(LOG, default_region="US")
-    return dialled_numbers(calls, SUPPRESSION_LIST, rules=DEFAULT_CALLING_RULES, as_of=AS_OF)
+    return dialled_numbers(limited_calls(calls, rules=DEFAULT_CALLING_RULES), SUPPRESSION_LIST, as_of=AS_OF)
 
 
 def test_each_dialled_number_has_its_history_and_status_today(numbers: pl.DataFrame) -> None:
@@ -83,7 +84,7 @@ def test_a_lower_configured_limit_applies_and_a_state_without_one_has_none() -> 
         **DEFAULT_CALLING_RULES,
         "US-OK": DEFAULT_CALLING_RULES["US-OK"].model_copy(update={"max_calls_per_24h": 2}),
     }
-    numbers = dialled_numbers(calls, SUPPRESSION_LIST, rules=rules, as_of=AS_OF)
+    numbers = dialled_numbers(limited_calls(calls, rules=rules), SUPPRESSION_LIST, as_of=AS_OF)
     assert numbers.select(
         "dialled_e164", "max_calls_per_24h", "count_over_call_limit_30d", "suppression_status"
     ).filter(pl.col("dialled_e164").is_in([NJ, OK])).rows() == [
@@ -95,4 +96,5 @@ def test_a_lower_configured_limit_applies_and_a_state_without_one_has_none() -> 
 def test_as_of_must_be_an_instant_with_a_time_zone() -> None:
     calls = normalise_call_records(LOG, default_region="US")
     with pytest.raises(ValueError, match="time-zone-aware"):
-        dialled_numbers(calls, SUPPRESSION_LIST, rules=DEFAULT_CALLING_RULES, as_of=datetime(2026, 3, 10, 14))
+        attempts = limited_calls(calls, rules=DEFAULT_CALLING_RULES)
+        dialled_numbers(attempts, SUPPRESSION_LIST, as_of=datetime(2026, 3, 10, 14))

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipelines.calling.deferral import audited_calls, call_limit_breaches, defer_uncallable, number_windows
+from pipelines.calling.deferral import call_limit_breaches, defer_uncallable, limited_calls, number_windows
 from pipelines.calling.rules import DEFAULT_CALLING_RULES, CallingRule, CallingWindow
 from pipelines.inputs.calls import normalise_call_records
 from pipelines.phones.e164 import normalise_phones
@@ -172,12 +172,12 @@ def test_a_call_breaks_the_limit_when_the_24_hours_before_it_already_hold_the_li
     calls = normalise_call_records(
         call_records(*(call(dialled, f"{start}:00Z") for start in starts)), default_region="US"
     )
-    audited = audited_calls(calls, rules=DEFAULT_CALLING_RULES)
-    assert audited.get_column("is_over_call_limit").to_list() == expected
+    limited = limited_calls(calls, rules=DEFAULT_CALLING_RULES)
+    assert limited.get_column("is_over_call_limit").to_list() == expected
 
 
 def test_each_call_that_broke_a_limit_is_listed_with_its_cli_and_the_calls_before_it() -> None:
-    breaches = call_limit_breaches(CALLS, rules=DEFAULT_CALLING_RULES)
+    breaches = call_limit_breaches(limited_calls(CALLS, rules=DEFAULT_CALLING_RULES))
     assert breaches.select(
         "call_id", "cli_e164", "dialled_e164", "dialled_subdivision", "started_at", "max_calls_per_24h",
         "count_calls_before_24h",
