@@ -11,7 +11,7 @@ import pipelines.registries.store
 from assets.constants import REGISTRY_INGEST_POOL
 from assets.memo import memoised
 from assets.metadata import PREVIEW_ROWS, frame_metadata, rate
-from assets.resources import FRAME_OR_FILE, FrameFile, ScrublineData, reads_columns
+from assets.resources import FRAME_OR_FILE, ScrublineData, reads_columns
 from assets.run_clock import run_started
 from pipelines.config import resolve_files
 from pipelines.inputs.calls import no_call_records, no_number_estate, read_call_records, read_number_estate
@@ -19,6 +19,7 @@ from pipelines.inputs.crm import read_crm
 from pipelines.inputs.dialler import read_dialler
 from pipelines.inputs.records import LINEAGE_COLUMNS, QUARANTINE_COLUMNS, quarantined
 from pipelines.operations.frame_memo import file_checksums
+from pipelines.parquet_files import FrameFile
 from pipelines.publishing.publish import write_quarantine
 from pipelines.registries.entries import read_registries
 from pipelines.registries.freshness import registry_ages, staleness_problems

@@ -15,13 +15,14 @@ import polars as pl
 
 import assets
 import pipelines
-from assets.resources import FINGERPRINT, FrameFile, ScrublineData, frame_fingerprint
+from assets.resources import FINGERPRINT, ScrublineData, frame_fingerprint
 from pipelines.operations.frame_memo import (
     fingerprint,
     library_versions,
     remembered_frame,
     source_fingerprint,
 )
+from pipelines.parquet_files import FrameFile
 
 REUSED = "scrubline/reused"
 

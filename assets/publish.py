@@ -10,6 +10,7 @@ from assets.ingest import ages_on
 from assets.metadata import rate, table_metadata
 from assets.resources import ScrublineData, reads_columns
 from assets.run_clock import clock_source, run_created, run_started
+from pipelines.parquet_files import FrameFile
 from pipelines.publishing.expiry import (
     expired_marker,
     list_status,
@@ -58,22 +59,22 @@ _ANALYST_WORK = "work in your own database that ATTACHes the warehouse read-only
 def publish(
     context: dg.AssetExecutionContext,
     scrubline: ScrublineData,
-    # Scans, read file by file as the run folder is written (`NightFrames`).
+    # Scans, read file by file as the run folder is written, and files published as they are (`NightFrames`).
     scrubbed_leads: pl.LazyFrame,
-    number_analytics: pl.LazyFrame,
-    normalised_crm_contacts: pl.LazyFrame,
-    suppression_list: pl.LazyFrame,
+    number_analytics: FrameFile,
+    normalised_crm_contacts: FrameFile,
+    suppression_list: FrameFile,
     established_relationships: pl.DataFrame,
     unusable_suppression_entries: pl.DataFrame,
     normalised_registry_entries: pl.DataFrame,
     registry_snapshots: pl.DataFrame,
     dialler_leads: pl.DataFrame,
-    calling_windows: pl.LazyFrame,
-    cli_days: pl.LazyFrame,
+    calling_windows: FrameFile,
+    cli_days: FrameFile,
     cli_health: pl.DataFrame,
     pool_capacity: pl.DataFrame,
-    dialled_numbers: pl.LazyFrame,
-    call_limit_breaches: pl.LazyFrame,
+    dialled_numbers: FrameFile,
+    call_limit_breaches: FrameFile,
 ) -> Iterator[dg.MaterializeResult]:
     """Publish the run whole (`pipelines.publishing.night`), then remove its intermediates."""
     started_at = run_started(context)

@@ -2,7 +2,6 @@
 
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -17,7 +16,7 @@ from pipelines.inputs.records import file_sha256
 from pipelines.operations.frame_memo import link_frame, remember_frame
 from pipelines.operations.run_folders import work_dir
 from pipelines.operations.run_lock import hold_data_dir
-from pipelines.parquet_files import write_parquet
+from pipelines.parquet_files import FrameFile, write_parquet
 from pipelines.publishing.publish import clear_unfinished_publishing
 
 PUBLISHED = "published"
@@ -88,15 +87,6 @@ class ScrublineData(dg.ConfigurableResource):
         return work_dir(self.home, run_id)
 
 
-@dataclass(frozen=True)
-class FrameFile:
-    """A step's frame already written as Parquet, which `RunWorkspace` links into the run's folder rather than
-    writing again: the frame an earlier run made under the same fingerprint (`assets.memo`), or the one shard of a
-    scrub in one shard (`assets.scrub_shards`)."""
-
-    path: Path
-
-
 def _is_frame_or_file(_: dg.TypeCheckContext, value: object) -> bool:
     return isinstance(value, pl.DataFrame | FrameFile)
 
@@ -157,12 +147,14 @@ class RunWorkspace(dg.ConfigurableIOManager):
             remember_frame(path, self._home, name=name, frame_fingerprint=memo_fingerprint.value)
         path.with_suffix(FINGERPRINT_SUFFIX).write_text(memo_fingerprint.value, encoding="utf-8")
 
-    def load_input(self, context: dg.InputContext) -> pl.DataFrame | pl.LazyFrame:
+    def load_input(self, context: dg.InputContext) -> pl.DataFrame | pl.LazyFrame | FrameFile:
         """The frame, or only the columns its step's tags name (`reads_columns`); a scan of it, read only as the
-        step collects it, where the step's parameter is a `pl.LazyFrame`."""
+        step collects it, where the step's parameter is a `pl.LazyFrame`; its file, where it is a `FrameFile`."""
         columns = context.op_def.tags.get(f"{COLUMNS_TAG}.{context.asset_key.to_user_string()}")
         # A re-execution from failure reads the steps it does not repeat from the run that made them.
         path = self._path(context.upstream_output.run_id, context.asset_key)
+        if context.dagster_type.typing_type is FrameFile:
+            return FrameFile(path)
         if context.dagster_type.typing_type is pl.LazyFrame:
             scan = pl.scan_parquet(path)
             return scan.select(columns.split(",")) if columns else scan

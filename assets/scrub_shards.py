@@ -11,10 +11,10 @@ import dagster as dg
 import polars as pl
 from pydantic import PrivateAttr
 
-from assets.resources import FrameFile, run_client
+from assets.resources import run_client
 from pipelines.clients import client_home
 from pipelines.operations.run_folders import work_dir
-from pipelines.parquet_files import write_parquet
+from pipelines.parquet_files import FrameFile, write_parquet
 
 SHARD_IO_MANAGER = "shard_io_manager"
 SHARDS_DIR = "scrub_shards"

@@ -10,12 +10,13 @@ import pipelines.suppression.suppression_list
 from assets.checks import expectation_result
 from assets.memo import memoised, upstream
 from assets.metadata import frame_metadata, rate
-from assets.resources import FRAME_OR_FILE, FrameFile, ScrublineData, reads_columns
+from assets.resources import FRAME_OR_FILE, ScrublineData, reads_columns
 from assets.run_clock import run_started
 from assets.scrub_shards import SHARD_IO_MANAGER
 from pipelines.calling.deferral import DEFERRED_REASONS, TIMING_COLUMNS, defer_uncallable, number_windows
 from pipelines.config import ScrublineConfig
 from pipelines.inputs.crm import crm_numbers
+from pipelines.parquet_files import FrameFile, scanned
 from pipelines.phones.masking import masked_e164
 from pipelines.registries.store import listed_in_snapshots
 from pipelines.registries.unusable_entries import unusable_entries, unusable_report
@@ -287,12 +288,12 @@ def scrubbed_in_audit_order(shards: list[FrameFile], windows: list[FrameFile]) -
         clean_windows,
         output_name="clean_number_windows",
         metadata=frame_metadata(
-            _scan(clean_windows), preview_columns=["phone_e164", "window_start_utc", "window_end_utc"]
+            scanned(clean_windows), preview_columns=["phone_e164", "window_start_utc", "window_end_utc"]
         ),
     )
     del clean_windows
     scrubbed = _merged(shards, merge=merged_in_audit_order)
-    scan = _scan(scrubbed)
+    scan = scanned(scrubbed)
     outcomes = dict(scan.group_by("outcome").len().collect().iter_rows())
     count_rows = sum(outcomes.values())
     yield dg.Output(
@@ -314,11 +315,7 @@ def _merged(files: list[FrameFile], *, merge: Callable[[list[pl.DataFrame]], pl.
     """One shard's file as it is, or the shards' frames read and merged."""
     if len(files) == 1:
         return files[0]
-    return merge([pl.read_parquet(file.path, glob=False) for file in files])  # a mapped step key has [ ]
-
-
-def _scan(frame: pl.DataFrame | FrameFile) -> pl.LazyFrame:
-    return pl.scan_parquet(frame.path, glob=False) if isinstance(frame, FrameFile) else frame.lazy()
+    return merge([file.scan().collect() for file in files])
 
 
 @dg.graph_multi_asset(

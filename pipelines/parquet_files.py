@@ -1,12 +1,30 @@
-"""Writing frames to Parquet with whichever writer is faster for the frame's shape."""
+"""Writing frames to Parquet with whichever writer is faster for the frame's shape, and frames already written."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import polars as pl
 import pyarrow.parquet as pq
+
+
+@dataclass(frozen=True)
+class FrameFile:
+    """A frame already written as Parquet (by `write_parquet`): a step's output to link, a file to publish as it is,
+    rather than read and encode again."""
+
+    path: Path
+
+    def scan(self) -> pl.LazyFrame:
+        return pl.scan_parquet(self.path, glob=False)  # a path may hold [ ] (a mapped step's key)
+
+
+def scanned(frame: pl.DataFrame | pl.LazyFrame | FrameFile) -> pl.LazyFrame:
+    """Any frame as a lazy frame: a file is scanned, not read."""
+    return frame.scan() if isinstance(frame, FrameFile) else frame.lazy()
+
 
 # pyarrow's own row group size: a nested frame is handed to it one row group at a time.
 _PYARROW_ROW_GROUP = 1024 * 1024

@@ -18,6 +18,7 @@ import polars as pl
 
 from pipelines.config import ScrublineConfig
 from pipelines.operations.run_folders import WORK, prune_run_folders, work_dir
+from pipelines.parquet_files import scanned
 from pipelines.publishing.certificate import scrub_certificates
 from pipelines.publishing.dialler_files import list_files
 from pipelines.publishing.expiry import campaigns_valid_through, list_valid_through, registries_valid_through
@@ -39,8 +40,9 @@ from pipelines.validation.data_docs import DATA_DOCS
 class NightFrames:
     """The frames a run folder is made of, as the assets of the same names hand them over.
 
-    The large ones may be lazy (scans of the run's intermediates): each is read only when the file cut from it
-    is written, or only the columns a count or a certificate needs, so the night's rows are never all held."""
+    The large ones may be lazy (scans of the run's intermediates), or their Parquet files: each is read only when the
+    file cut from it is written, or only the columns a count or a certificate needs, so the night's rows are never all
+    held; a frame published whole is published as its file, neither read nor encoded again."""
 
     scrubbed_leads: Frame
     dialler_leads: pl.DataFrame
@@ -93,7 +95,7 @@ def publish_night(
     directory, or the client's folder in a data directory of clients) the ledger and the run folders retention
     prunes."""
     config.check_dialler_file_campaigns(frames.dialler_leads.get_column("campaign").unique().to_list())
-    scrubbed = frames.scrubbed_leads.lazy()
+    scrubbed = scanned(frames.scrubbed_leads)
     outputs = run_outputs(
         scrubbed,
         number_analytics=frames.number_analytics,
@@ -210,7 +212,7 @@ def _lineage(frames: NightFrames) -> pl.DataFrame:
     return pl.concat(
         [
             *(
-                frame.lazy().select("source_file", "source_sha256").unique().collect()
+                scanned(frame).select("source_file", "source_sha256").unique().collect()
                 for frame in (frames.scrubbed_leads, frames.contacts, frames.registry_entries)
             ),
             snapshot_lineage(frames.registry_snapshots),

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from pipelines.calling.deferral import TIMING_COLUMNS
-from pipelines.parquet_files import write_parquet
+from pipelines.parquet_files import FrameFile, scanned, write_parquet
 from pipelines.publishing.certificate import certificate_text
 from pipelines.publishing.dialler_files import GENERIC, dialler_files, list_files
 from pipelines.publishing.expiry import list_status
@@ -60,8 +61,8 @@ _QUARANTINED_COLUMNS = (
 )  # fmt: skip
 
 
-# A file's rows: a frame, or a lazy frame collected only when the file is written.
-Frame = pl.DataFrame | pl.LazyFrame
+# A file's rows: a frame, a lazy frame collected only when the file is written, or a Parquet file published as it is.
+Frame = pl.DataFrame | pl.LazyFrame | FrameFile
 
 
 def run_outputs(
@@ -274,11 +275,10 @@ def write_run(
     if storage.read(run_path(run_id, MANIFEST)) is not None:
         raise already_published(storage, run_id)
     files: dict[str, ListedFile] = {}
-    for relative_path, lazy_or_frame in outputs.items() if isinstance(outputs, Mapping) else outputs:
-        frame = lazy_or_frame.collect() if isinstance(lazy_or_frame, pl.LazyFrame) else lazy_or_frame
-        data = _encoded(frame, relative_path)
+    for relative_path, frame in outputs.items() if isinstance(outputs, Mapping) else outputs:
+        data, rows = _file_contents(frame, relative_path)
         storage.put(run_path(run_id, relative_path), data)
-        files[relative_path] = ListedFile(rows=frame.height, sha256=_sha256(data))
+        files[relative_path] = ListedFile(rows=rows, sha256=_sha256(data))
     if data_docs is not None and data_docs.is_dir():
         for path, data in _folder_files(data_docs):
             storage.put(run_path(run_id, f"{DATA_DOCS}/{path}"), data)
@@ -376,6 +376,15 @@ def _folder_files(folder: Path) -> Iterator[tuple[str, bytes]]:
     for path in sorted(folder.rglob("*")):
         if path.is_file():
             yield path.relative_to(folder).as_posix(), path.read_bytes()
+
+
+def _file_contents(frame: Frame, path: str) -> tuple[bytes, int]:
+    """The bytes of the file `path` names and its rows: a Parquet file already written is published as it is (its
+    frame was written by the same writer), any other frame collected and encoded."""
+    if isinstance(frame, FrameFile) and path.endswith(".parquet"):
+        return frame.path.read_bytes(), pq.read_metadata(frame.path).num_rows
+    collected = scanned(frame).collect() if not isinstance(frame, pl.DataFrame) else frame
+    return _encoded(collected, path), collected.height
 
 
 def _encoded(frame: pl.DataFrame, path: str) -> bytes:

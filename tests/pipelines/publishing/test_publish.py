@@ -1,5 +1,6 @@
 """Publishing is atomic: `latest` moves only to a complete run; the warehouse is swapped whole."""
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from pipelines.parquet_files import FrameFile, write_parquet
 from pipelines.publishing.expiry import withdraw_if_expired
 from pipelines.publishing.latest import AlreadyPublishedError
 from pipelines.publishing.links import EXPIRED
@@ -374,3 +376,14 @@ def test_publishing_a_run_id_again_is_refused_and_leaves_the_published_run_whole
         publish(tmp_path, "r1", outputs={**GOOD, "clean/a.parquet": clean()}, created_after_minutes=1)
     assert Manifest.read(tmp_path / "published/runs/r1/manifest.json").outputs["clean/a.parquet"].rows == 1
     assert count_clean(tmp_path / "warehouse.duckdb") == 1
+
+
+def test_a_frame_handed_over_as_its_parquet_file_is_published_byte_for_byte_with_its_rows(tmp_path: Path) -> None:
+    contacts = pl.DataFrame({"contact_id": ["C1", "C2", "C3"], "phone_e164": ["+12015550123", None, "+442079460018"]})
+    written = tmp_path / "work/normalised_crm_contacts.parquet"
+    written.parent.mkdir()
+    write_parquet(contacts, written)
+    published = publish(tmp_path, "r1", outputs={**GOOD, "crm/contacts.parquet": FrameFile(written)})
+    assert (published.run_dir / "crm/contacts.parquet").read_bytes() == written.read_bytes()
+    listed = Manifest.read(published.run_dir / "manifest.json").outputs["crm/contacts.parquet"]
+    assert (listed.rows, listed.sha256) == (3, hashlib.sha256(written.read_bytes()).hexdigest())
