@@ -14,6 +14,7 @@ from importlib.resources import files
 from pathlib import Path
 
 import great_expectations as gx
+import pandas as pd
 import polars as pl
 from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
 from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -43,7 +44,7 @@ def validate_frame(
     context = _context()
     columns = _suite_columns(suite_name)
     validated = frame if columns is None else frame.select(column for column in frame.columns if column in columns)
-    batch = _batch_definition(suite_name).get_batch(batch_parameters={"dataframe": _zone_free(validated).to_pandas()})
+    batch = _batch_definition(suite_name).get_batch(batch_parameters={"dataframe": _as_pandas(validated)})
     result = batch.validate(context.suites.get(suite_name), expectation_parameters=dict(parameters or {}))
     failures = tuple(
         f"{outcome.expectation_config.type}({_arguments(outcome.expectation_config.kwargs)}): "
@@ -58,6 +59,16 @@ def validate_frame(
         failures=failures,
         result=masked_result(result),
     )
+
+
+def _as_pandas(frame: pl.DataFrame) -> pd.DataFrame:
+    """`frame` as the pandas frame GX validates: instants naive UTC (`_zone_free`), text categorical.
+
+    GX applies an expectation's row condition with `DataFrame.query`, which copies every column of the rows it keeps,
+    once per metric: at 10M scrubbed rows, 13 copies of the text columns were four fifths of the suite. A categorical
+    column is copied as its integer codes; its values, and so every expectation's answer, are the same.
+    """
+    return _zone_free(frame).with_columns(pl.col(pl.String).cast(pl.Categorical)).to_pandas()
 
 
 def _zone_free(frame: pl.DataFrame) -> pl.DataFrame:
