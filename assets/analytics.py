@@ -15,23 +15,48 @@ from pipelines.analytics.cli_health import HEALTH_STATUSES
 from pipelines.analytics.dialled_numbers import SUPPRESSION_STATUSES
 from pipelines.calling.deferral import lead_windows, listed_rows
 from pipelines.inputs.crm import crm_numbers
+from pipelines.phones.e164 import result_column
 from pipelines.phones.masking import masked_e164
 from pipelines.suppression.suppression_list import binding_suppressions
 
 WORST_CLIS = 5
 
 
-@dg.asset(kinds={"duckdb", "polars"}, op_tags=reads_columns(scrubbed_leads=["campaign", "phone_e164", "phone_valid"]))
-def number_analytics(
+# Memoised (`assets.memo`): where a number appears depends on the inputs alone; what suppresses it that day does not.
+@dg.asset(kinds={"polars"}, dagster_type=FRAME_OR_FILE)
+def number_appearances(
+    context: dg.AssetExecutionContext,
     scrubline: ScrublineData,
     normalised_crm_contacts: pl.DataFrame,
-    scrubbed_leads: pl.DataFrame,
-    suppression_list: pl.DataFrame,
+    normalised_dialler_leads: pl.LazyFrame,
 ) -> dg.Output[pl.DataFrame]:
+    """One row per E.164 number in the CRM or a dialler list: its CRM contacts, dialler rows and campaigns."""
+    config = scrubline.config
+    phone = config.dialler.phone_column
+
+    def compute() -> dg.Output[pl.DataFrame]:
+        leads = normalised_dialler_leads.select(
+            "campaign", phone_e164=result_column(phone, "e164"), phone_valid=result_column(phone, "valid")
+        )
+        appearances = pipelines.analytics.numbers.number_appearances(
+            crm_numbers(normalised_crm_contacts, config.crm), leads
+        )
+        return dg.Output(
+            appearances,
+            metadata=frame_metadata(
+                appearances, preview_columns=["phone_e164", "count_crm_contacts", "count_dialler_rows"]
+            ),
+        )
+
+    depends_on = upstream(context, scrubline, "normalised_crm_contacts", "normalised_dialler_leads")
+    return memoised(context, scrubline, depends_on=depends_on, compute=compute)
+
+
+@dg.asset(kinds={"polars"})
+def number_analytics(number_appearances: pl.DataFrame, suppression_list: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     """One row per E.164 number in the CRM or a dialler list: where it appears and what suppresses it (unexempted)."""
-    numbers = crm_numbers(normalised_crm_contacts, scrubline.config.crm)
     per_number = pipelines.analytics.numbers.number_analytics(
-        numbers, scrubbed_leads, binding_suppressions(suppression_list)
+        number_appearances, binding_suppressions(suppression_list)
     )
     count_suppressed = per_number.filter(pl.col("is_suppressed")).height
     return dg.Output(

@@ -7,31 +7,41 @@ import polars as pl
 _PHONE = "phone_e164"
 
 
-def number_analytics(
-    crm_numbers: pl.DataFrame, scrubbed_leads: pl.DataFrame, suppression_list: pl.DataFrame
-) -> pl.DataFrame:
-    """One row per valid E.164 number found in the CRM or a dialler list, in number order: its CRM contacts,
-    dialler rows and campaigns, and the sources that suppress it (names, in order; empty lists when none)."""
+def number_appearances(crm_numbers: pl.DataFrame, leads: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """One row per valid E.164 number found in the CRM or a dialler list (`leads`: campaign, number, validity), in
+    number order: its CRM contacts, dialler rows and campaigns. It depends on the inputs alone."""
     crm = _distinct_pairs(crm_numbers, "contact_id").agg(count_crm_contacts=pl.len().cast(pl.Int64))
-    dialler = _distinct_pairs(scrubbed_leads.lazy().filter("phone_valid"), "campaign", count="count_rows").agg(
+    dialler = _distinct_pairs(leads.lazy().filter("phone_valid"), "campaign", count="count_rows").agg(
         count_dialler_rows=pl.col("count_rows").sum().cast(pl.Int64), campaigns="campaign"
-    )
-    suppression = _distinct_pairs(suppression_list.lazy().filter(pl.col(_PHONE).is_not_null()), "source_name").agg(
-        suppression_sources="source_name", is_suppressed=pl.lit(True)
     )
     numbers = pl.concat([crm.select(_PHONE), dialler.select(_PHONE)]).unique()
     return (
         numbers.join(crm, on=_PHONE, how="left")
         .join(dialler, on=_PHONE, how="left")
-        .join(suppression, on=_PHONE, how="left")
         .select(
             _PHONE,
             pl.col("count_crm_contacts", "count_dialler_rows").fill_null(0),
             pl.col("campaigns").fill_null([]),
+        )
+        .sort(_PHONE)
+        .collect()
+    )
+
+
+def number_analytics(appearances: pl.DataFrame, suppression_list: pl.DataFrame) -> pl.DataFrame:
+    """`number_appearances` with the sources that suppress each number (names, in order; an empty list when none):
+    the entries of the day's `suppression_list` given, in number order."""
+    suppression = _distinct_pairs(suppression_list.lazy().filter(pl.col(_PHONE).is_not_null()), "source_name").agg(
+        suppression_sources="source_name", is_suppressed=pl.lit(True)
+    )
+    return (
+        appearances.lazy()
+        .join(suppression, on=_PHONE, how="left", maintain_order="left")
+        .select(
+            pl.exclude("is_suppressed", "suppression_sources"),
             pl.col("is_suppressed").fill_null(False),
             pl.col("suppression_sources").fill_null([]),
         )
-        .sort(_PHONE)
         .collect()
     )
 

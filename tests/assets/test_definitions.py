@@ -14,7 +14,8 @@ ASSETS = {
     "established_relationships", "unusable_suppression_entries", "stored_registry_listings", "suppression_entries",
     "suppression_list",
     "scrubbed_leads", "clean_number_windows",
-    "number_analytics", "cli_days", "cli_health", "pool_capacity", "dialled_numbers", "calling_windows",
+    "number_appearances", "number_analytics", "cli_days", "cli_health", "pool_capacity", "dialled_numbers",
+    "calling_windows",
     "call_attempts", "call_limit_breaches",
     "published_run", "warehouse", "list_expiry",
 }  # fmt: skip
