@@ -13,10 +13,12 @@ from assets.metadata import frame_metadata, rate
 from assets.resources import FRAME_OR_FILE, ScrublineData, reads_columns
 from assets.run_clock import run_started
 from assets.scrub_shards import SHARD_IO_MANAGER
-from pipelines.calling.deferral import DEFERRED_REASONS, TIMING_COLUMNS, defer_uncallable, number_windows
+from pipelines.calling.deferral import DEFERRED_REASONS, TIMING_COLUMNS, defer_uncallable, lead_numbers, placed_windows
+from pipelines.calling.windows import located
 from pipelines.config import ScrublineConfig
 from pipelines.inputs.crm import crm_numbers
 from pipelines.parquet_files import FrameFile, scanned
+from pipelines.phones.e164 import result_column
 from pipelines.phones.masking import masked_e164
 from pipelines.registries.store import listed_in_snapshots
 from pipelines.registries.unusable_entries import unusable_entries, unusable_report
@@ -239,6 +241,26 @@ def every_registry_contributes(
     )
 
 
+# Memoised (`assets.memo`): where a number is called depends on the number and the rule table, not on the run's day.
+@dg.asset(kinds={"polars"}, dagster_type=FRAME_OR_FILE)
+def lead_places(
+    context: dg.AssetExecutionContext, scrubline: ScrublineData, normalised_dialler_leads: pl.LazyFrame
+) -> dg.Output[pl.DataFrame]:
+    """One row per valid dialler number: its time zones, state or province, jurisdictions and call limit."""
+    config = scrubline.config
+
+    def compute() -> dg.Output[pl.DataFrame]:
+        phone = config.dialler.phone_column
+        leads = normalised_dialler_leads.select(
+            **{f"phone_{part}": result_column(phone, part) for part in ("e164", "type", "region", "valid")}
+        )
+        places = located(lead_numbers(leads), "phone", rules=config.calling_time.rules)
+        return dg.Output(places, metadata=frame_metadata(places, preview_columns=["phone_e164", "phone_subdivision"]))
+
+    depends_on = upstream(context, scrubline, "normalised_dialler_leads")
+    return memoised(context, scrubline, depends_on=depends_on, compute=compute)
+
+
 @dg.op(out=dg.DynamicOut(pl.DataFrame, io_manager_key=SHARD_IO_MANAGER))
 def scrub_shard_plan(scrubline: ScrublineData, normalised_dialler_leads: pl.LazyFrame) -> Iterator[dg.DynamicOutput]:
     """One step per range of the leads' numbers (`shards.shard_plan`), as many as `scrub.shards` allows."""
@@ -263,6 +285,7 @@ def scrubbed_shard(
     normalised_dialler_leads: pl.LazyFrame,
     suppression_list: pl.LazyFrame,
     normalised_call_records: pl.LazyFrame,
+    lead_places: pl.LazyFrame,
     shard: pl.DataFrame,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The leads of one range of numbers scrubbed against the suppression entries of that range only, its clean
@@ -272,8 +295,11 @@ def scrubbed_shard(
     entries = shard_rows(suppression_list, shard, number_column="phone_e164")
     calls = shard_rows(normalised_call_records, shard, number_column="dialled_e164")
     scrubbed = scrub_leads(leads_of(config, leads.collect()), entries.collect())
-    clean = scrubbed.lazy().filter(pl.col("outcome") == "clean")
-    windows = number_windows(clean, calls.collect(), rules=config.calling_time.rules, as_of=run_started(context))
+    clean_numbers = lead_numbers(scrubbed.lazy().filter(pl.col("outcome") == "clean")).select("phone_e164")
+    placed = clean_numbers.join(
+        shard_rows(lead_places, shard, number_column="phone_e164").collect(), on="phone_e164", maintain_order="left"
+    )
+    windows = placed_windows(placed, calls.collect(), rules=config.calling_time.rules, as_of=run_started(context))
     return defer_uncallable(scrubbed, windows), windows
 
 
@@ -338,11 +364,16 @@ def _merged(files: list[FrameFile], *, merge: Callable[[list[pl.DataFrame]], pl.
     },
 )
 def scrubbed_leads(
-    normalised_dialler_leads: pl.LazyFrame, suppression_list: pl.LazyFrame, normalised_call_records: pl.LazyFrame
+    normalised_dialler_leads: pl.LazyFrame,
+    suppression_list: pl.LazyFrame,
+    normalised_call_records: pl.LazyFrame,
+    lead_places: pl.LazyFrame,
 ) -> dict[str, object]:
     """The scrub of every dialler record in shards by number range, with its clean rows' windows for the list's day."""
     scrubbed, windows = scrub_shard_plan(normalised_dialler_leads).map(
-        lambda shard: scrubbed_shard(normalised_dialler_leads, suppression_list, normalised_call_records, shard)
+        lambda shard: scrubbed_shard(
+            normalised_dialler_leads, suppression_list, normalised_call_records, lead_places, shard
+        )
     )
     merged_leads, merged_windows = scrubbed_in_audit_order(scrubbed.collect(), windows.collect())
     return {"scrubbed_leads": merged_leads, "clean_number_windows": merged_windows}

@@ -32,7 +32,12 @@ def number_windows(
 ) -> pl.DataFrame:
     """One row per valid number of `leads`: where it is called, the list day's window, its call limit and calls in
     the 24 hours up to `as_of`, `not_before_utc`, and `deferred_reason` (null when it may be called that day)."""
-    numbers = (
+    return placed_windows(located(lead_numbers(leads), "phone", rules=rules), calls, rules=rules, as_of=as_of)
+
+
+def lead_numbers(leads: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """Each valid number of `leads` once, in order of first appearance: `phone_e164`, `phone_type`, `phone_region`."""
+    return (
         leads.lazy()
         .select("phone_e164", "phone_type", "phone_region", "phone_valid")
         .filter(pl.col("phone_valid"))
@@ -40,7 +45,14 @@ def number_windows(
         .drop("phone_valid")
         .collect()
     )
-    windows = calling_windows(located(numbers, "phone", rules=rules), "phone", day=as_of.date(), rules=rules)
+
+
+def placed_windows(
+    placed: pl.DataFrame, calls: pl.DataFrame, *, rules: Mapping[str, CallingRule], as_of: datetime
+) -> pl.DataFrame:
+    """`number_windows` of numbers already placed (`lead_numbers`, `windows.located` as `phone`): where a number is
+    called depends on the number alone, its window and recent calls on the day."""
+    windows = calling_windows(placed, "phone", day=as_of.date(), rules=rules)
     limited = windows.join(_recent_calls(calls, as_of=as_of), on="phone_e164", how="left", maintain_order="left")
     limit = pl.col("max_calls_per_24h")
     return limited.select(

@@ -13,7 +13,7 @@ ASSETS = {
     "normalised_call_records", "normalised_number_estate",
     "established_relationships", "unusable_suppression_entries", "stored_registry_listings", "suppression_entries",
     "suppression_list",
-    "scrubbed_leads", "clean_number_windows",
+    "lead_places", "scrubbed_leads", "clean_number_windows",
     "number_appearances", "number_analytics", "cli_days", "cli_health", "pool_capacity", "dialled_numbers",
     "calling_windows",
     "call_attempts", "call_limit_breaches",

@@ -23,8 +23,8 @@ FIRST_NIGHT = {AS_OF_TAG: RUN_AS_OF.isoformat()}
 NEXT_NIGHT = {AS_OF_TAG: (RUN_AS_OF + timedelta(days=1)).isoformat()}
 MEMOISED = {
     "crm_contacts", "dialler_leads", "call_records", "normalised_crm_contacts", "normalised_dialler_leads",
-    "normalised_call_records", "stored_registry_listings", "suppression_entries", "number_appearances", "call_attempts",
-    "cli_days",
+    "normalised_call_records", "stored_registry_listings", "suppression_entries", "lead_places", "number_appearances",
+    "call_attempts", "cli_days",
 }  # fmt: skip
 # What names the run itself in a published Parquet file: never the same in two runs.
 RUN_COLUMNS = ["run_id", "run_created_at"]
@@ -92,7 +92,7 @@ def test_a_changed_dialler_file_is_read_and_normalised_again_and_nothing_else_is
     computed = {step for step, is_reused in reused(result).items() if not is_reused}
     assert computed == {
         "dialler_leads", "normalised_dialler_leads", "stored_registry_listings", "suppression_entries",
-        "number_appearances",
+        "lead_places", "number_appearances",
     }  # fmt: skip
     outcomes = [pl.read_parquet(path) for path in (sample / "published/latest").glob("*/spring_promo.parquet")]
     assert "NEW1" in pl.concat(outcomes, how="diagonal_relaxed").get_column("lead_id").to_list()
