@@ -16,6 +16,8 @@ from assets.scrub_shards import SHARD_IO_MANAGER, ShardWorkspace
 from assets.sensors import inbox_sensor
 from pipelines.clients import has_clients
 from pipelines.config import data_dir_from_environment
+from pipelines.publishing.staging import has_clients_remote
+from pipelines.storage import ObjectStorage, is_object_storage
 
 # Each stage's module; its assets form the stage's group.
 _STAGES = {INGEST: ingest, NORMALISE: normalise, SUPPRESS: suppress, ANALYTICS: analytics, PUBLISH: publish}
@@ -30,7 +32,7 @@ def build_definitions(data_dir: str, executor: dg.ExecutorDefinition = dg.in_pro
     jobs = [nightly_scrub, withdraw_expired_lists]
     schedules = [nightly_scrub_schedule, withdraw_expired_lists_schedule]
     sensors = [inbox_sensor]
-    if has_clients(Path(data_dir)):
+    if _has_clients(data_dir):
         assets = [*by_client(assets), *dg.load_assets_from_modules([cross_client], group_name=CROSS_CLIENT)]
         jobs.append(cross_client.cross_client_warehouse)
         schedules = [for_every_client(schedule) for schedule in schedules]
@@ -48,6 +50,13 @@ def build_definitions(data_dir: str, executor: dg.ExecutorDefinition = dg.in_pro
             SHARD_IO_MANAGER: ShardWorkspace(data_dir=data_dir),
         },
     )
+
+
+def _has_clients(data_dir: str) -> bool:
+    """Whether the data directory, a folder or on object storage, holds clients."""
+    if is_object_storage(data_dir):
+        return has_clients_remote(ObjectStorage(data_dir.rstrip("/")))
+    return has_clients(Path(data_dir))
 
 
 defs = build_definitions(data_dir_from_environment(), executor_from_environment())

@@ -1,0 +1,136 @@
+"""The nightly job on a data directory on object storage (`s3://bucket/prefix`, through its staging folder:
+`pipelines.publishing.staging`) publishes, row for row, what it publishes on a local folder, and by the same
+atomic contract: a run killed while it sends its publish back leaves `latest.json` on the previous complete run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from assets.constants import NIGHTLY_SCRUB_JOB
+from assets.definitions import build_definitions
+from data.generate import COMMITTED_AS_OF, generate
+from pipelines.publishing.staging import STAGING_VARIABLE
+from pipelines.publishing.warehouse import open_warehouse
+from pipelines.storage import ObjectStorage
+from tests.assets.test_nightly_scrub import run_nightly
+from tests.handmade import RUN_TAGS
+from tests.object_storage import S3Server
+
+
+@pytest.fixture
+def on_s3(s3: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A prefix of the test server's bucket for a data directory, reached by the standard AWS variables, and a
+    staging folder under the test's own folder."""
+    for name, value in s3.environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv(STAGING_VARIABLE, str(tmp_path / "staging"))
+    return f"s3://scrubline/{tmp_path.name}/data"
+
+
+def upload(local: Path, url: str) -> ObjectStorage:
+    """Every file under `local` into the data directory at `url`."""
+    storage = ObjectStorage(url)
+    for path in sorted(local.rglob("*")):
+        if path.is_file():
+            storage.upload(path, path.relative_to(local).as_posix())
+    return storage
+
+
+def download(storage: ObjectStorage, local: Path) -> Path:
+    """Every object of the data directory `storage` into `local`, as a reader of the bucket would see it."""
+    for path, _ in storage.list():
+        storage.download(path, local / path)
+    return local
+
+
+def run_on(url: str) -> dg.ExecuteInProcessResult:
+    """The nightly job on the data directory at `url`, in-process, as of the suite's clock."""
+    job = build_definitions(url).resolve_job_def(NIGHTLY_SCRUB_JOB)
+    return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, tags=RUN_TAGS)
+
+
+def latest_run_id(published: Path) -> str:
+    return json.loads((published / "latest.json").read_text())["run_id"]
+
+
+def published_frames(data_dir: Path) -> dict[str, pl.DataFrame]:
+    """Every Parquet file of the latest published run, by path, its run id written `<run>` wherever it appears."""
+    run_id = latest_run_id(data_dir / "published")
+    run_dir = data_dir / "published/runs" / run_id
+    return {
+        path.relative_to(run_dir).as_posix(): without_run_id(pl.read_parquet(path), run_id)
+        for path in sorted(run_dir.rglob("*.parquet"))
+    }
+
+
+def without_run_id(frame: pl.DataFrame, run_id: str) -> pl.DataFrame:
+    """`frame` with the run id in its text columns written `<run>`, and without when the run was created and
+    published (the wall clock, not the run's): two runs of the same inputs on the same clock differ in nothing else."""
+    return frame.with_columns(pl.col(pl.String).str.replace_all(run_id, "<run>", literal=True)).drop(
+        "run_created_at", "published_at", strict=False
+    )
+
+
+def certificates(data_dir: Path) -> dict[str, dict]:
+    """Each clean list's certificate and validity of the latest run, without what names the run or when it ran."""
+    run_id = latest_run_id(data_dir / "published")
+    run_dir = data_dir / "published/runs" / run_id
+    made = {}
+    for path in sorted((run_dir / "clean").glob("*.json")):
+        record = json.loads(path.read_text().replace(run_id, "<run>"))
+        made[path.name] = {key: value for key, value in record.items() if key not in {"issued_at", "published_at"}}
+    return made
+
+
+def warehouse_tables(data_dir: Path) -> dict[str, pl.DataFrame]:
+    """Every table and view of the warehouse, as the analyst reads it beside its data directory; in the order of
+    its flat columns, since a view without `order by` gives its rows in the order DuckDB's threads read them."""
+    run_id = latest_run_id(data_dir / "published")
+    with open_warehouse(data_dir / "warehouse.duckdb") as warehouse:
+        names = [name for (name,) in warehouse.execute("select table_name from information_schema.tables").fetchall()]
+        return {
+            name: in_order(without_run_id(warehouse.sql(f'select * from "{name}"').pl(), run_id))
+            for name in sorted(names)
+        }
+
+
+def in_order(frame: pl.DataFrame) -> pl.DataFrame:
+    flat = [name for name, dtype in frame.schema.items() if not dtype.is_nested()]
+    return frame.sort(flat, nulls_last=True) if flat else frame
+
+
+def test_the_nightly_job_on_s3_publishes_row_for_row_what_it_publishes_on_a_local_folder(
+    on_s3: str, tmp_path: Path
+) -> None:
+    local = tmp_path / "local"
+    generate(local, as_of=COMMITTED_AS_OF)
+    storage = upload(local, on_s3)
+
+    assert run_nightly(local).success
+    on_bucket = run_on(on_s3)
+
+    assert on_bucket.success
+    sent = download(storage, tmp_path / "from_s3")
+    assert latest_run_id(sent / "published") == on_bucket.run_id
+    frames, frames_on_s3 = published_frames(local), published_frames(sent)
+    assert frames_on_s3.keys() == frames.keys()
+    assert {"clean/spring_promo.parquet", "suppressed/spring_promo.parquet", "history/number_outcomes.parquet"} <= set(
+        frames
+    )
+    for path, frame in frames.items():
+        assert frames_on_s3[path].equals(frame), path
+    assert certificates(sent) == certificates(local)
+    tables, tables_on_s3 = warehouse_tables(local), warehouse_tables(sent)
+    assert tables_on_s3.keys() == tables.keys()
+    assert {"clean_call_lists", "suppressed", "suppression_reasons", "number_history", "runs"} <= set(tables)
+    for name, table in tables.items():
+        assert tables_on_s3[name].equals(table), name
+    # Its staging folder went with its intermediates; nothing but the published data is left of the run.
+    assert not (tmp_path / "staging").exists() or not any((tmp_path / "staging").rglob("work"))
+    assert next(iter(storage.list("work")), None) is None
+    assert storage.read(".scrubline.lock") is None
