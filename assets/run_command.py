@@ -73,6 +73,10 @@ def _run_on_object_storage(arguments: argparse.Namespace) -> int:
         with hold_object_lock(storage, run_id=run_id, wait=arguments.wait, on_wait=_say_waiting):
             try:
                 _check_before_run(stage(storage, local), client)
+            except ConfigError as error:
+                shutil.rmtree(local, ignore_errors=True)
+                # Named where the user keeps the file, not where this run staged it.
+                raise ConfigError(str(error).replace(str(local), storage.url)) from error
             except ScrublineError:
                 shutil.rmtree(local, ignore_errors=True)
                 raise

@@ -5,20 +5,27 @@ atomic contract: a run killed while it sends its publish back leaves `latest.jso
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 import pytest
 
+from assets.cli import main
 from assets.constants import NIGHTLY_SCRUB_JOB
 from assets.definitions import build_definitions
+from assets.run_command import EXIT_BUSY
 from data.generate import COMMITTED_AS_OF, generate
+from pipelines.errors import ConfigError
+from pipelines.operations.run_lock import hold_object_lock
 from pipelines.publishing.staging import STAGING_VARIABLE
 from pipelines.publishing.warehouse import open_warehouse
 from pipelines.storage import ObjectStorage
 from tests.assets.test_nightly_scrub import run_nightly
-from tests.handmade import RUN_TAGS
+from tests.assets.test_runs_never_mix import REPOSITORY, scrubline, subprocess_environment
+from tests.handmade import RUN_AS_OF, RUN_TAGS
 from tests.object_storage import S3Server
 
 
@@ -134,3 +141,115 @@ def test_the_nightly_job_on_s3_publishes_row_for_row_what_it_publishes_on_a_loca
     assert not (tmp_path / "staging").exists() or not any((tmp_path / "staging").rglob("work"))
     assert next(iter(storage.list("work")), None) is None
     assert storage.read(".scrubline.lock") is None
+
+
+def scrubline_on(url: str, *arguments: str, stop_at: str | None = None) -> subprocess.Popen:
+    """`scrubline run` on the data directory at `url` in a subprocess (optionally stopping itself at a stage), as of
+    the suite's clock, with the test's AWS variables and staging folder."""
+    command = scrubline("run", "--data-dir", url, "--as-of", RUN_AS_OF.isoformat(), *arguments, stop_at=stop_at)
+    return subprocess.Popen(command, cwd=REPOSITORY, env=subprocess_environment(), stderr=subprocess.PIPE, text=True)
+
+
+def kill_at(stage: str, url: str) -> None:
+    """Run `scrubline run` on `url` in a subprocess and kill it with SIGKILL where it stops itself at `stage`."""
+    with scrubline_on(url, stop_at=stage) as process:
+        _, status = os.waitpid(process.pid, os.WUNTRACED)
+        assert os.WIFSTOPPED(status), f"scrubline ended before the {stage} stage: {process.stderr.read()}"
+        process.kill()
+
+
+def objects(storage: ObjectStorage, prefix: str) -> set[str]:
+    return {path for path, _ in storage.list(prefix)}
+
+
+@pytest.mark.parametrize("stage", ["send", "swap"])
+def test_a_run_killed_while_it_sends_its_publish_to_s3_leaves_latest_on_the_previous_complete_run(
+    stage: str, on_s3: str, data_dir: Path
+) -> None:
+    storage = upload(data_dir, on_s3)
+    first = run_on(on_s3)
+    assert first.success
+    complete = objects(storage, "published/runs")
+
+    kill_at(stage, on_s3)
+
+    pointer = storage.read("published/latest.json")
+    assert pointer is not None and json.loads(pointer.data)["run_id"] == first.run_id
+    left = objects(storage, "published/runs") - complete
+    assert left  # the dead run's files: a reader following latest.json never reaches them
+    assert any(path.endswith("/manifest.json") for path in left) == (stage == "swap")
+    # Nothing releases the lock of a dead run on object storage: the next run is told whose it is and what to do.
+    with scrubline_on(on_s3) as refused:
+        _, err = refused.communicate()
+    assert refused.returncode == EXIT_BUSY
+    (dead_run,) = {path.split("/")[2] for path in left}
+    assert f"{on_s3} is in use by run {dead_run}" in err
+    assert f"remove {on_s3}/.scrubline.lock" in err
+
+    storage.delete([".scrubline.lock"])  # the stale-lock recovery of docs/operations.md
+    later = run_on(on_s3)
+
+    assert later.success
+    pointer = storage.read("published/latest.json")
+    assert pointer is not None and json.loads(pointer.data)["run_id"] == later.run_id
+    runs = {path.split("/")[2] for path in objects(storage, "published/runs")}
+    assert runs == {first.run_id, later.run_id}  # the dead run's leftovers removed from the bucket too
+
+
+def test_scrubline_run_on_a_taken_data_directory_exits_3_naming_the_holder(
+    on_s3: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with hold_object_lock(ObjectStorage(on_s3), run_id="nightly-run", wait=False):
+        assert main(["run", "--data-dir", on_s3]) == EXIT_BUSY
+    assert f"{on_s3} is in use by run nightly-run" in capsys.readouterr().err
+
+
+def test_an_unreachable_endpoint_is_named_with_the_settings_to_check(
+    on_s3: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # the discard port: nothing listens
+
+    assert main(["run", "--data-dir", on_s3]) == 2
+
+    err = capsys.readouterr().err
+    assert f"scrubline: {on_s3}/.scrubline.lock: cannot reach it" in err
+    assert "check AWS_ENDPOINT_URL" in err
+    assert "Debug source" not in err  # obstore's page of HTTP client internals is left out
+
+
+def test_scrubline_run_on_s3_publishes_there_and_says_where(
+    on_s3: str, data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    storage = upload(data_dir, on_s3)
+
+    assert main(["run", "--data-dir", on_s3, "--as-of", RUN_AS_OF.isoformat()]) == 0
+
+    pointer = storage.read("published/latest.json")
+    assert pointer is not None
+    run_id = json.loads(pointer.data)["run_id"]
+    out = capsys.readouterr().out
+    assert f"run {run_id} published {on_s3}/published/runs/{run_id}, now latest ({on_s3}/published/latest.json)" in out
+    assert f"warehouse:   {on_s3}/warehouse.duckdb" in out
+    assert storage.read(f"published/runs/{run_id}/manifest.json") is not None
+    assert storage.read(".scrubline.lock") is None
+    assert not any((tmp_path / "staging").rglob(run_id))  # it published: its staging folder went
+
+
+def test_a_configuration_error_on_s3_exits_2_before_any_run_and_leaves_no_lock(
+    on_s3: str, data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (data_dir / "scrubline.yaml").write_text("campaigns: [\n", encoding="utf-8")
+    storage = upload(data_dir, on_s3)
+
+    assert main(["run", "--data-dir", on_s3]) == 2
+
+    assert f"scrubline: {on_s3}/scrubline.yaml" in capsys.readouterr().err
+    assert storage.read(".scrubline.lock") is None
+    assert not any(path.is_file() for path in (tmp_path / "staging").rglob("*"))
+
+
+def test_a_data_directory_on_s3_is_refused_with_a_process_per_step(on_s3: str) -> None:
+    with pytest.raises(
+        ConfigError, match=rf"^{on_s3}: a data directory on object storage runs each run in one process"
+    ):
+        build_definitions(on_s3, dg.multiprocess_executor)
