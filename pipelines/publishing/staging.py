@@ -15,10 +15,15 @@ by every other test, and the bucket sees whole files only. The cost: each run do
 the registries, the published runs `number_history` and the ledger read, the memo — and needs the local disk for
 it; `SCRUBLINE_STAGING_DIR` says where (default: the system's temporary folder).
 
-Not downloaded: the lock object, and `work/` (intermediates of other runs). A run's intermediates stay in its
-staging folder: removed once the run published, kept after a failure for inspection (its Data Docs among them).
-Local symlinks (`published/latest`, `published/<run date>`) are never sent: object storage has none, and readers
-follow `latest.json`.
+Not downloaded: the lock object, `work/` (intermediates of other runs), and the copies of `registry_archive/`: that
+archive is addressed by content and a run only asks whether a copy is there (`registry_archive`), so each is staged
+as an empty file of its name, never sent back unless the run archives a new copy. It can hold a copy of every
+registry ever scrubbed against: downloading it every night would cost more than the run.
+
+A run's intermediates stay in its staging folder: removed once the run published, kept after a failure for
+inspection (its Data Docs among them). What repeats `latest.json` on a local folder only — the symlinks
+`published/latest` and `published/<run date>`, the `EXPIRED` marker — is never sent: readers of object storage
+follow `latest.json` (docs/outputs.md).
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ from pipelines.operations.run_folders import WORK
 from pipelines.operations.run_lock import LOCK_FILE
 from pipelines.publishing.latest import LATEST_POINTER
 from pipelines.publishing.layout import MANIFEST, RUNS
+from pipelines.publishing.links import EXPIRED
+from pipelines.publishing.registry_archive import ARCHIVE_DIR
 from pipelines.storage import AlreadyExistsError, ChangedError, ObjectStorage, is_object_storage
 
 STAGING_VARIABLE = "SCRUBLINE_STAGING_DIR"
@@ -44,7 +51,8 @@ STAGING_VARIABLE = "SCRUBLINE_STAGING_DIR"
 _STAGED = ".staged.json"
 _SENT = ".sent"
 _PUBLISHED = "published"
-_WAREHOUSE = "warehouse.duckdb"
+# The warehouse, and an analyst's copy of it moved aside (`warehouse.analyst-<run id>.duckdb`).
+_WAREHOUSE_NAME = re.compile(r"(^|/)warehouse(\.analyst-[^/]+)?\.duckdb$")
 # A run's manifest, in any client's `published/`: sent create-only, after every other file of its run.
 _MANIFEST_PATH = re.compile(rf"(^|/){_PUBLISHED}/{RUNS}/[^/]+/{re.escape(MANIFEST)}$")
 
@@ -94,7 +102,11 @@ def stage(storage: ObjectStorage, local: Path) -> Path:
         if not _is_staged(path):
             continue
         target = local / path
-        storage.download(path, target)
+        if path.startswith(f"{ARCHIVE_DIR}/"):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.touch()  # its name says it is archived; its bytes are not needed (see the module's docstring)
+        else:
+            storage.download(path, target)
         status = target.stat()
         staged[path] = [tag, status.st_size, status.st_mtime_ns]
     (local / _STAGED).write_text(json.dumps(staged), encoding="utf-8")
@@ -115,10 +127,8 @@ def send_back(storage: ObjectStorage, local: Path) -> Sent:
     )
     pointers = [path for path in changed if Path(path).name == LATEST_POINTER and Path(path).parent.name == _PUBLISHED]
     manifests = [path for path in changed if _MANIFEST_PATH.search(path)]
-    # Sent after the pointer moved: the warehouse over the new run, a withdrawal's marker beside latest.json.
-    after = [
-        path for path in changed if path not in pointers and (_is_beside_pointer(path) or Path(path).name == _WAREHOUSE)
-    ]
+    # Sent after the pointer moved: the warehouse over the new run (and an analyst's copy moved aside beside it).
+    after = [path for path in changed if _WAREHOUSE_NAME.search(path)]
     first = [path for path in changed if path not in {*pointers, *manifests, *after}]
     for path in first:
         storage.upload(local / path, path)
@@ -176,21 +186,16 @@ def _is_work(path: str) -> bool:
     return parts[0] == WORK or (len(parts) > 2 and parts[0] == "clients" and parts[2] == WORK)
 
 
-def _is_beside_pointer(path: str) -> bool:
-    """A file at the top of a `published/` folder other than `latest.json` (the `EXPIRED` marker)."""
-    return Path(path).parent.name == _PUBLISHED
-
-
 def _files(local: Path) -> dict[str, tuple[int, int]]:
     """Every regular file the run may send back, as {path: (size, mtime_ns)}: not symlinks, not dot-files (locks,
-    half-written files, the staging records), nothing under `work/`."""
+    half-written files, the staging records), not the local `EXPIRED` marker, nothing under `work/`."""
     found = {}
     for directory, folders, names in os.walk(local):
         here = Path(directory).relative_to(local)
         folders[:] = [name for name in folders if not name.startswith(".") and not _is_work((here / name).as_posix())]
         for name in names:
             path = Path(directory) / name
-            if name.startswith(".") or path.is_symlink():
+            if name.startswith(".") or path.is_symlink() or (name == EXPIRED and here.name == _PUBLISHED):
                 continue
             status = path.stat()
             found[(here / name).as_posix()] = (status.st_size, status.st_mtime_ns)

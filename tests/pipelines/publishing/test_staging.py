@@ -36,12 +36,17 @@ def test_staging_downloads_all_but_the_lock_and_work_and_sends_back_only_what_ch
     put(bucket, {
         "scrubline.yaml": "sources: {}\n", "inbox/leads.csv": "id,phone\n", "published/latest.json": "{}",
         "work/old-run/frame.parquet": "frame", "clients/acme/work/old-run/frame.parquet": "frame",
-        LOCK_FILE: "{}", "memo/old.parquet": "memo",
+        LOCK_FILE: "{}", "memo/old.parquet": "memo", "registry_archive/abc123": "a registry copy",
     })  # fmt: skip
     local = stage(bucket, tmp_path / "staged")
 
-    staged = sorted(path.relative_to(local).as_posix() for path in local.rglob("*") if path.is_file())
-    assert staged == [".staged.json", "inbox/leads.csv", "memo/old.parquet", "published/latest.json", "scrubline.yaml"]
+    staged = {path.relative_to(local).as_posix(): path.read_text() for path in local.rglob("*") if path.is_file()}
+    assert sorted(staged) == [
+        ".staged.json", "inbox/leads.csv", "memo/old.parquet", "published/latest.json", "registry_archive/abc123",
+        "scrubline.yaml",
+    ]  # fmt: skip
+    assert staged["inbox/leads.csv"] == "id,phone\n"
+    assert staged["registry_archive/abc123"] == ""  # named, not downloaded: the archive only asks what is there
 
     (local / "memo/old.parquet").unlink()
     (local / "quarantine/run").mkdir(parents=True)
@@ -60,6 +65,7 @@ def test_staging_downloads_all_but_the_lock_and_work_and_sends_back_only_what_ch
     assert bucket.read("memo/old.parquet") is None
     assert bucket.read("work/run/frame.parquet") is None
     assert bucket.read("work/old-run/frame.parquet") is not None  # another run's intermediates: not this run's
+    assert bucket.read("registry_archive/abc123").data == b"a registry copy"
     assert send_back(bucket, local).written == []  # sent once
 
 
