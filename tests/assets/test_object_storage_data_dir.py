@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from assets.cli import main
-from assets.constants import NIGHTLY_SCRUB_JOB
+from assets.constants import CLIENTS_PARTITIONS, NIGHTLY_SCRUB_JOB
 from assets.definitions import build_definitions
 from assets.run_command import EXIT_BUSY
 from data.generate import COMMITTED_AS_OF, generate
@@ -25,7 +25,7 @@ from pipelines.publishing.warehouse import open_warehouse
 from pipelines.storage import ObjectStorage
 from tests.assets.test_nightly_scrub import run_nightly
 from tests.assets.test_runs_never_mix import REPOSITORY, scrubline, subprocess_environment
-from tests.handmade import RUN_AS_OF, RUN_TAGS
+from tests.handmade import RUN_AS_OF, RUN_TAGS, write_clients_data_dir
 from tests.object_storage import S3Server
 
 
@@ -253,3 +253,22 @@ def test_a_data_directory_on_s3_is_refused_with_a_process_per_step(on_s3: str) -
         ConfigError, match=rf"^{on_s3}: a data directory on object storage runs each run in one process"
     ):
         build_definitions(on_s3, dg.multiprocess_executor)
+
+
+def test_each_client_s_run_on_s3_publishes_in_its_own_folder(on_s3: str, tmp_path: Path) -> None:
+    storage = upload(write_clients_data_dir(tmp_path / "data"), on_s3)
+    defs = build_definitions(on_s3)
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(CLIENTS_PARTITIONS, ["north", "south"])
+    scrub = defs.resolve_job_def(NIGHTLY_SCRUB_JOB)
+
+    north = scrub.execute_in_process(instance=instance, partition_key="north", tags=RUN_TAGS)
+
+    assert north.success
+    assert json.loads(storage.read("clients/north/published/latest.json").data)["run_id"] == north.run_id
+    assert storage.read("clients/south/published/latest.json") is None
+    assert storage.read("published/latest.json") is None
+    south = scrub.execute_in_process(instance=instance, partition_key="south", tags=RUN_TAGS)
+    assert south.success
+    assert json.loads(storage.read("clients/south/published/latest.json").data)["run_id"] == south.run_id
+    assert json.loads(storage.read("clients/north/published/latest.json").data)["run_id"] == north.run_id
