@@ -19,7 +19,15 @@ from pipelines.operations.run_folders import work_dir
 from pipelines.operations.run_lock import hold_data_dir, hold_object_lock
 from pipelines.parquet_files import write_parquet
 from pipelines.publishing.publish import clear_unfinished_publishing
-from pipelines.publishing.staging import local_data_dir, remove_if_published, send_back, stage, staging_dir
+from pipelines.publishing.staging import (
+    Sent,
+    StagingError,
+    local_data_dir,
+    remove_if_published,
+    send_back,
+    stage,
+    staging_dir,
+)
 from pipelines.storage import ObjectStorage, is_object_storage
 
 PUBLISHED = "published"
@@ -97,6 +105,13 @@ class ScrublineData(dg.ConfigurableResource):
 
     def work(self, run_id: str) -> Path:
         return work_dir(self.home, run_id)
+
+    def send_back(self) -> Sent | None:
+        """On object storage, send what the run changed back to the bucket now (`staging.send_back`), so that the
+        step that published fails if its publish cannot reach the bucket; None on a local folder, used in place."""
+        if not is_object_storage(self.data_dir):
+            return None
+        return send_back(ObjectStorage(self.data_dir.rstrip("/")), self.root)
 
 
 @dataclass(frozen=True)
@@ -227,8 +242,15 @@ def reads_columns(**columns_by_input: Sequence[str]) -> dict[str, str]:
 
 
 def _send_back(context: dg.InitResourceContext, storage: ObjectStorage, local: Path, run_id: str) -> None:
-    """Send the run's changes back to object storage (`staging.send_back`), and say what was sent."""
-    sent = send_back(storage, local)
+    """Send what the run changed back to object storage (`staging.send_back`; a run that published sent it from its
+    publish step already, a failed run sends its quarantine), and say what was sent."""
+    try:
+        sent = send_back(storage, local)
+    except StagingError as lost:
+        # Only a publish can lose to another publisher, and its step failed of it already: nothing more to send.
+        if context.log is not None:
+            context.log.error(f"nothing more sent back to {storage.url}: {lost}; the staging folder stays at {local}")
+        return
     if context.log is not None:
         context.log.info(
             f"sent back to {storage.url}: {len(sent.written)} objects written, {len(sent.removed)} removed"

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -23,7 +25,7 @@ from pipelines.operations.run_lock import hold_object_lock
 from pipelines.publishing.staging import STAGING_VARIABLE
 from pipelines.publishing.warehouse import open_warehouse
 from pipelines.storage import ObjectStorage
-from tests.assets.test_nightly_scrub import run_nightly
+from tests.assets.test_nightly_scrub import run_nightly, step_failure
 from tests.assets.test_runs_never_mix import REPOSITORY, scrubline, subprocess_environment
 from tests.handmade import RUN_AS_OF, RUN_TAGS, write_clients_data_dir
 from tests.object_storage import S3Server
@@ -272,3 +274,32 @@ def test_each_client_s_run_on_s3_publishes_in_its_own_folder(on_s3: str, tmp_pat
     assert south.success
     assert json.loads(storage.read("clients/south/published/latest.json").data)["run_id"] == south.run_id
     assert json.loads(storage.read("clients/north/published/latest.json").data)["run_id"] == north.run_id
+
+
+def test_a_run_on_s3_that_loses_the_race_for_latest_fails_its_publish_and_moves_nothing(
+    on_s3: str, data_dir: Path, tmp_path: Path
+) -> None:
+    storage = upload(data_dir, on_s3)
+    first = run_on(on_s3)
+    assert first.success
+    theirs = b'{"run_id": "another-publisher"}'
+
+    def publish_meanwhile() -> None:
+        """Another publisher moves latest.json once the run has staged (read) it, long before it publishes."""
+        deadline = time.monotonic() + 60
+        while not any((tmp_path / "staging").rglob(".staged.json")) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        storage.put("published/latest.json", theirs)
+
+    assert not any((tmp_path / "staging").rglob(".staged.json"))  # the first run's staging folder went with it
+    other = threading.Thread(target=publish_meanwhile)
+    other.start()
+    lost = run_on(on_s3)
+    other.join()
+
+    assert not lost.success
+    step, message = step_failure(lost)
+    assert step == "publish"
+    assert f"{on_s3}/published/latest.json changed since this run read it" in message
+    assert storage.read("published/latest.json").data == theirs
+    assert storage.read(".scrubline.lock") is None
