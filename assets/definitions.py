@@ -65,7 +65,7 @@ def build_definitions(data_dir: str, executor: dg.ExecutorDefinition = dg.in_pro
 def _has_clients(data_dir: str) -> bool:
     """Whether the data directory, a folder or on object storage, holds clients."""
     if is_object_storage(data_dir):
-        return has_clients_remote(ObjectStorage(data_dir.rstrip("/")))
+        return has_clients_remote(ObjectStorage(data_dir))
     return has_clients(Path(data_dir))
 
 

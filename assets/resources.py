@@ -111,7 +111,7 @@ class ScrublineData(dg.ConfigurableResource):
         step that published fails if its publish cannot reach the bucket; None on a local folder, used in place."""
         if not is_object_storage(self.data_dir):
             return None
-        return send_back(ObjectStorage(self.data_dir.rstrip("/")), self.root)
+        return send_back(ObjectStorage(self.data_dir), self.root)
 
 
 @dataclass(frozen=True)
@@ -134,9 +134,9 @@ class RunWorkspace(dg.ConfigurableIOManager):
     (docs/operations.md, docs/kubernetes.md).
 
     On object storage it first takes the data directory's lock object and stages the data directory into the run's
-    local folder (`pipelines.publishing.staging`), and when the run ends sends back what the run changed — the
-    publish among it, in the contract's order — before it lets the lock go. The run then works in its staging
-    folder exactly as on a local data directory, under that folder's own `flock`.
+    local folder (`pipelines.publishing.staging`); the publish step sends its publish back (`ScrublineData.send_back`)
+    and, when the run ends, it sends what is left (a failed run's quarantine) before it lets the lock go. The run
+    works in its staging folder exactly as on a local data directory, under that folder's own `flock`.
     """
 
     data_dir: str
@@ -165,7 +165,7 @@ class RunWorkspace(dg.ConfigurableIOManager):
     def _stage(self, context: dg.InitResourceContext) -> None:
         """Hold the lock object of the data directory on object storage (one run at a time for the whole prefix,
         clients included: they share its registries) and stage it; when the run ends, send back, then let go."""
-        storage, run_id = ObjectStorage(self.data_dir.rstrip("/")), context.run.run_id
+        storage, run_id = ObjectStorage(self.data_dir), context.run.run_id
         local = staging_dir(storage.url, run_id)
         self._held.enter_context(
             hold_object_lock(storage, run_id=run_id, wait=True, on_wait=lambda busy: _log_wait(context, busy))

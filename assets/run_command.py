@@ -63,8 +63,8 @@ def run(arguments: argparse.Namespace) -> int:
 def _run_on_object_storage(arguments: argparse.Namespace) -> int:
     """`scrubline run` on a data directory on object storage: the lock object is taken and the data directory staged
     (`pipelines.publishing.staging`) before the job starts, so that the configuration is checked as on a local one;
-    the run sends back what it published when it ends (`RunWorkspace`)."""
-    storage = ObjectStorage(arguments.data_dir.rstrip("/"))
+    the run's publish step sends its publish back, and its IO manager the rest when it ends (`RunWorkspace`)."""
+    storage = ObjectStorage(arguments.data_dir)
     client = arguments.client
     tags = _clock_tags(arguments.as_of)
     run_id = str(uuid.uuid4())

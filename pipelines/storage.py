@@ -168,7 +168,7 @@ class ObjectStorage(Storage):
     the URL and the settings to check, not obstore's own error (a page of the HTTP client's debug output)."""
 
     def __init__(self, url: str) -> None:
-        self.url = url
+        self.url = url.rstrip("/")
         try:
             self._store = S3Store.from_url(url)
         except (obstore.exceptions.BaseError, ValueError) as error:
