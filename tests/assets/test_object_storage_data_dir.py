@@ -16,8 +16,9 @@ import polars as pl
 import pytest
 
 from assets.cli import main
-from assets.constants import CLIENTS_PARTITIONS, NIGHTLY_SCRUB_JOB
+from assets.constants import CLIENTS_PARTITIONS, NIGHTLY_SCRUB_JOB, WITHDRAW_EXPIRED_LISTS_JOB
 from assets.definitions import build_definitions
+from assets.run_clock import AS_OF_TAG
 from assets.run_command import EXIT_BUSY
 from data.generate import COMMITTED_AS_OF, generate
 from pipelines.errors import ConfigError
@@ -302,4 +303,21 @@ def test_a_run_on_s3_that_loses_the_race_for_latest_fails_its_publish_and_moves_
     assert step == "publish"
     assert f"{on_s3}/published/latest.json changed since this run read it" in message
     assert storage.read("published/latest.json").data == theirs
+    assert storage.read(".scrubline.lock") is None
+
+
+def test_the_hourly_job_on_s3_withdraws_the_latest_list_in_the_bucket(on_s3: str, data_dir: Path) -> None:
+    storage = upload(data_dir, on_s3)
+    published = run_on(on_s3)
+    assert published.success
+    valid_through = json.loads(storage.read(f"published/runs/{published.run_id}/manifest.json").data)["valid_through"]
+    withdraw = build_definitions(on_s3).resolve_job_def(WITHDRAW_EXPIRED_LISTS_JOB)
+
+    at_expiry = withdraw.execute_in_process(instance=dg.DagsterInstance.ephemeral(), tags={AS_OF_TAG: valid_through})
+
+    assert at_expiry.success
+    latest = json.loads(storage.read("published/latest.json").data)
+    assert latest["run_id"] == published.run_id
+    assert latest["withdrawn"] is not None
+    assert storage.read("published/EXPIRED") is None  # a local folder's marker; readers of S3 follow latest.json
     assert storage.read(".scrubline.lock") is None
