@@ -22,6 +22,7 @@ from pipelines.publishing.publish import clear_unfinished_publishing
 from pipelines.publishing.staging import (
     Sent,
     StagingError,
+    fetch,
     local_data_dir,
     remove_if_published,
     send_back,
@@ -105,6 +106,13 @@ class ScrublineData(dg.ConfigurableResource):
 
     def work(self, run_id: str) -> Path:
         return work_dir(self.home, run_id)
+
+    def fetch(self, path: Path) -> Path:
+        """`path` in the data directory with its bytes: on object storage a file staged by name only (a memo frame)
+        is downloaded now (`staging.fetch`); on a local folder it is the file itself."""
+        if not is_object_storage(self.data_dir):
+            return path
+        return fetch(ObjectStorage(self.data_dir), self.root, path)
 
     def send_back(self) -> Sent | None:
         """On object storage, send what the run changed back to the bucket now (`staging.send_back`), so that the

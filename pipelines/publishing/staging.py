@@ -15,10 +15,12 @@ by every other test, and the bucket sees whole files only. The cost: each run do
 the registries, the published runs `number_history` and the ledger read, the memo — and needs the local disk for
 it; `SCRUBLINE_STAGING_DIR` says where (default: the system's temporary folder).
 
-Not downloaded: the lock object, `work/` (intermediates of other runs), and the copies of `registry_archive/`: that
-archive is addressed by content and a run only asks whether a copy is there (`registry_archive`), so each is staged
-as an empty file of its name, never sent back unless the run archives a new copy. It can hold a copy of every
-registry ever scrubbed against: downloading it every night would cost more than the run.
+Not downloaded: the lock object and `work/` (intermediates of other runs). Staged by name only, as empty files:
+- the copies of `registry_archive/`: that archive is addressed by content and a run only asks whether a copy is
+  there (`registry_archive`); it can hold a copy of every registry ever scrubbed against;
+- the frames of `memo/`: a run asks whether one is there under its fingerprint, and downloads only the ones it reuses
+  (`fetch`); the rest (a night's normalised leads and registries) would cost more to download than to leave.
+Neither is sent back unless the run makes a new one.
 
 A run's intermediates stay in its staging folder: removed once the run published, kept after a failure for
 inspection (its Data Docs among them). What repeats `latest.json` on a local folder only — the symlinks
@@ -37,7 +39,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.clients import CLIENTS
 from pipelines.errors import ScrublineError
+from pipelines.operations.frame_memo import MEMO
 from pipelines.operations.run_folders import WORK
 from pipelines.operations.run_lock import LOCK_FILE
 from pipelines.publishing.latest import LATEST_POINTER
@@ -47,7 +51,8 @@ from pipelines.publishing.registry_archive import ARCHIVE_DIR
 from pipelines.storage import AlreadyExistsError, ChangedError, ObjectStorage, is_object_storage
 
 STAGING_VARIABLE = "SCRUBLINE_STAGING_DIR"
-# Kept in the staging folder: what was downloaded, as {path: [ETag, size, mtime_ns]}; and that it was sent back.
+# Kept in the staging folder: what was staged, as {path: [ETag, size, mtime_ns, is staged by name only]}; and that
+# it was sent back.
 _STAGED = ".staged.json"
 _SENT = ".sent"
 _PUBLISHED = "published"
@@ -102,15 +107,31 @@ def stage(storage: ObjectStorage, local: Path) -> Path:
         if not _is_staged(path):
             continue
         target = local / path
-        if path.startswith(f"{ARCHIVE_DIR}/"):
+        is_named_only = _is_named_only(path)
+        if is_named_only:
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.touch()  # its name says it is archived; its bytes are not needed (see the module's docstring)
+            target.touch()  # its name says what is there; its bytes are fetched if ever needed (`fetch`)
         else:
             storage.download(path, target)
         status = target.stat()
-        staged[path] = [tag, status.st_size, status.st_mtime_ns]
+        staged[path] = [tag, status.st_size, status.st_mtime_ns, is_named_only]
     (local / _STAGED).write_text(json.dumps(staged), encoding="utf-8")
     return local
+
+
+def fetch(storage: ObjectStorage, local: Path, path: Path) -> Path:
+    """The file `path` of the staging folder `local` with its bytes: downloaded now if it was staged by name only (a
+    memo frame the run reuses), and recorded as staged, so that it is not sent back. `path`, as it was."""
+    relative = path.relative_to(local).as_posix()
+    records = json.loads((local / _STAGED).read_text(encoding="utf-8"))
+    record = records.get(relative)
+    if record is None or not record[3]:
+        return path
+    storage.download(relative, path)
+    status = path.stat()
+    records[relative] = [record[0], status.st_size, status.st_mtime_ns, False]
+    (local / _STAGED).write_text(json.dumps(records), encoding="utf-8")
+    return path
 
 
 def send_back(storage: ObjectStorage, local: Path) -> Sent:
@@ -123,7 +144,7 @@ def send_back(storage: ObjectStorage, local: Path) -> Sent:
     staged = json.loads((local / _STAGED).read_text(encoding="utf-8"))
     now = _files(local)
     changed = sorted(
-        path for path, (size, mtime_ns) in now.items() if path not in staged or staged[path][1:] != [size, mtime_ns]
+        path for path, (size, mtime_ns) in now.items() if path not in staged or staged[path][1:3] != [size, mtime_ns]
     )
     pointers = [path for path in changed if Path(path).name == LATEST_POINTER and Path(path).parent.name == _PUBLISHED]
     manifests = [path for path in changed if _MANIFEST_PATH.search(path)]
@@ -180,10 +201,20 @@ def _is_staged(path: str) -> bool:
     return Path(path).name != LOCK_FILE and not _is_work(path)
 
 
+def _is_named_only(path: str) -> bool:
+    """Whether an object is staged as an empty file of its name: a registry archive's copy, a memo's frame."""
+    parts = path.split("/")
+    return parts[0] == ARCHIVE_DIR or _is_in(parts, MEMO)
+
+
 def _is_work(path: str) -> bool:
     """Whether `path` is in the run folders of the data directory or of a client (`clients/<client>/work/`)."""
-    parts = path.split("/")
-    return parts[0] == WORK or (len(parts) > 2 and parts[0] == "clients" and parts[2] == WORK)
+    return _is_in(path.split("/"), WORK)
+
+
+def _is_in(parts: list[str], folder: str) -> bool:
+    """Whether a path (split in `parts`) is in `folder` of the data directory or of a client (`clients/<client>/`)."""
+    return parts[0] == folder or (len(parts) > 3 and parts[0] == CLIENTS and parts[2] == folder)
 
 
 def _files(local: Path) -> dict[str, tuple[int, int]]:

@@ -18,6 +18,7 @@ import pytest
 from assets.cli import main
 from assets.constants import CLIENTS_PARTITIONS, NIGHTLY_SCRUB_JOB, WITHDRAW_EXPIRED_LISTS_JOB
 from assets.definitions import build_definitions
+from assets.memo import REUSED
 from assets.run_clock import AS_OF_TAG
 from assets.run_command import EXIT_BUSY
 from data.generate import COMMITTED_AS_OF, generate
@@ -321,3 +322,25 @@ def test_the_hourly_job_on_s3_withdraws_the_latest_list_in_the_bucket(on_s3: str
     assert latest["withdrawn"] is not None
     assert storage.read("published/EXPIRED") is None  # a local folder's marker; readers of S3 follow latest.json
     assert storage.read(".scrubline.lock") is None
+
+
+def test_a_run_on_s3_reuses_the_frames_an_earlier_run_remembered_fetching_only_those(
+    on_s3: str, data_dir: Path
+) -> None:
+    storage = upload(data_dir, on_s3)
+    first = run_on(on_s3)
+    assert first.success
+    remembered = objects(storage, "memo")
+    assert remembered
+
+    again = run_on(on_s3)
+
+    assert again.success
+    (materialization,) = again.asset_materializations_for_node("dialler_leads")
+    assert materialization.metadata[REUSED].value is True
+    assert objects(storage, "memo") == remembered  # the same frames, kept, none sent again under a new name
+    first_clean, again_clean = (
+        pl.read_parquet(storage.read(f"published/runs/{run.run_id}/clean/spring.parquet").data)
+        for run in (first, again)
+    )
+    assert again_clean.equals(first_clean)

@@ -12,7 +12,7 @@ import pytest
 
 from pipelines.errors import ScrublineError
 from pipelines.operations.run_lock import LOCK_FILE, DataDirectoryBusyError, hold_object_lock
-from pipelines.publishing.staging import StagingError, is_sent, local_data_dir, send_back, stage
+from pipelines.publishing.staging import StagingError, fetch, is_sent, local_data_dir, send_back, stage
 from pipelines.storage import ObjectStorage, UnreachableError
 from tests.object_storage import S3Server
 
@@ -36,17 +36,21 @@ def test_staging_downloads_all_but_the_lock_and_work_and_sends_back_only_what_ch
     put(bucket, {
         "scrubline.yaml": "sources: {}\n", "inbox/leads.csv": "id,phone\n", "published/latest.json": "{}",
         "work/old-run/frame.parquet": "frame", "clients/acme/work/old-run/frame.parquet": "frame",
-        LOCK_FILE: "{}", "memo/old.parquet": "memo", "registry_archive/abc123": "a registry copy",
+        LOCK_FILE: "{}", "memo/old.parquet": "memo", "memo/reused.parquet": "reused frame",
+        "registry_archive/abc123": "a registry copy",
     })  # fmt: skip
     local = stage(bucket, tmp_path / "staged")
 
     staged = {path.relative_to(local).as_posix(): path.read_text() for path in local.rglob("*") if path.is_file()}
     assert sorted(staged) == [
-        ".staged.json", "inbox/leads.csv", "memo/old.parquet", "published/latest.json", "registry_archive/abc123",
-        "scrubline.yaml",
+        ".staged.json", "inbox/leads.csv", "memo/old.parquet", "memo/reused.parquet", "published/latest.json",
+        "registry_archive/abc123", "scrubline.yaml",
     ]  # fmt: skip
     assert staged["inbox/leads.csv"] == "id,phone\n"
-    assert staged["registry_archive/abc123"] == ""  # named, not downloaded: the archive only asks what is there
+    # Named, not downloaded: a run only asks whether they are there, and fetches the memo frames it reuses.
+    assert staged["registry_archive/abc123"] == staged["memo/reused.parquet"] == ""
+    assert fetch(bucket, local, local / "memo/reused.parquet").read_text() == "reused frame"
+    assert fetch(bucket, local, local / "inbox/leads.csv").read_text() == "id,phone\n"
 
     (local / "memo/old.parquet").unlink()
     (local / "quarantine/run").mkdir(parents=True)
@@ -66,6 +70,7 @@ def test_staging_downloads_all_but_the_lock_and_work_and_sends_back_only_what_ch
     assert bucket.read("work/run/frame.parquet") is None
     assert bucket.read("work/old-run/frame.parquet") is not None  # another run's intermediates: not this run's
     assert bucket.read("registry_archive/abc123").data == b"a registry copy"
+    assert bucket.read("memo/reused.parquet").data == b"reused frame"  # fetched, not changed: not sent back
     assert send_back(bucket, local).written == []  # sent once
 
 
