@@ -12,8 +12,8 @@ the DuckDB reads (DuckDB 2.0's wheel has no httpfs, and cannot fetch it offline)
 which DuckDB cannot write to object storage) and the frame memo's hard links all need local files; so does
 Dagster's re-execution of one run. Each path through the engine stays the one a local data directory takes, tested
 by every other test, and the bucket sees whole files only. The cost: each run downloads what it reads — the inbox,
-the registries, the published runs `number_history` and the ledger read, the memo — and needs the local disk for
-it; `SCRUBLINE_STAGING_DIR` says where (default: the system's temporary folder).
+the registries, the published runs `number_history` and the ledger read, the memo frames it reuses — and needs the
+local disk for it; `SCRUBLINE_STAGING_DIR` says where (default: the system's temporary folder).
 
 Not downloaded: the lock object and `work/` (intermediates of other runs). Staged by name only, as empty files:
 - the copies of `registry_archive/`: that archive is addressed by content and a run only asks whether a copy is
