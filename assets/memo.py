@@ -64,6 +64,7 @@ def memoised(
             metadata={**computed.metadata, FINGERPRINT: step_fingerprint, REUSED: False},
             data_version=dg.DataVersion(step_fingerprint),
         )
+    scrubline.fetch(path)  # on object storage, the remembered frame's bytes (staged by name only)
     context.log.info(f"{name}: inputs unchanged, frame reused ({path})")
     return dg.Output(
         FrameFile(path),

@@ -19,6 +19,7 @@ from pipelines.publishing.expiry import (
 )
 from pipelines.publishing.night import Night, NightFrames, PublishedNight, publish_night
 from pipelines.publishing.publish import LATEST, PublishedRun
+from pipelines.publishing.staging import Sent
 from pipelines.publishing.warehouse import build_warehouse, install_warehouse, warehouse_contents
 from pipelines.suppression.scrub import OUTCOMES
 
@@ -76,7 +77,8 @@ def publish(
     dialled_numbers: FrameFile,
     call_limit_breaches: FrameFile,
 ) -> Iterator[dg.MaterializeResult]:
-    """Publish the run whole (`pipelines.publishing.night`), then remove its intermediates."""
+    """Publish the run whole (`pipelines.publishing.night`), then remove its intermediates; on object storage, send
+    the publish to the bucket (`pipelines.publishing.staging`)."""
     started_at = run_started(context)
     frames = NightFrames(
         scrubbed_leads=scrubbed_leads, dialler_leads=dialler_leads, number_analytics=number_analytics,
@@ -97,7 +99,10 @@ def publish(
     )  # fmt: skip
     _warn(context, done.published)
     shutil.rmtree(scrubline.work(context.run.run_id))
-    yield dg.MaterializeResult(asset_key="published_run", metadata=published_metadata(done, ages=ages))
+    sent = scrubline.send_back()  # on object storage: the publish is done once the bucket has it
+    yield dg.MaterializeResult(
+        asset_key="published_run", metadata={**published_metadata(done, ages=ages), **_sent_metadata(sent)}
+    )
     yield dg.MaterializeResult(
         asset_key="warehouse",
         metadata={
@@ -138,6 +143,13 @@ def published_metadata(done: PublishedNight, *, ages: pl.DataFrame) -> dict[str,
             if age is not None
         },
     }
+
+
+def _sent_metadata(sent: Sent | None) -> dict[str, object]:
+    """What a run on object storage sent to the bucket; nothing on a local folder."""
+    if sent is None:
+        return {}
+    return {"sent_objects": len(sent.written), "removed_objects": len(sent.removed), "moved_latest": sent.moved_latest}
 
 
 def _warn(context: dg.AssetExecutionContext, published: PublishedRun) -> None:

@@ -4,6 +4,7 @@ a summary of what it published. Dagster's own event stream is shown only with `-
 import argparse
 import logging
 import os
+import shutil
 import sys
 import time
 import uuid
@@ -17,14 +18,16 @@ import polars as pl
 from assets.constants import CLIENTS_PARTITIONS, NIGHTLY_SCRUB_JOB
 from assets.definitions import build_definitions
 from assets.run_clock import AS_OF_TAG, parse_as_of
-from pipelines.clients import client_home, load_config_for
-from pipelines.errors import ConfigError
+from pipelines.clients import CLIENTS, client_home, load_config_for
+from pipelines.errors import ConfigError, ScrublineError
 from pipelines.operations.preflight import check_inputs
-from pipelines.operations.run_lock import DataDirectoryBusyError, hold_data_dir
-from pipelines.publishing.latest import latest_run_folder
+from pipelines.operations.run_lock import DataDirectoryBusyError, hold_data_dir, hold_object_lock
+from pipelines.publishing.latest import LATEST_POINTER, latest_run_folder
 from pipelines.publishing.publish import LATEST, MANIFEST
 from pipelines.publishing.signing import private_key
-from pipelines.records import Manifest
+from pipelines.publishing.staging import is_sent, stage, staging_dir
+from pipelines.records import Latest, Manifest
+from pipelines.storage import ObjectStorage, is_object_storage
 from pipelines.suppression.scrub import OUTCOMES
 
 # Exit code of `scrubline run` when another run holds the data directory (0 published, 1 failed, 2 config error).
@@ -33,16 +36,83 @@ EXIT_BUSY = 3
 
 def run(arguments: argparse.Namespace) -> int:
     """Run the nightly scrub job on a data directory, as the UI would, and print what it did."""
+    if is_object_storage(arguments.data_dir):
+        return _run_on_object_storage(arguments)
     data_dir = Path(arguments.data_dir).resolve()
     client = arguments.client
     # A configuration error stops here, exit 2, before any run exists; so does a data directory of clients without
     # --client.
+    _check_before_run(data_dir, client)
+    tags = _clock_tags(arguments.as_of)
+    home = client_home(data_dir, client)
+    run_id = str(uuid.uuid4())
+    try:
+        with hold_data_dir(home, run_id=run_id, wait=arguments.wait, on_wait=_say_waiting):
+            result = _execute(arguments, str(data_dir), run_id=run_id, tags=tags)
+    except DataDirectoryBusyError as busy:
+        print(f"scrubline: {busy}", file=sys.stderr)
+        return EXIT_BUSY
+    _print_failures(result)
+    if not result.success:
+        print(f"scrubline: run {result.run_id} failed; nothing new was published", file=sys.stderr)
+        return 1
+    _print_summary(home, run_id=result.run_id)
+    return 0
+
+
+def _run_on_object_storage(arguments: argparse.Namespace) -> int:
+    """`scrubline run` on a data directory on object storage: the lock object is taken and the data directory staged
+    (`pipelines.publishing.staging`) before the job starts, so that the configuration is checked as on a local one;
+    the run's publish step sends its publish back, and its IO manager the rest when it ends (`RunWorkspace`)."""
+    storage = ObjectStorage(arguments.data_dir)
+    client = arguments.client
+    tags = _clock_tags(arguments.as_of)
+    run_id = str(uuid.uuid4())
+    local = staging_dir(storage.url, run_id)
+    try:
+        with hold_object_lock(storage, run_id=run_id, wait=arguments.wait, on_wait=_say_waiting):
+            try:
+                _check_before_run(stage(storage, local), client)
+            except ConfigError as error:
+                shutil.rmtree(local, ignore_errors=True)
+                # Named where the user keeps the file, not where this run staged it.
+                raise ConfigError(str(error).replace(str(local), storage.url)) from error
+            except ScrublineError:
+                shutil.rmtree(local, ignore_errors=True)
+                raise
+            result = _execute(arguments, storage.url, run_id=run_id, tags=tags)
+    except DataDirectoryBusyError as busy:
+        print(f"scrubline: {busy}", file=sys.stderr)
+        return EXIT_BUSY
+    _print_failures(result)
+    if not result.success:
+        print(f"scrubline: run {result.run_id} failed; nothing new was published", file=sys.stderr)
+        return 1
+    if not is_sent(local):
+        print(
+            f"scrubline: run {result.run_id} could not send what it published back to {storage.url}: nothing new is "
+            f"pointed at; its staging folder stays at {local} (the run's log says why)",
+            file=sys.stderr,
+        )
+        return 1
+    _print_remote_summary(storage, client=client, run_id=result.run_id)
+    return 0
+
+
+def _check_before_run(data_dir: Path, client: str | None) -> None:
+    """Read and check the configuration, the files it names and the signing key, before any run exists."""
     config = load_config_for(data_dir, client)
     check_inputs(config, data_dir=data_dir)
     if config.signing is not None:
         private_key(config.signing, data_dir=data_dir)
-    tags = _clock_tags(arguments.as_of)
-    defs = build_definitions(str(data_dir))
+
+
+def _execute(
+    arguments: argparse.Namespace, data_dir: str, *, run_id: str, tags: Mapping[str, str]
+) -> dg.ExecuteInProcessResult:
+    """The nightly job on `data_dir` (a folder or an `s3://` URL) in-process, with the progress logger."""
+    client = arguments.client
+    defs = build_definitions(data_dir)
     loggers = {"progress": _progress_logger(_stage_of_step(defs))}
     # A run uses the loggers its config names; naming none would mean Dagster's DEBUG console stream.
     logger_config: dict[str, dict] = {"progress": {}}
@@ -53,27 +123,14 @@ def run(arguments: argparse.Namespace) -> int:
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     if client is not None and not instance.has_dynamic_partition(CLIENTS_PARTITIONS, client):
         instance.add_dynamic_partitions(CLIENTS_PARTITIONS, [client])
-    home = client_home(data_dir, client)
-    run_id = str(uuid.uuid4())
-    try:
-        with hold_data_dir(home, run_id=run_id, wait=arguments.wait, on_wait=_say_waiting):
-            result = execute_without_capture(
-                job,
-                run_config={"loggers": logger_config},
-                instance=instance,
-                run_id=run_id,
-                partition_key=client,
-                tags=tags,
-            )
-    except DataDirectoryBusyError as busy:
-        print(f"scrubline: {busy}", file=sys.stderr)
-        return EXIT_BUSY
-    _print_failures(result)
-    if not result.success:
-        print(f"scrubline: run {result.run_id} failed; nothing new was published", file=sys.stderr)
-        return 1
-    _print_summary(home, run_id=result.run_id)
-    return 0
+    return execute_without_capture(
+        job,
+        run_config={"loggers": logger_config},
+        instance=instance,
+        run_id=run_id,
+        partition_key=client,
+        tags=tags,
+    )
 
 
 def _clock_tags(as_of: str | None) -> dict[str, str]:
@@ -220,12 +277,34 @@ def _print_summary(data_dir: Path, *, run_id: str) -> None:
         print(f"run {run_id} published {data_dir / 'published/runs' / run_id}; latest stays on {stays}")
     else:
         print(f"run {run_id} published {latest}")
-    manifest = Manifest.read(data_dir / "published/runs" / run_id / MANIFEST)
+    _print_counts(Manifest.read(data_dir / "published/runs" / run_id / MANIFEST))
+    print(f"clean lists: {data_dir / 'published' / LATEST / 'clean'}/<campaign>.csv and .parquet")
+    print(f"warehouse:   {data_dir / 'warehouse.duckdb'}")
+
+
+def _print_remote_summary(storage: ObjectStorage, *, client: str | None, run_id: str) -> None:
+    """`_print_summary` for a data directory on object storage, read back from the bucket."""
+    home = "" if client is None else f"{CLIENTS}/{client}/"
+    run_dir = f"{home}published/runs/{run_id}"
+    pointer = storage.read(f"{home}published/{LATEST_POINTER}")
+    latest = None if pointer is None else Latest.parse(pointer.data)
+    if latest is None or latest.run_id != run_id or latest.withdrawn is not None:
+        print(f"run {run_id} published {storage.where(run_dir)}; latest stays on {latest.run_id if latest else None}")
+    else:
+        pointer_url = storage.where(f"{home}published/{LATEST_POINTER}")
+        print(f"run {run_id} published {storage.where(run_dir)}, now latest ({pointer_url})")
+    manifest = storage.read(f"{run_dir}/{MANIFEST}")
+    if manifest is not None:
+        _print_counts(Manifest.parse(manifest.data))
+    print(f"clean lists: {storage.where(run_dir)}/clean/<campaign>.csv and .parquet")
+    print(f"warehouse:   {storage.where(home + 'warehouse.duckdb')} (views over paths relative to its folder)")
+
+
+def _print_counts(manifest: Manifest) -> None:
+    """Per campaign the rows in and each outcome with its rate."""
     counts = pl.DataFrame([row.model_dump() for row in manifest.reconciliation])
     table = counts.select(
         "campaign", pl.col("count_rows_in").alias("rows in"), *(_with_rate(outcome) for outcome in OUTCOMES)
     )
     with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, tbl_rows=-1, tbl_width_chars=120):
         print(table)
-    print(f"clean lists: {data_dir / 'published' / LATEST / 'clean'}/<campaign>.csv and .parquet")
-    print(f"warehouse:   {data_dir / 'warehouse.duckdb'}")

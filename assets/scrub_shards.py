@@ -15,6 +15,7 @@ from assets.resources import run_client
 from pipelines.clients import client_home
 from pipelines.operations.run_folders import work_dir
 from pipelines.parquet_files import FrameFile, write_parquet
+from pipelines.publishing.staging import local_data_dir
 
 SHARD_IO_MANAGER = "shard_io_manager"
 SHARDS_DIR = "scrub_shards"
@@ -50,5 +51,5 @@ class ShardWorkspace(dg.ConfigurableIOManager):
 
     def _path(self, context: dg.OutputContext) -> Path:
         run_id, *step_and_output = context.get_identifier()
-        home = client_home(Path(self.data_dir).resolve(), self._client)
+        home = client_home(local_data_dir(self.data_dir, run_id), self._client)
         return work_dir(home, run_id) / SHARDS_DIR / f"{'.'.join(step_and_output)}.parquet"

@@ -13,6 +13,11 @@ Settings come from the standard environment variables, read by `object_store` it
 `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`, and `AWS_ALLOW_HTTP=true` for a
 local endpoint over plain HTTP.
 
+Beyond the contract, a data directory on object storage is staged (`pipelines.publishing.staging`): a run downloads
+it to a local folder, runs on that, and sends back what changed. For that the storage lists a prefix, downloads and
+uploads whole files (streamed, never held in memory), and deletes; those are all `ObjectStorage` offers that
+`LocalStorage` does not need to, since a local data directory is used in place.
+
 A local folder is plain files: `object_store`'s local store has no compare-and-swap, and the same guarantees are
 made by the kernel. Create-only is a hard link of a fully written temporary file (`link` fails if the name
 exists, and the name never shows a half-written file); compare-and-swap holds an exclusive `flock` on a lock file
@@ -26,6 +31,8 @@ import fcntl
 import hashlib
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +51,22 @@ class AlreadyExistsError(ScrublineError):
 
 class ChangedError(ScrublineError):
     """A compare-and-swap found the object changed since it was read: it was not replaced."""
+
+
+class UnreachableError(ScrublineError):
+    """Object storage refused or never answered a request: a wrong endpoint, bucket or credentials."""
+
+
+# What to check when a bucket cannot be reached: every setting `object_store` reads, by the standard names.
+_SETTINGS_HINT = (
+    "check AWS_ENDPOINT_URL (and AWS_ALLOW_HTTP=true for an http:// endpoint), AWS_REGION, that the bucket exists, "
+    "and the credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a role the machine has)"
+)
+
+
+def is_object_storage(location: str | Path) -> bool:
+    """Whether `location` names object storage (an `s3://` URL) rather than a local folder."""
+    return str(location).startswith(S3_SCHEME)
 
 
 @dataclass(frozen=True)
@@ -83,7 +106,7 @@ class Storage(ABC):
 def open_storage(location: str | Path) -> Storage:
     """The storage at `location`: an `s3://bucket/prefix` URL, or else a local folder."""
     text = str(location)
-    return ObjectStorage(text) if text.startswith(S3_SCHEME) else LocalStorage(Path(location))
+    return ObjectStorage(text) if is_object_storage(text) else LocalStorage(Path(location))
 
 
 class LocalStorage(Storage):
@@ -139,30 +162,90 @@ class LocalStorage(Storage):
 
 
 class ObjectStorage(Storage):
-    """An S3 bucket and prefix (`s3://bucket/prefix`), through obstore with S3's own conditional writes."""
+    """An S3 bucket and prefix (`s3://bucket/prefix`), through obstore with S3's own conditional writes.
+
+    Every request that fails for want of the bucket, the endpoint or credentials raises `UnreachableError` naming
+    the URL and the settings to check, not obstore's own error (a page of the HTTP client's debug output)."""
 
     def __init__(self, url: str) -> None:
-        self.url = url
-        self._store = S3Store.from_url(url)
+        self.url = url.rstrip("/")
+        try:
+            self._store = S3Store.from_url(url)
+        except (obstore.exceptions.BaseError, ValueError) as error:
+            raise UnreachableError(f"{url}: not a usable S3 URL ({_first_line(error)}); {_SETTINGS_HINT}") from error
 
     def put(self, path: str, data: bytes) -> None:
-        obstore.put(self._store, path, data)
+        with self._reaching(path):
+            obstore.put(self._store, path, data)
+
+    def list(self, prefix: str = "") -> Iterator[tuple[str, str]]:
+        """Every object under `prefix` (a folder: `a/b` lists `a/b/...`, not `a/bc`), as (path, ETag)."""
+        with self._reaching(prefix):
+            for batch in obstore.list(self._store, prefix or None):
+                for meta in batch:
+                    yield str(meta["path"]), str(meta["e_tag"])
+
+    def download(self, path: str, target: Path) -> None:
+        """Copy the object at `path` into the local file `target`, chunk by chunk."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with self._reaching(path), target.open("wb") as handle:
+            for chunk in obstore.get(self._store, path):
+                handle.write(chunk)
+
+    def upload(self, source: Path, path: str, *, create_only: bool = False) -> None:
+        """Copy the local file `source` to `path` (in parts when large); with `create_only`, only if nothing is
+        there (`AlreadyExistsError` otherwise)."""
+        try:
+            with self._reaching(path):
+                obstore.put(self._store, path, source, mode="create" if create_only else "overwrite")
+        except obstore.exceptions.AlreadyExistsError as error:
+            raise AlreadyExistsError(f"{self.where(path)} already exists; it was not replaced") from error
+
+    def delete(self, paths: list[str]) -> None:
+        """Remove the objects at `paths`; one already gone is no error."""
+        with self._reaching(paths[0] if paths else ""):
+            for start in range(0, len(paths), 1000):  # S3's DeleteObjects takes at most 1,000 keys
+                obstore.delete(self._store, paths[start : start + 1000])
+
+    @contextmanager
+    def _reaching(self, path: str) -> Iterator[None]:
+        """Turn a request that could not reach the bucket into `UnreachableError`; the conditional writes' own
+        refusals, and a missing object, pass through for the caller to judge."""
+        try:
+            yield
+        except (
+            obstore.exceptions.AlreadyExistsError,
+            obstore.exceptions.PreconditionError,
+            FileNotFoundError,
+        ):
+            raise
+        except obstore.exceptions.BaseError as error:
+            where = self.where(path)
+            raise UnreachableError(f"{where}: cannot reach it ({_first_line(error)}); {_SETTINGS_HINT}") from error
 
     def put_new(self, path: str, data: bytes) -> None:
         try:
-            obstore.put(self._store, path, data, mode="create")
+            with self._reaching(path):
+                obstore.put(self._store, path, data, mode="create")
         except obstore.exceptions.AlreadyExistsError as error:
             raise AlreadyExistsError(f"{self.where(path)} already exists; it was not replaced") from error
 
     def read(self, path: str) -> Tagged | None:
         try:
-            result = obstore.get(self._store, path)
+            with self._reaching(path):
+                result = obstore.get(self._store, path)
         except FileNotFoundError:
             return None
         return Tagged(bytes(result.bytes()), str(result.meta["e_tag"]))
 
     def swap(self, path: str, data: bytes, *, expected: str) -> None:
         try:
-            obstore.put(self._store, path, data, mode={"e_tag": expected})
+            with self._reaching(path):
+                obstore.put(self._store, path, data, mode={"e_tag": expected})
         except (obstore.exceptions.PreconditionError, FileNotFoundError) as error:
             raise ChangedError(f"{self.where(path)} changed since it was read; it was not replaced") from error
+
+
+def _first_line(error: BaseException) -> str:
+    """An obstore error's first line: what failed, without the HTTP client's debug dump that follows it."""
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

@@ -178,7 +178,7 @@ def test_two_runs_started_together_run_one_after_the_other_and_the_later_one_see
 
 def kill_at(stage: str, data_dir: Path) -> None:
     """Run `scrubline run` in a subprocess and kill it with SIGKILL where it stops itself at `stage`."""
-    command = scrubline("run", "--data-dir", str(data_dir), stop_at=stage)
+    command = scrubline("run", "--data-dir", str(data_dir), "--as-of", RUN_AS_OF.isoformat(), stop_at=stage)
     with subprocess.Popen(
         command, cwd=REPOSITORY, env=subprocess_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     ) as process:
