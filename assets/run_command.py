@@ -32,6 +32,8 @@ from pipelines.suppression.scrub import OUTCOMES
 
 # Exit code of `scrubline run` when another run holds the data directory (0 published, 1 failed, 2 config error).
 EXIT_BUSY = 3
+# Steps `scrubline run` names as the slowest of its run.
+SLOWEST = 10
 
 
 def run(arguments: argparse.Namespace) -> int:
@@ -123,7 +125,7 @@ def _execute(
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     if client is not None and not instance.has_dynamic_partition(CLIENTS_PARTITIONS, client):
         instance.add_dynamic_partitions(CLIENTS_PARTITIONS, [client])
-    return execute_without_capture(
+    result = execute_without_capture(
         job,
         run_config={"loggers": logger_config},
         instance=instance,
@@ -131,6 +133,8 @@ def _execute(
         partition_key=client,
         tags=tags,
     )
+    _print_slowest_steps(instance, run_id=run_id)
+    return result
 
 
 def _clock_tags(as_of: str | None) -> dict[str, str]:
@@ -244,6 +248,16 @@ class _StageHandler(logging.Handler):
                 self._step_done(stage)
         elif event is None and record.levelno == logging.WARNING:  # the run's own warnings; errors come after
             print(f"  warning ({meta.get('step_key') or 'run'}): {meta.get('orig_message')}", file=sys.stderr)
+
+
+def _print_slowest_steps(instance: dg.DagsterInstance, *, run_id: str) -> None:
+    """The run's ten slowest steps, checks included, with their seconds: where a night's time went."""
+    steps = sorted(
+        (stats.end_time - stats.start_time, stats.step_key)
+        for stats in instance.get_run_step_stats(run_id)
+        if stats.start_time is not None and stats.end_time is not None
+    )
+    print("slowest steps: " + ", ".join(f"{key} {seconds:.1f} s" for seconds, key in reversed(steps[-SLOWEST:])))
 
 
 def _print_failures(result: dg.ExecuteInProcessResult) -> None:

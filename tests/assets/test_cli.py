@@ -1,6 +1,7 @@
 """The `scrubline` command: `run` drives the same job as the UI and talks like a tool; `normalize` handles one
 file without Dagster."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from assets.cli import main
+from assets.run_command import SLOWEST
 from pipelines.publishing.signing import public_key_pem
 from pipelines.records import Manifest
 from tests.handmade import INBOX, RUN_AS_OF, write_clients_data_dir, write_data_dir
@@ -36,6 +38,10 @@ def test_run_prints_progress_by_stage_and_a_summary_per_campaign(
     assert "1 unreadable dialler record(s) quarantined" in captured.err
     assert "DEBUG" not in captured.out + captured.err
     assert (data_dir / "published/latest/manifest.json").is_file()
+    (slowest,) = [line for line in lines if line.startswith("slowest steps: ")]
+    steps = re.findall(r"([\w.\[\]]+) (\d+\.\d) s", slowest)
+    assert len(steps) == SLOWEST and "publish" in dict(steps)
+    assert [float(seconds) for _, seconds in steps] == sorted((float(seconds) for _, seconds in steps), reverse=True)
 
 
 def test_run_shows_dagsters_debug_stream_only_when_verbose(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
