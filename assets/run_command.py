@@ -54,9 +54,7 @@ def run(arguments: argparse.Namespace) -> int:
     except DataDirectoryBusyError as busy:
         print(f"scrubline: {busy}", file=sys.stderr)
         return EXIT_BUSY
-    _print_failures(result)
-    if not result.success:
-        print(f"scrubline: run {result.run_id} failed; nothing new was published", file=sys.stderr)
+    if _failed(result):
         return 1
     _print_summary(home, run_id=result.run_id)
     return 0
@@ -86,9 +84,7 @@ def _run_on_object_storage(arguments: argparse.Namespace) -> int:
     except DataDirectoryBusyError as busy:
         print(f"scrubline: {busy}", file=sys.stderr)
         return EXIT_BUSY
-    _print_failures(result)
-    if not result.success:
-        print(f"scrubline: run {result.run_id} failed; nothing new was published", file=sys.stderr)
+    if _failed(result):
         return 1
     if not is_sent(local):
         print(
@@ -258,6 +254,14 @@ def _print_slowest_steps(instance: dg.DagsterInstance, *, run_id: str) -> None:
         if stats.start_time is not None and stats.end_time is not None
     )
     print("slowest steps: " + ", ".join(f"{key} {seconds:.1f} s" for seconds, key in reversed(steps[-SLOWEST:])))
+
+
+def _failed(result: dg.ExecuteInProcessResult) -> bool:
+    """Whether the run failed; if it did, what failed and that nothing new was published, said on stderr."""
+    _print_failures(result)
+    if not result.success:
+        print(f"scrubline: run {result.run_id} failed; nothing new was published", file=sys.stderr)
+    return not result.success
 
 
 def _print_failures(result: dg.ExecuteInProcessResult) -> None:
